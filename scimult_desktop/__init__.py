@@ -1,0 +1,9 @@
+"""SciMult Desktop: an offline companion to a researcher's reference manager.
+
+The package root stays light on purpose: importing it must not pull in
+SQLite adapters, ONNX Runtime, FAISS, PyMuPDF, torch or Qt.
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"

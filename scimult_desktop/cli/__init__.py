@@ -1,0 +1,1 @@
+"""The `scimult` command line: parse, call `services`, format. Nothing else."""

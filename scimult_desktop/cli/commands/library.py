@@ -1,0 +1,82 @@
+"""Commands that add and list papers: import, list, show."""
+
+from __future__ import annotations
+
+import click
+
+from scimult_desktop.cli.context import json_option, library_from
+from scimult_desktop.cli.output import emit_json, paper_json
+from scimult_desktop.cli.progress import StderrProgress
+from scimult_desktop.domain.progress import CancelToken
+
+
+@click.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--force", is_flag=True, help="Read files again even if unchanged since the last import.")
+@json_option
+@click.pass_context
+def import_command(ctx: click.Context, paths: tuple[str, ...], force: bool, as_json: bool) -> None:
+    """Import .bib, CSL-JSON, PDF files, Zotero libraries, or folders of them.
+
+    Re-importing is incremental: unchanged files are skipped, changed entries
+    updated, nothing duplicated. Broken entries are reported and the rest import.
+
+    JSON: {"added": n, "updated": n, "skipped": n, "failed": [{"path": p, "error": msg}]}
+    """
+    library = library_from(ctx)
+    progress = StderrProgress()
+    try:
+        report = library.import_paths(paths, progress=progress, cancel=CancelToken(), force=force)
+    finally:
+        progress.close()
+    if as_json:
+        emit_json(report.to_json())
+    else:
+        click.echo(f"added {report.added}, updated {report.updated}, skipped {report.skipped}, failed {len(report.failed)}")
+        for problem in report.failed:
+            click.echo(f"  failed: {problem.path}: {problem.error}", err=True)
+    if report.failed and not (report.added or report.updated or report.skipped):
+        ctx.exit(1)
+
+
+@click.command("list")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="Show at most this many papers.")
+@json_option
+@click.pass_context
+def list_command(ctx: click.Context, limit: int | None, as_json: bool) -> None:
+    """List the papers in the library.
+
+    JSON: [{"id", "citekey", "title", "authors": [..], "year", "doi", "arxiv_id", "abstract", "files": [..]}]
+    """
+    library = library_from(ctx)
+    papers = library.list_papers(limit=limit)
+    if as_json:
+        emit_json([paper_json(p) for p in papers])
+        return
+    for paper in papers:
+        year = f" ({paper.year})" if paper.year else ""
+        click.echo(f"{paper.id:>6}  {paper.citekey}  {paper.title}{year}")
+    click.echo(f"{len(papers)} of {library.count_papers()} papers", err=True)
+
+
+@click.command("show")
+@click.argument("paper")
+@json_option
+@click.pass_context
+def show_command(ctx: click.Context, paper: str, as_json: bool) -> None:
+    """Show one paper, named by id, citation key or DOI."""
+    record = library_from(ctx).get_paper(paper)
+    if as_json:
+        emit_json(paper_json(record))
+        return
+    click.echo(f"{record.title}\n{'; '.join(record.authors)}\n{record.venue or ''} {record.year or ''}".rstrip())
+    for label, value in (("key", record.citekey), ("DOI", record.doi), ("arXiv", record.arxiv_id)):
+        if value:
+            click.echo(f"{label}: {value}")
+    for attachment in record.files:
+        click.echo(f"file: {attachment.path} [{attachment.status}]")
+    if record.abstract:
+        click.echo(f"\n{record.abstract}")
+
+
+COMMANDS = [import_command, list_command, show_command]

@@ -1,0 +1,1 @@
+"""Pure data: records, identifiers and task names. Standard library only."""

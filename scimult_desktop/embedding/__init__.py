@@ -1,0 +1,1 @@
+"""Inference: model bundles and encoders. Never imports torch; onnxruntime lazily."""

@@ -1,0 +1,21 @@
+"""Which importer reads which path."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from scimult_desktop.ingest.base import Importer
+from scimult_desktop.ingest.bibtex import BibtexImporter
+from scimult_desktop.ingest.csl_json import CslJsonImporter
+
+
+def builtin_importers() -> list[Importer]:
+    importers: list[Importer] = [BibtexImporter(), CslJsonImporter()]
+    return importers
+
+
+def importer_for(path: Path, importers: list[Importer] | None = None) -> Importer | None:
+    for importer in importers or builtin_importers():
+        if importer.can_import(path):
+            return importer
+    return None

@@ -1,0 +1,232 @@
+"""Importing sources into a library: matching, merging, resumable per file.
+
+Each record is stored in its own transaction, so a crash keeps every paper
+imported before it. A file is marked finished (by content hash) only after its
+last record; an unchanged finished file is not read again, and an interrupted
+one is read again with its already-stored records recognised and skipped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from scimult_desktop.domain.progress import CancelToken, ProgressCallback, ProgressTracker
+from scimult_desktop.domain.records import ImportedRecord, ImportProblem, ImportReport
+from scimult_desktop.errors import Cancelled, ImportFailed
+from scimult_desktop.ingest.base import Importer
+from scimult_desktop.ingest.registry import builtin_importers, importer_for
+from scimult_desktop.store.database import LibraryDatabase
+from scimult_desktop.store.papers import PaperStore
+from scimult_desktop.store.sources import SourceStore
+
+
+def import_paths(
+    database: LibraryDatabase,
+    paths: Iterable[str | os.PathLike],
+    *,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+    force: bool = False,
+    importers: list[Importer] | None = None,
+) -> ImportReport:
+    """Import files and folders (recursively) into the library.
+
+    Args:
+        paths: files (.bib, .json CSL, .pdf, zotero.sqlite) or folders to scan.
+        progress: receives one event per file and per stored record.
+        cancel: checked between records; on cancel the work done so far stays.
+        force: read files again even when unchanged since the last import.
+
+    Returns:
+        An `ImportReport`; files and entries that failed are listed, not raised.
+
+    Raises:
+        Cancelled: when `cancel` was set (what was stored stays stored).
+    """
+    importers = importers or builtin_importers()
+    report = ImportReport()
+    papers, sources = PaperStore(database), SourceStore(database)
+    files = list(_expand(paths, importers, report))
+    job_id = sources.start_job([str(p) for p in files])
+    tracker = ProgressTracker("import", len(files), progress)
+    status = "interrupted"
+    try:
+        for path in files:
+            if cancel:
+                cancel.raise_if_cancelled()
+            tracker.advance(0, current=str(path), force=True)
+            _import_file(path, importers, papers, sources, report, job_id, force, cancel)
+            tracker.advance(1, current=str(path))
+        status = "done"
+    except Cancelled:
+        status = "cancelled"
+        raise
+    finally:
+        sources.finish_job(job_id, status, report.to_json())
+    return report
+
+
+def _expand(paths: Iterable[str | os.PathLike], importers: list[Importer], report: ImportReport) -> Iterator[Path]:
+    seen: set[Path] = set()
+    for raw in paths:
+        path = Path(raw).expanduser()
+        if not path.exists():
+            report.failed.append(ImportProblem(str(raw), "no such file or folder"))
+            continue
+        if path.is_dir():
+            candidates = sorted(p for p in path.rglob("*") if p.is_file() and importer_for(p, importers))
+        else:
+            candidates = [path]
+        for candidate in candidates:
+            resolved = candidate.resolve()
+            if resolved not in seen:
+                seen.add(resolved)
+                yield resolved
+
+
+def _import_file(
+    path: Path,
+    importers: list[Importer],
+    papers: PaperStore,
+    sources: SourceStore,
+    report: ImportReport,
+    job_id: int,
+    force: bool,
+    cancel: CancelToken | None,
+) -> None:
+    importer = importer_for(path, importers)
+    if importer is None:
+        report.failed.append(ImportProblem(str(path), f"unsupported file type {path.suffix or '(none)'}"))
+        return
+    try:
+        sha256, size = file_sha256(path), path.stat().st_size
+    except OSError as exc:
+        report.failed.append(ImportProblem(str(path), f"cannot read file ({exc.strerror or exc})"))
+        return
+    previous = sources.finished_file(str(path))
+    if previous and previous["sha256"] == sha256 and not force:
+        report.skipped += previous["records"]
+        report.failed.extend(ImportProblem(**p) for p in json.loads(previous["problems"]))
+        return
+    records, problems = 0, []
+    try:
+        for item in importer.read(path):
+            if cancel:
+                cancel.raise_if_cancelled()
+            if isinstance(item, ImportProblem):
+                problems.append(item)
+                continue
+            records += 1
+            outcome = store_record(papers, sources, item)
+            if outcome == "added":
+                report.added += 1
+            elif outcome == "updated":
+                report.updated += 1
+            else:
+                report.skipped += 1
+            if item.paper.id is not None:
+                report.paper_ids.append(item.paper.id)
+    except ImportFailed as exc:
+        report.failed.append(ImportProblem(str(path), str(exc)))
+        return
+    report.failed.extend(problems)
+    sources.mark_file_finished(str(path), importer.kind, sha256, size, records, problems, job_id)
+
+
+def store_record(papers: PaperStore, sources: SourceStore, record: ImportedRecord) -> str:
+    """Store one imported record atomically; returns "added", "updated" or "skipped"."""
+    content_hash = record_hash(record)
+    with papers.database.transaction():
+        known = sources.find(record.source_kind, record.source_path, record.source_key)
+        if known is not None:
+            paper_id, old_hash = known
+            record.paper.id = paper_id
+            if old_hash == content_hash:
+                return "skipped"
+            papers.merge(paper_id, record.paper, overwrite=True, full_text=record.full_text)
+            _store_related(papers, paper_id, record)
+            sources.link(paper_id, record, content_hash)
+            return "updated"
+        paper_id = papers.find_same(record.paper)
+        if paper_id is not None:
+            record.paper.id = paper_id
+            changed = papers.merge(paper_id, record.paper, overwrite=False, full_text=record.full_text)
+            changed = _store_related(papers, paper_id, record) or changed
+            sources.link(paper_id, record, content_hash)
+            return "updated" if changed else "skipped"
+        paper_id = papers.insert(record.paper, full_text=record.full_text, extra=record.extra)
+        _store_related(papers, paper_id, record)
+        sources.link(paper_id, record, content_hash)
+        return "added"
+
+
+def _store_related(papers: PaperStore, paper_id: int, record: ImportedRecord) -> bool:
+    """Attachments, tags, collections, pages and references of a record; returns whether any were new."""
+    changed = False
+    conn = papers.conn
+    for attachment in record.paper.files:
+        if not Path(attachment.path).exists() and attachment.status == "ok":
+            attachment.status = "missing"
+        before = conn.total_changes
+        papers.add_attachment(paper_id, attachment)
+        changed = changed or conn.total_changes != before
+    for tag in record.paper.tags:
+        conn.execute("INSERT OR IGNORE INTO tags (name) VALUES (?)", (tag,))
+        cur = conn.execute(
+            "INSERT OR IGNORE INTO paper_tags (paper_id, tag_id, source) SELECT ?, id, 'import' FROM tags WHERE name = ?",
+            (paper_id, tag),
+        )
+        changed = changed or cur.rowcount > 0
+    for name in record.paper.collections:
+        conn.execute(
+            "INSERT OR IGNORE INTO collections (name, source, source_key) VALUES (?, ?, ?)",
+            (name, record.source_kind, name),
+        )
+        cur = conn.execute(
+            """INSERT OR IGNORE INTO paper_collections (paper_id, collection_id)
+               SELECT ?, id FROM collections WHERE source = ? AND source_key = ?""",
+            (paper_id, record.source_kind, name),
+        )
+        changed = changed or cur.rowcount > 0
+    if record.pages:
+        conn.execute("DELETE FROM pages WHERE paper_id = ?", (paper_id,))
+        conn.executemany(
+            "INSERT INTO pages (paper_id, page, text) VALUES (?, ?, ?)",
+            [(paper_id, page.page, page.text) for page in record.pages],
+        )
+    if record.references:
+        conn.execute("DELETE FROM paper_references WHERE citing_paper_id = ?", (paper_id,))
+        conn.executemany(
+            """INSERT INTO paper_references (citing_paper_id, position, raw, doi, arxiv_id, title, year)
+               VALUES (?, ?, ?, ?, ?, ?, ?)""",
+            [(paper_id, i, r.raw, r.doi, r.arxiv_id, r.title, r.year) for i, r in enumerate(record.references)],
+        )
+    return changed
+
+
+def record_hash(record: ImportedRecord) -> str:
+    """A hash of everything an importer said about a record: a change means "update"."""
+    paper = record.paper
+    payload = {
+        "paper": [paper.title, paper.authors, paper.year, paper.venue, paper.abstract, paper.doi, paper.arxiv_id,
+                  paper.citekey, paper.entry_type, [f.path for f in paper.files], paper.tags, paper.collections],
+        "extra": record.extra,
+        "full_text": hashlib.sha256((record.full_text or "").encode()).hexdigest(),
+        "references": [r.raw for r in record.references],
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+

@@ -1,0 +1,1 @@
+"""SQLite persistence of a library (one folder: database + attached files + index files)."""

@@ -1,0 +1,94 @@
+"""Opening a library database: WAL, foreign keys, migrations, transactions.
+
+A library is a folder holding `library.sqlite3`, an `indexes/` folder for vector
+indexes and a `files/` folder for attachments the library owns. Every write
+runs inside `transaction()`, so a crash at any point leaves the last committed
+state (SQLite's WAL journal makes the commit itself atomic).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import sqlite_utils
+
+from scimult_desktop.errors import LibraryError
+from scimult_desktop.store.migrations import apply_migrations
+
+DATABASE_NAME = "library.sqlite3"
+
+
+class LibraryDatabase:
+    """A connection to one library's database, migrated to the current schema.
+
+    One instance per thread: SQLite connections must not be shared across threads.
+    """
+
+    def __init__(self, path: Path | str | None, *, create: bool = True) -> None:
+        if path is None or str(path) == ":memory:":
+            self.folder = None
+            conn = sqlite3.connect(":memory:", isolation_level=None)
+        else:
+            self.folder = Path(path)
+            db_path = self.folder / DATABASE_NAME
+            if not db_path.exists() and not create:
+                raise LibraryError(f"{self.folder}: no library here (missing {DATABASE_NAME})")
+            try:
+                self.folder.mkdir(parents=True, exist_ok=True)
+                conn = sqlite3.connect(db_path, isolation_level=None, timeout=30)
+            except (OSError, sqlite3.Error) as exc:
+                raise LibraryError(f"{db_path}: cannot open library database ({exc})") from exc
+        # isolation_level=None: we issue BEGIN/COMMIT ourselves, so a transaction
+        # is exactly what `transaction()` wraps and nothing else.
+        conn.row_factory = sqlite3.Row
+        self.conn = conn
+        self.db = sqlite_utils.Database(conn)
+        try:
+            conn.execute("PRAGMA foreign_keys = ON")
+            if self.folder is not None:
+                self.db.enable_wal()
+                # NORMAL is durable against application crashes in WAL mode; only a
+                # power loss can drop the very last commits, never corrupt the file.
+                conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA busy_timeout = 30000")
+            apply_migrations(self)
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            where = self.folder / DATABASE_NAME if self.folder else ":memory:"
+            raise LibraryError(f"{where}: not a usable library database ({exc})") from exc
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """Run the block atomically: all of its writes commit, or none do."""
+        if self.conn.in_transaction:
+            # Nested use joins the outer transaction (savepoints would also work,
+            # but no caller needs partial rollback).
+            yield self.conn
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        else:
+            self.conn.execute("COMMIT")
+
+    def execute(self, sql: str, params: tuple | dict = ()) -> sqlite3.Cursor:
+        return self.conn.execute(sql, params)
+
+    @property
+    def index_folder(self) -> Path | None:
+        return None if self.folder is None else self.folder / "indexes"
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> "LibraryDatabase":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

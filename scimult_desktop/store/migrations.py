@@ -1,0 +1,285 @@
+"""Ordered, named schema migrations, recorded in `_migrations`.
+
+Each migration runs in its own transaction; applied names are never re-run.
+New schema changes are appended as new functions, never edited in place.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Callable
+
+if TYPE_CHECKING:
+    from scimult_desktop.store.database import LibraryDatabase
+
+Migration = Callable[["LibraryDatabase"], None]
+MIGRATIONS: list[tuple[str, Migration]] = []
+
+
+def migration(name: str) -> Callable[[Migration], Migration]:
+    def register(fn: Migration) -> Migration:
+        MIGRATIONS.append((name, fn))
+        return fn
+
+    return register
+
+
+def apply_migrations(database: "LibraryDatabase") -> list[str]:
+    """Apply every migration not yet recorded; returns the names applied now."""
+    conn = database.conn
+    conn.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+    done = {row[0] for row in conn.execute("SELECT name FROM _migrations")}
+    applied = []
+    for index, (name, fn) in enumerate(MIGRATIONS, start=1):
+        if name in done:
+            continue
+        with database.transaction():
+            fn(database)
+            conn.execute(
+                "INSERT INTO _migrations (name, applied_at) VALUES (?, ?)",
+                (name, datetime.now(timezone.utc).isoformat(timespec="seconds")),
+            )
+            conn.execute(f"PRAGMA user_version = {index}")
+        applied.append(name)
+    return applied
+
+
+@migration("0001_initial_schema")
+def _initial_schema(database: "LibraryDatabase") -> None:
+    run_script(database, _INITIAL_SCHEMA)
+
+
+def run_script(database: "LibraryDatabase", script: str) -> None:
+    """Run SQL statements one by one inside the caller's transaction.
+
+    `executescript` would COMMIT first and break the migration's atomicity.
+    """
+    statement = ""
+    for line in script.splitlines(keepends=True):
+        statement += line
+        if sqlite3.complete_statement(statement):
+            database.conn.execute(statement)
+            statement = ""
+    if statement.strip():
+        raise ValueError(f"incomplete SQL statement in migration: {statement[:80]!r}")
+
+
+_INITIAL_SCHEMA = """
+CREATE TABLE papers (
+    id INTEGER PRIMARY KEY,
+    citekey TEXT NOT NULL UNIQUE,
+    title TEXT NOT NULL,
+    title_norm TEXT NOT NULL DEFAULT '',
+    authors TEXT NOT NULL DEFAULT '[]',          -- JSON list of "Last, First"
+    first_author_norm TEXT NOT NULL DEFAULT '',
+    year INTEGER,
+    venue TEXT,
+    abstract TEXT,
+    doi TEXT,                                     -- normalised, lower case
+    arxiv_id TEXT,                                -- without version
+    entry_type TEXT,
+    full_text TEXT,
+    source TEXT,                                  -- where it first came from
+    extra TEXT NOT NULL DEFAULT '{}',             -- JSON: fields we keep but do not model
+    user_edited TEXT NOT NULL DEFAULT '[]',       -- JSON list of fields the user changed: imports never overwrite them
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX papers_doi ON papers(doi) WHERE doi IS NOT NULL;
+CREATE INDEX papers_arxiv ON papers(arxiv_id) WHERE arxiv_id IS NOT NULL;
+CREATE INDEX papers_title_norm ON papers(title_norm);
+
+-- Where each paper came from: makes re-imports incremental.
+CREATE TABLE paper_sources (
+    id INTEGER PRIMARY KEY,
+    paper_id INTEGER NOT NULL REFERENCES papers(id) ON DELETE CASCADE,
+    source_kind TEXT NOT NULL,
+    source_path TEXT NOT NULL,
+    source_key TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    imported_at TEXT NOT NULL,
+    UNIQUE (source_kind, source_path, source_key)
+);
+CREATE INDEX paper_sources_paper ON paper_sources(paper_id);
+
+CREATE TABLE files (
+    id INTEGER PRIMARY KEY,
+    paper_id INTEGER NOT NULL REFERENCES papers(id) ON DELETE CASCADE,
+    path TEXT NOT NULL,
+    kind TEXT NOT NULL DEFAULT 'pdf',
+    status TEXT NOT NULL DEFAULT 'ok',
+    sha256 TEXT,
+    size INTEGER,
+    added_at TEXT NOT NULL,
+    UNIQUE (paper_id, path)
+);
+
+-- Full text per page, so evidence can cite a page number.
+CREATE TABLE pages (
+    paper_id INTEGER NOT NULL REFERENCES papers(id) ON DELETE CASCADE,
+    file_id INTEGER REFERENCES files(id) ON DELETE CASCADE,
+    page INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    PRIMARY KEY (paper_id, page)
+);
+
+CREATE TABLE collections (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    parent_id INTEGER REFERENCES collections(id) ON DELETE CASCADE,
+    source TEXT,
+    source_key TEXT,
+    UNIQUE (source, source_key)
+);
+CREATE TABLE paper_collections (
+    paper_id INTEGER NOT NULL REFERENCES papers(id) ON DELETE CASCADE,
+    collection_id INTEGER NOT NULL REFERENCES collections(id) ON DELETE CASCADE,
+    PRIMARY KEY (paper_id, collection_id)
+);
+CREATE TABLE tags (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE
+);
+CREATE TABLE paper_tags (
+    paper_id INTEGER NOT NULL REFERENCES papers(id) ON DELETE CASCADE,
+    tag_id INTEGER NOT NULL REFERENCES tags(id) ON DELETE CASCADE,
+    source TEXT NOT NULL DEFAULT 'user',        -- user | import | classifier
+    PRIMARY KEY (paper_id, tag_id)
+);
+
+-- Bibliography entries of a paper; cited_paper_id is set once matched to a library paper.
+CREATE TABLE paper_references (
+    id INTEGER PRIMARY KEY,
+    citing_paper_id INTEGER NOT NULL REFERENCES papers(id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    raw TEXT NOT NULL,
+    doi TEXT,
+    arxiv_id TEXT,
+    title TEXT,
+    year INTEGER,
+    cited_paper_id INTEGER REFERENCES papers(id) ON DELETE SET NULL,
+    UNIQUE (citing_paper_id, position)
+);
+-- Citation edges between library papers (from references, Zotero relations, user links).
+CREATE TABLE citations (
+    citing_paper_id INTEGER NOT NULL REFERENCES papers(id) ON DELETE CASCADE,
+    cited_paper_id INTEGER NOT NULL REFERENCES papers(id) ON DELETE CASCADE,
+    source TEXT NOT NULL,
+    PRIMARY KEY (citing_paper_id, cited_paper_id)
+);
+CREATE INDEX citations_cited ON citations(cited_paper_id);
+
+-- Possible duplicates (preprint vs published): proposed, never merged silently.
+CREATE TABLE duplicate_candidates (
+    paper_a INTEGER NOT NULL REFERENCES papers(id) ON DELETE CASCADE,
+    paper_b INTEGER NOT NULL REFERENCES papers(id) ON DELETE CASCADE,
+    reason TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'proposed',    -- proposed | confirmed | rejected
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (paper_a, paper_b)
+);
+
+-- Model bundles known to this library; embeddings are keyed by model so two can coexist.
+CREATE TABLE models (
+    name TEXT PRIMARY KEY,
+    bundle_path TEXT NOT NULL,
+    bundle_sha256 TEXT NOT NULL,
+    dim INTEGER NOT NULL,
+    installed_at TEXT NOT NULL
+);
+CREATE TABLE embeddings (
+    paper_id INTEGER NOT NULL REFERENCES papers(id) ON DELETE CASCADE,
+    model TEXT NOT NULL,                          -- model name + bundle hash
+    task TEXT NOT NULL,                           -- search | link | classify
+    text_hash TEXT NOT NULL,                      -- recompute when the text changes
+    dim INTEGER NOT NULL,
+    vector BLOB NOT NULL,                         -- float32, little endian
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (paper_id, model, task)
+);
+
+CREATE TABLE label_sets (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    source TEXT NOT NULL                          -- builtin | user | collections | tags
+);
+CREATE TABLE labels (
+    id INTEGER PRIMARY KEY,
+    label_set_id INTEGER NOT NULL REFERENCES label_sets(id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    description TEXT,
+    UNIQUE (label_set_id, name)
+);
+CREATE TABLE paper_labels (
+    paper_id INTEGER NOT NULL REFERENCES papers(id) ON DELETE CASCADE,
+    label_id INTEGER NOT NULL REFERENCES labels(id) ON DELETE CASCADE,
+    score REAL,
+    status TEXT NOT NULL DEFAULT 'suggested',   -- suggested | accepted | rejected
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (paper_id, label_id)
+);
+
+-- Signals for local fine-tuning: accepted/rejected suggestions, relevant/irrelevant results.
+CREATE TABLE feedback (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL,
+    query TEXT,
+    paper_id INTEGER REFERENCES papers(id) ON DELETE CASCADE,
+    other_paper_id INTEGER REFERENCES papers(id) ON DELETE CASCADE,
+    value REAL NOT NULL,
+    created_at TEXT NOT NULL
+);
+
+-- Resumable imports: a job lists its items; finished items are not redone after a crash.
+CREATE TABLE import_jobs (
+    id INTEGER PRIMARY KEY,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    status TEXT NOT NULL DEFAULT 'running',     -- running | done | cancelled | interrupted
+    paths TEXT NOT NULL DEFAULT '[]',
+    report TEXT
+);
+-- Source files fully imported, by content hash: an unchanged file is not read again,
+-- and a file interrupted by a crash or cancel has no row, so it is redone.
+CREATE TABLE source_files (
+    path TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    records INTEGER NOT NULL,
+    problems TEXT NOT NULL DEFAULT '[]',        -- JSON list of per-entry problems seen last time
+    job_id INTEGER REFERENCES import_jobs(id) ON DELETE SET NULL,
+    finished_at TEXT NOT NULL
+);
+
+-- Undo log for user-visible data changes (JSON of what to restore).
+CREATE TABLE undo_log (
+    id INTEGER PRIMARY KEY,
+    description TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    undone INTEGER NOT NULL DEFAULT 0
+);
+
+-- Keyword search. External content table: the text lives once, in papers.
+CREATE VIRTUAL TABLE papers_fts USING fts5(
+    title, abstract, authors, full_text,
+    content='papers', content_rowid='id',
+    tokenize='porter unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER papers_fts_insert AFTER INSERT ON papers BEGIN
+    INSERT INTO papers_fts(rowid, title, abstract, authors, full_text)
+    VALUES (new.id, new.title, new.abstract, new.authors, new.full_text);
+END;
+CREATE TRIGGER papers_fts_delete AFTER DELETE ON papers BEGIN
+    INSERT INTO papers_fts(papers_fts, rowid, title, abstract, authors, full_text)
+    VALUES ('delete', old.id, old.title, old.abstract, old.authors, old.full_text);
+END;
+CREATE TRIGGER papers_fts_update AFTER UPDATE OF title, abstract, authors, full_text ON papers BEGIN
+    INSERT INTO papers_fts(papers_fts, rowid, title, abstract, authors, full_text)
+    VALUES ('delete', old.id, old.title, old.abstract, old.authors, old.full_text);
+    INSERT INTO papers_fts(rowid, title, abstract, authors, full_text)
+    VALUES (new.id, new.title, new.abstract, new.authors, new.full_text);
+END;
+"""

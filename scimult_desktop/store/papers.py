@@ -1,0 +1,307 @@
+"""Paper records in SQLite: insert, merge, look up, list and keyword search.
+
+Returns domain records, never rows. Callers wrap writes in
+`LibraryDatabase.transaction()`; this module never commits by itself.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from typing import Iterable
+
+from scimult_desktop.domain.ids import last_name, make_citekey, normalize_arxiv_id, normalize_doi, normalize_title
+from scimult_desktop.domain.records import Attachment, Paper, SearchHit
+from scimult_desktop.errors import PaperNotFound
+from scimult_desktop.store.clock import utc_now
+from scimult_desktop.store.database import LibraryDatabase
+
+# Fields an import may fill or refresh; user edits to any of them are kept.
+MERGEABLE_FIELDS = ("title", "authors", "year", "venue", "abstract", "doi", "arxiv_id", "entry_type")
+
+# BM25 column weights for (title, abstract, authors, full_text): a title hit
+# says more about a paper than one word deep in its full text.
+BM25_WEIGHTS = (10.0, 4.0, 2.0, 1.0)
+
+
+class PaperStore:
+    """Reads and writes papers of one library database."""
+
+    def __init__(self, database: LibraryDatabase) -> None:
+        self.database = database
+        self.conn = database.conn
+
+    # ---- writing -------------------------------------------------------
+    def insert(self, paper: Paper, *, full_text: str | None = None, extra: dict | None = None) -> int:
+        now = utc_now()
+        citekey = self._unique_citekey(paper.citekey or make_citekey(paper.authors, paper.year, paper.title))
+        cursor = self.conn.execute(
+            """INSERT INTO papers (citekey, title, title_norm, authors, first_author_norm, year, venue,
+                   abstract, doi, arxiv_id, entry_type, full_text, source, extra, created_at, updated_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            (
+                citekey,
+                paper.title,
+                normalize_title(paper.title),
+                json.dumps(paper.authors, ensure_ascii=False),
+                _first_author_norm(paper.authors),
+                paper.year,
+                paper.venue,
+                paper.abstract,
+                normalize_doi(paper.doi),
+                normalize_arxiv_id(paper.arxiv_id),
+                paper.entry_type,
+                full_text,
+                paper.source,
+                json.dumps(extra or {}, ensure_ascii=False),
+                now,
+                now,
+            ),
+        )
+        paper_id = int(cursor.lastrowid)
+        paper.id, paper.citekey = paper_id, citekey
+        return paper_id
+
+    def merge(self, paper_id: int, incoming: Paper, *, overwrite: bool, full_text: str | None = None) -> bool:
+        """Bring `incoming`'s metadata into a stored paper; returns whether anything changed.
+
+        With `overwrite` (the same source changed) non-empty incoming values replace
+        stored ones; otherwise (another source of the same paper) they only fill gaps.
+        Fields the user edited are never touched.
+        """
+        row = self._row(paper_id)
+        user_edited = set(json.loads(row["user_edited"]))
+        changes: dict[str, object] = {}
+        for name in MERGEABLE_FIELDS:
+            if name in user_edited:
+                continue
+            new = getattr(incoming, name)
+            if name == "doi":
+                new = normalize_doi(new)
+            elif name == "arxiv_id":
+                new = normalize_arxiv_id(new)
+            if new in (None, "", []):
+                continue
+            old = json.loads(row["authors"]) if name == "authors" else row[name]
+            if old in (None, "", []) or (overwrite and old != new):
+                changes[name] = new
+        if full_text and (overwrite or not row["full_text"]) and full_text != row["full_text"]:
+            changes["full_text"] = full_text
+        if not changes:
+            return False
+        if "title" in changes:
+            changes["title_norm"] = normalize_title(str(changes["title"]))
+        if "authors" in changes:
+            authors = list(changes["authors"])  # type: ignore[arg-type]
+            changes["first_author_norm"] = _first_author_norm(authors)
+            changes["authors"] = json.dumps(authors, ensure_ascii=False)
+        changes["updated_at"] = utc_now()
+        assignments = ", ".join(f"{name} = ?" for name in changes)
+        self.conn.execute(f"UPDATE papers SET {assignments} WHERE id = ?", (*changes.values(), paper_id))
+        return True
+
+    def edit(self, paper_id: int, **fields: object) -> None:
+        """A user's edit: stored, and marked so later imports keep it."""
+        row = self._row(paper_id)
+        user_edited = set(json.loads(row["user_edited"])) | set(fields)
+        values = dict(fields)
+        if "authors" in values:
+            values["first_author_norm"] = _first_author_norm(list(values["authors"]))  # type: ignore[arg-type]
+            values["authors"] = json.dumps(values["authors"], ensure_ascii=False)
+        if "title" in values:
+            values["title_norm"] = normalize_title(str(values["title"]))
+        values["user_edited"] = json.dumps(sorted(user_edited))
+        values["updated_at"] = utc_now()
+        assignments = ", ".join(f"{name} = ?" for name in values)
+        self.conn.execute(f"UPDATE papers SET {assignments} WHERE id = ?", (*values.values(), paper_id))
+
+    def add_attachment(self, paper_id: int, attachment: Attachment, *, sha256: str | None = None, size: int | None = None) -> int:
+        self.conn.execute(
+            """INSERT INTO files (paper_id, path, kind, status, sha256, size, added_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+               ON CONFLICT (paper_id, path) DO UPDATE SET status = excluded.status,
+                   sha256 = coalesce(excluded.sha256, sha256), size = coalesce(excluded.size, size)""",
+            (paper_id, attachment.path, attachment.kind, attachment.status, sha256, size, utc_now()),
+        )
+        row = self.conn.execute("SELECT id FROM files WHERE paper_id = ? AND path = ?", (paper_id, attachment.path)).fetchone()
+        return int(row[0])
+
+    def delete(self, paper_id: int) -> None:
+        self.conn.execute("DELETE FROM papers WHERE id = ?", (paper_id,))
+
+    def _unique_citekey(self, wanted: str) -> str:
+        # Keys from a .bib file are kept exactly; only a clash with a different
+        # stored paper gets a suffix (a, b, ... as BibTeX tools do).
+        key, suffix = wanted, 0
+        while self.conn.execute("SELECT 1 FROM papers WHERE citekey = ?", (key,)).fetchone():
+            suffix += 1
+            key = wanted + _suffix(suffix)
+        return key
+
+    def _row(self, paper_id: int) -> sqlite3.Row:
+        row = self.conn.execute("SELECT * FROM papers WHERE id = ?", (paper_id,)).fetchone()
+        if row is None:
+            raise PaperNotFound(f"no paper with id {paper_id} in this library")
+        return row
+
+    # ---- identity ------------------------------------------------------
+    def find_same(self, paper: Paper) -> int | None:
+        """The id of a stored paper that is the same work as `paper`, if any.
+
+        Identity is a DOI, an arXiv id, or normalised title + year + first author.
+        A preprint and its published version differ in DOI and are not matched here.
+        """
+        doi = normalize_doi(paper.doi)
+        if doi:
+            row = self.conn.execute("SELECT id FROM papers WHERE doi = ?", (doi,)).fetchone()
+            if row:
+                return int(row[0])
+        arxiv_id = normalize_arxiv_id(paper.arxiv_id)
+        if arxiv_id:
+            row = self.conn.execute("SELECT id FROM papers WHERE arxiv_id = ?", (arxiv_id,)).fetchone()
+            if row:
+                return int(row[0])
+        title_norm = normalize_title(paper.title)
+        if len(title_norm) < 12:
+            return None  # "Introduction" or "Editorial" says nothing about identity
+        for row in self.conn.execute(
+            "SELECT id, year, first_author_norm, doi FROM papers WHERE title_norm = ?", (title_norm,)
+        ):
+            if doi and row["doi"] and row["doi"] != doi:
+                continue  # two DOIs: two works (or versions) that share a title
+            if paper.year and row["year"] and paper.year != row["year"]:
+                continue
+            first = _first_author_norm(paper.authors)
+            if first and row["first_author_norm"] and first != row["first_author_norm"]:
+                continue
+            return int(row["id"])
+        return None
+
+    def resolve(self, reference: str) -> int:
+        """The id of the paper named by an id, a citation key or a DOI."""
+        reference = reference.strip()
+        if reference.isdigit():
+            row = self.conn.execute("SELECT id FROM papers WHERE id = ?", (int(reference),)).fetchone()
+            if row:
+                return int(row[0])
+        row = self.conn.execute("SELECT id FROM papers WHERE citekey = ?", (reference,)).fetchone()
+        if row:
+            return int(row[0])
+        doi = normalize_doi(reference)
+        if doi:
+            row = self.conn.execute("SELECT id FROM papers WHERE doi = ?", (doi,)).fetchone()
+            if row:
+                return int(row[0])
+        raise PaperNotFound(f"no paper with id, citation key or DOI {reference!r} in this library")
+
+    # ---- reading -------------------------------------------------------
+    def get(self, paper_id: int) -> Paper:
+        papers = self.get_many([paper_id])
+        if not papers:
+            raise PaperNotFound(f"no paper with id {paper_id} in this library")
+        return papers[0]
+
+    def get_many(self, paper_ids: Iterable[int]) -> list[Paper]:
+        """Papers in the order of `paper_ids` (unknown ids are left out)."""
+        ids = list(paper_ids)
+        if not ids:
+            return []
+        by_id: dict[int, Paper] = {}
+        for chunk in _chunks(ids, 500):
+            marks = ",".join("?" * len(chunk))
+            for row in self.conn.execute(f"SELECT * FROM papers WHERE id IN ({marks})", chunk):
+                by_id[row["id"]] = _paper_from_row(row)
+            for row in self.conn.execute(f"SELECT * FROM files WHERE paper_id IN ({marks}) ORDER BY id", chunk):
+                by_id[row["paper_id"]].files.append(Attachment(row["path"], row["kind"], row["status"], row["id"]))
+        return [by_id[i] for i in ids if i in by_id]
+
+    def list(self, *, limit: int | None = None, offset: int = 0) -> list[Paper]:
+        sql = "SELECT id FROM papers ORDER BY id"
+        params: tuple = ()
+        if limit is not None:
+            sql += " LIMIT ? OFFSET ?"
+            params = (limit, offset)
+        return self.get_many([row[0] for row in self.conn.execute(sql, params)])
+
+    def count(self) -> int:
+        return int(self.conn.execute("SELECT count(*) FROM papers").fetchone()[0])
+
+    def all_ids(self) -> list[int]:
+        return [int(row[0]) for row in self.conn.execute("SELECT id FROM papers ORDER BY id")]
+
+    def full_text(self, paper_id: int) -> str | None:
+        row = self.conn.execute("SELECT full_text FROM papers WHERE id = ?", (paper_id,)).fetchone()
+        return None if row is None else row[0]
+
+    # ---- keyword search --------------------------------------------------
+    def keyword_search(self, query: str, k: int = 10) -> list[SearchHit]:
+        """BM25-ranked full-text search over title, abstract, authors and full text.
+
+        The query is free text: every word is matched as a term (OR), so users
+        need not know FTS5 syntax, and punctuation cannot cause a syntax error.
+        """
+        match = fts_query(query)
+        if not match:
+            return []
+        weights = ", ".join(str(w) for w in BM25_WEIGHTS)
+        rows = self.conn.execute(
+            f"""SELECT rowid, bm25(papers_fts, {weights}) AS rank,
+                       snippet(papers_fts, -1, '[', ']', '…', 16) AS snip
+                FROM papers_fts WHERE papers_fts MATCH ? ORDER BY rank LIMIT ?""",
+            (match, k),
+        ).fetchall()
+        papers = {p.id: p for p in self.get_many([row[0] for row in rows])}
+        # bm25() is lower-is-better and negative; flip it so higher scores are better.
+        return [SearchHit(papers[row[0]], round(-float(row[1]), 6), why=row[2]) for row in rows if row[0] in papers]
+
+
+_WORD_RE = re.compile(r"\w+", re.UNICODE)
+_FTS_STOPWORDS = frozenset(
+    "a an and are as at be by for from has have in is it its of on or that the this to was were with we our".split()
+)
+
+
+def fts_query(text: str) -> str:
+    """An FTS5 MATCH expression that ORs the words of free text, stop words dropped."""
+    words = [w.lower() for w in _WORD_RE.findall(text)]
+    terms = [w for w in words if w not in _FTS_STOPWORDS] or words
+    unique = list(dict.fromkeys(terms))
+    return " OR ".join(f'"{w}"' for w in unique)
+
+
+def _suffix(n: int) -> str:
+    # 1 -> a, 26 -> z, 27 -> aa
+    letters = ""
+    while n:
+        n, rem = divmod(n - 1, 26)
+        letters = chr(ord("a") + rem) + letters
+    return letters
+
+
+def _first_author_norm(authors: list[str]) -> str:
+    return normalize_title(last_name(authors[0])) if authors else ""
+
+
+def _paper_from_row(row: sqlite3.Row) -> Paper:
+    return Paper(
+        id=row["id"],
+        citekey=row["citekey"],
+        title=row["title"],
+        authors=json.loads(row["authors"]),
+        year=row["year"],
+        venue=row["venue"],
+        abstract=row["abstract"],
+        doi=row["doi"],
+        arxiv_id=row["arxiv_id"],
+        entry_type=row["entry_type"],
+        source=row["source"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
+
+
+def _chunks(items: list, size: int) -> Iterable[list]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
