@@ -40,7 +40,7 @@ class BibtexImporter:
             raise ImportFailed(f"{path}: cannot parse BibTeX ({exc})") from exc
         for block in library.failed_blocks:
             line = (getattr(block, "start_line", 0) or 0) + 1
-            reason = str(getattr(block, "error", "") or "syntax error").splitlines()[0]
+            reason = next((ln.strip() for ln in str(getattr(block, "error", "")).splitlines() if ln.strip()), "syntax error")
             yield ImportProblem(f"{path}:{line}", f"broken BibTeX entry skipped: {reason}")
         for entry in library.entries:
             try:

@@ -19,6 +19,7 @@ from scimult_desktop.domain.records import ImportedRecord, ImportProblem, Import
 from scimult_desktop.errors import Cancelled, ImportFailed
 from scimult_desktop.ingest.base import Importer
 from scimult_desktop.ingest.registry import builtin_importers, importer_for
+from scimult_desktop.store import links
 from scimult_desktop.store.database import LibraryDatabase
 from scimult_desktop.store.papers import PaperStore
 from scimult_desktop.store.sources import SourceStore
@@ -66,6 +67,9 @@ def import_paths(
         status = "cancelled"
         raise
     finally:
+        # Links are derived data: recomputing them after a partial run is safe.
+        links.match_references(database)
+        links.propose_duplicates(database, report.paper_ids)
         sources.finish_job(job_id, status, report.to_json())
     return report
 

