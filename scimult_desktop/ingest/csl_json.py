@@ -46,11 +46,19 @@ class CslJsonImporter:
                 abstract=item.get("abstract"),
                 doi=normalize_doi(item.get("DOI")),
                 arxiv_id=normalize_arxiv_id(item.get("arxiv") or _arxiv_from_url(item.get("URL"))),
-                citekey=item.get("citation-key") or None,
+                citekey=item.get("citation-key") or _key_like(item.get("id")),
                 entry_type=item.get("type"),
                 source="csl-json",
             )
             yield ImportedRecord(paper, "csl-json", str(path), key)
+
+
+def _key_like(value: object) -> str | None:
+    # Zotero and pandoc exports use the citation key as the item id; numeric or
+    # URL-like ids are not keys.
+    if isinstance(value, str) and value and not value.isdigit() and " " not in value and "/" not in value:
+        return value
+    return None
 
 
 def _name(author: dict) -> str:

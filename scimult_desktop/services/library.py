@@ -12,17 +12,29 @@ Example:
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable, Sequence
+
+import numpy as np
 
 from scimult_desktop import config
 from scimult_desktop.domain.progress import CancelToken, ProgressCallback
 from scimult_desktop.domain.records import ImportReport, Paper, SearchHit
-from scimult_desktop.errors import NotImplementedYet, ScimultError
+from scimult_desktop.errors import ScimultError
+from scimult_desktop.domain.tasks import Task
 from scimult_desktop.services import importing
+from scimult_desktop.services.filters import SearchFilters
+from scimult_desktop.services.finding import Finder
+from scimult_desktop.services.semantic import SemanticBackend
+from scimult_desktop.store.clock import utc_now
 from scimult_desktop.store import links
 from scimult_desktop.store.database import LibraryDatabase
 from scimult_desktop.store.papers import PaperStore
+
+if TYPE_CHECKING:
+    from scimult_desktop.domain.tasks import Role, Task
+    from scimult_desktop.embedding.encoder import Encoder
 
 SEARCH_MODES = ("hybrid", "semantic", "keyword")
 
@@ -30,9 +42,13 @@ SEARCH_MODES = ("hybrid", "semantic", "keyword")
 class Library:
     """One library: a folder with `library.sqlite3`, index files and attachments."""
 
-    def __init__(self, database: LibraryDatabase) -> None:
+    def __init__(self, database: LibraryDatabase, *, model: str | None = None, engine: str | None = None) -> None:
         self.database = database
         self.papers = PaperStore(database)
+        self.model_name = model  # None: the active model
+        self.engine = engine  # None: the engine from settings
+        self._backend: SemanticBackend | None = None
+        self._ensured_tasks: set[Task] = set()
 
     @classmethod
     def open(cls, path: str | os.PathLike | None = None, *, create: bool = True) -> "Library":
@@ -103,29 +119,173 @@ class Library:
         return {"cites": sorted(cites), "cited_by": sorted(cited_by)}
 
     # ---- finding ---------------------------------------------------------
-    def search(self, query: str, *, k: int = 10, mode: str = "hybrid") -> list[SearchHit]:
+    def search(
+        self, query: str, *, k: int = 10, mode: str = "hybrid", filters: SearchFilters | None = None
+    ) -> list[SearchHit]:
         """Rank papers for a free-text query.
 
         `keyword` is BM25 over title, abstract, authors and full text; `semantic`
-        uses the search expert's embeddings; `hybrid` fuses both.
+        uses the search expert's embeddings; `hybrid` (default) fuses both.
         """
+        return self.search_many([query], k=k, mode=mode, filters=filters)[0]
+
+    def search_many(
+        self, queries: Sequence[str], *, k: int = 10, mode: str = "hybrid", filters: SearchFilters | None = None
+    ) -> list[list[SearchHit]]:
+        """`search` for many queries at once (one encoder call for all of them)."""
         if mode not in SEARCH_MODES:
             raise ScimultError(f"unknown search mode {mode!r} (expected one of: {', '.join(SEARCH_MODES)})")
-        if not query.strip():
-            raise ScimultError("the search query is empty")
-        if mode == "keyword":
-            return self.papers.keyword_search(query, k)
-        raise NotImplementedYet(f"{mode} search (needs the task-aware encoder)")
+        if not queries or any(not q.strip() for q in queries):
+            raise ScimultError("a search query is empty")
+        finder = self._finder(Task.SEARCH if mode != "keyword" else None)
+        return finder.search_many(queries, k=k, mode=mode, filters=filters)
 
     def related(self, reference: str | int, *, k: int = 10) -> list[SearchHit]:
-        self.papers.resolve(str(reference))
-        raise NotImplementedYet("related papers")
+        """Papers related to one paper: link-prediction expert neighbours fused with the citation graph."""
+        paper_id = self.papers.resolve(str(reference))
+        return self._finder(Task.LINK).related(paper_id, k=k)
 
     def suggest(self, text: str, *, k: int = 10) -> list[SearchHit]:
-        raise NotImplementedYet("citation suggestions")
+        """Papers to cite for a sentence or paragraph being written (papers it already cites are skipped)."""
+        return self.suggest_many([text], k=k)[0]
 
-    def classify(self, reference: str | int | None = None) -> list[dict]:
-        raise NotImplementedYet("field classification")
+    def suggest_many(self, texts: Sequence[str], *, k: int = 10) -> list[list[SearchHit]]:
+        """`suggest` for many texts at once (one encoder call for all of them)."""
+        if not texts or any(not t.strip() for t in texts):
+            raise ScimultError("the text to find citations for is empty")
+        exclude = [self._cited_ids(text) for text in texts]
+        return self._finder(Task.LINK).suggest_many(texts, k=k, exclude=exclude)
 
-    def index(self, *, progress: ProgressCallback | None = None, cancel: CancelToken | None = None) -> dict:
-        raise NotImplementedYet("indexing (embedding papers)")
+    def classify(self, reference: str | int | None = None, *, label_set: str = "mag", k: int = 5) -> list[dict]:
+        """Suggested labels for one paper (or all when `reference` is None), with scores.
+
+        Labels come from a label set (`mag` fields of study, `arxiv` categories, or a
+        JSON/CSV file of the user's) matched by the classification expert, and, when the
+        user has filed papers, from their tags and collections (nearest filed papers vote).
+        """
+        from scimult_desktop.services import classifying, label_sets
+
+        ids = self.papers.all_ids() if reference is None else [self.papers.resolve(str(reference))]
+        finder = self._finder(Task.CLASSIFY)
+        labels = label_sets.load_label_set(label_set)
+        vectors = finder.paper_vectors(Task.CLASSIFY, ids)
+        matrix = np.stack([vectors[i] for i in ids]) if ids else np.zeros((0, 1), np.float32)
+        label_texts = [label_sets.label_text(label) for label in labels.labels]
+        probs = classifying.zero_shot_scores(finder.backend, matrix, label_texts)
+        zero_shot = classifying.top_labels(probs, [label.name for label in labels.labels], labels.name, k=k)
+        by_tags = classifying.knn_tag_scores(self.database, finder.backend, ids, matrix, "tags")
+        by_collections = classifying.knn_tag_scores(self.database, finder.backend, ids, matrix, "collections")
+        papers = {p.id: p for p in self.papers.get_many(ids)}
+        return [
+            {
+                "id": pid,
+                "citekey": papers[pid].citekey,
+                "title": papers[pid].title,
+                "labels": [s.to_json() for s in zero_shot[i]],
+                "tags": [s.to_json() for s in by_tags[i]],
+                "collections": [s.to_json() for s in by_collections[i]],
+            }
+            for i, pid in enumerate(ids)
+        ]
+
+    def apply_tags(self, assignments: dict[str | int, list[str]]) -> int:
+        """Tag papers with labels the user accepted; `undo()` reverts it. Returns the undo entry id."""
+        from scimult_desktop.services import classifying
+
+        resolved = {self.papers.resolve(str(ref)): names for ref, names in assignments.items()}
+        count = sum(len(v) for v in resolved.values())
+        return classifying.apply_tags(self.database, resolved, f"tag {len(resolved)} paper(s) with {count} suggested label(s)")
+
+    def undo(self) -> str | None:
+        """Revert the last undoable change; returns what was undone, or None."""
+        from scimult_desktop.services import classifying
+
+        return classifying.undo_last(self.database)
+
+    def record_feedback(self, kind: str, value: float, *, query: str | None = None, paper: str | int | None = None) -> None:
+        """Keep a user signal (relevant result, accepted suggestion...) for local fine-tuning."""
+        paper_id = self.papers.resolve(str(paper)) if paper is not None else None
+        with self.database.transaction():
+            self.database.conn.execute(
+                "INSERT INTO feedback (kind, query, paper_id, value, created_at) VALUES (?, ?, ?, ?, ?)",
+                (kind, query, paper_id, value, utc_now()),
+            )
+
+    def use_semantic_backend(self, backend: SemanticBackend) -> None:
+        """Use a given backend instead of the active model (tests, evaluations of other models)."""
+        self._backend = backend
+        self._ensured_tasks = set(Task)
+
+    def _finder(self, task: Task | None) -> Finder:
+        if task is None:
+            return Finder(self.database, None)
+        from scimult_desktop.services import semantic_backend
+
+        if self._backend is None:
+            self._backend = semantic_backend.build_backend(self.database, self.model_name, self.engine)
+        if task not in self._ensured_tasks:
+            semantic_backend.ensure_indexed(self.database, self._backend, task, model=self.model_name, engine=self.engine)
+            self._ensured_tasks.add(task)
+        return Finder(self.database, self._backend)
+
+    def _cited_ids(self, text: str) -> list[int]:
+        """Library papers whose citation keys already appear in `text` (LaTeX cite commands or pandoc @keys)."""
+        names = set()
+        for group in re.findall(r"\\[A-Za-z]*cite[a-zA-Z]*\*?(?:\[[^\]]*\])*\{([^}]*)\}", text):
+            names |= {k.strip() for k in group.split(",") if k.strip()}
+        names |= {k.rstrip(".:") for k in re.findall(r"(?<![\w.])@([A-Za-z0-9_:.\-]+)", text)}
+        ids = []
+        for name in names:
+            row = self.database.conn.execute("SELECT id FROM papers WHERE citekey = ?", (name,)).fetchone()
+            if row:
+                ids.append(int(row[0]))
+        return ids
+
+    def index(
+        self,
+        *,
+        progress: ProgressCallback | None = None,
+        cancel: CancelToken | None = None,
+        model: str | None = None,
+        engine: str | None = None,
+    ) -> dict:
+        """Embed every paper lacking an up-to-date vector (all three tasks) and sync the vector indexes.
+
+        Resumable: finished batches are committed, so after Ctrl+C or a crash the next
+        run embeds only the rest. Builds the default model first when none is installed.
+
+        Returns:
+            {"model", "model_key", "engine", "papers", "embedded", "already_embedded",
+             "seconds", "tasks": [{"task", "embedded", "already_embedded", "indexed"}]}
+        """
+        from scimult_desktop.services import indexing, models
+
+        name = model or models.ensure_model(progress)
+        return indexing.index_library(
+            self.database, self.encoder(name, engine), models.model_key(name), progress=progress, cancel=cancel
+        )
+
+    def encoder(self, model: str | None = None, engine: str | None = None) -> "Encoder":
+        """The encoder of `model` (default: the active model), cached per process.
+
+        Args:
+            model: an installed model name.
+            engine: "auto", "onnxruntime-cpu", "onnxruntime-cuda" or "openvino" (default: settings).
+        """
+        from scimult_desktop.services import models
+
+        return models.load_encoder(model, engine)
+
+    def embed(
+        self,
+        texts: list[str],
+        task: "Task | str",
+        *,
+        role: "Role | str" = "document",
+        model: str | None = None,
+        engine: str | None = None,
+    ) -> "np.ndarray":
+        """Embed `texts` with `task`'s expert: float32 (len(texts), dim), unit rows for cosine models."""
+        from scimult_desktop.domain.tasks import Role
+
+        return self.encoder(model, engine).encode(texts, task, Role(role))

@@ -1,0 +1,139 @@
+"""Field classification with the classification expert, SciMult-style.
+
+Zero-shot: a paper ("title [SEP] abstract") and every label ("name [SEP]
+description") are embedded with the classification expert; labels are ranked
+by similarity. From the user's own collections and tags: k nearest already-
+tagged papers vote, weighted by similarity (learns from what the user filed).
+Suggestions are only applied to the library when the user confirms, and can be undone.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from scimult_desktop.domain.records import Paper
+from scimult_desktop.domain.tasks import Role, Task
+from scimult_desktop.services.semantic import SemanticBackend
+from scimult_desktop.store.clock import utc_now
+from scimult_desktop.store.database import LibraryDatabase
+
+KNN_NEIGHBOURS = 15
+
+
+@dataclass
+class LabelScore:
+    label: str
+    score: float
+    source: str  # the label set's name, or "tags" / "collections"
+
+    def to_json(self) -> dict:
+        return {"label": self.label, "score": round(self.score, 6), "source": self.source}
+
+
+def zero_shot_scores(
+    backend: SemanticBackend, paper_vectors: np.ndarray, label_texts: Sequence[str], *, temperature: float | None = None
+) -> np.ndarray:
+    """Per paper, a probability over labels: softmax of similarities.
+
+    Cosine models have similarities in [-1, 1], so they need a low temperature
+    to separate labels (0.05, as in contrastive training); dot models use 1.
+    """
+    labels = backend.encode(list(label_texts), Task.CLASSIFY, Role.DOCUMENT)
+    sims = paper_vectors @ labels.T
+    tau = temperature or (0.05 if backend.similarity == "cosine" else 1.0)
+    logits = sims / tau
+    logits -= logits.max(axis=1, keepdims=True)
+    probs = np.exp(logits)
+    return probs / probs.sum(axis=1, keepdims=True)
+
+
+def top_labels(probabilities: np.ndarray, names: Sequence[str], source: str, *, k: int = 5, min_score: float = 0.05) -> list[list[LabelScore]]:
+    out = []
+    for row in probabilities:
+        order = np.argsort(-row)[:k]
+        chosen = [LabelScore(names[j], float(row[j]), source) for j in order if row[j] >= min_score or j == order[0]]
+        out.append(chosen)
+    return out
+
+
+def knn_tag_scores(
+    database: LibraryDatabase, backend: SemanticBackend, paper_ids: Sequence[int], vectors: np.ndarray, kind: str
+) -> list[list[LabelScore]]:
+    """Scores for the user's tags (kind="tags") or collections from the nearest filed papers."""
+    if kind == "tags":
+        rows = database.conn.execute(
+            "SELECT pt.paper_id, t.name FROM paper_tags pt JOIN tags t ON t.id = pt.tag_id WHERE pt.source != 'classifier'"
+        ).fetchall()
+    else:
+        rows = database.conn.execute(
+            "SELECT pc.paper_id, c.name FROM paper_collections pc JOIN collections c ON c.id = pc.collection_id"
+        ).fetchall()
+    filed: dict[int, set[str]] = {}
+    for pid, name in rows:
+        filed.setdefault(int(pid), set()).add(name)
+    if not filed:
+        return [[] for _ in paper_ids]
+    neighbours = backend.neighbours(Task.CLASSIFY, vectors, KNN_NEIGHBOURS * 4, ())
+    results = []
+    for pid, hits in zip(paper_ids, neighbours):
+        votes: dict[str, float] = {}
+        total = 0.0
+        used = 0
+        for other, sim in hits:
+            if other == pid or other not in filed:
+                continue
+            weight = max(sim, 0.0)
+            total += weight
+            for name in filed[other]:
+                votes[name] = votes.get(name, 0.0) + weight
+            used += 1
+            if used >= KNN_NEIGHBOURS:
+                break
+        ranked = sorted(votes.items(), key=lambda kv: -kv[1])[:5]
+        results.append([LabelScore(name, v / total, kind) for name, v in ranked if total > 0])
+    return results
+
+
+def apply_tags(database: LibraryDatabase, assignments: dict[int, list[str]], description: str) -> int:
+    """Tag papers as the user confirmed; returns the undo entry's id."""
+    added: list[list] = []
+    with database.transaction():
+        for paper_id, names in assignments.items():
+            for name in names:
+                database.conn.execute("INSERT OR IGNORE INTO tags (name) VALUES (?)", (name,))
+                cursor = database.conn.execute(
+                    "INSERT OR IGNORE INTO paper_tags (paper_id, tag_id, source) SELECT ?, id, 'classifier' FROM tags WHERE name = ?",
+                    (paper_id, name),
+                )
+                if cursor.rowcount:
+                    added.append([paper_id, name])
+        cursor = database.conn.execute(
+            "INSERT INTO undo_log (description, payload, created_at) VALUES (?, ?, ?)",
+            (description, json.dumps({"action": "remove_tags", "items": added}), utc_now()),
+        )
+    return int(cursor.lastrowid)
+
+
+def undo_last(database: LibraryDatabase) -> str | None:
+    """Revert the most recent change still in the undo log; returns its description."""
+    row = database.conn.execute("SELECT id, description, payload FROM undo_log WHERE undone = 0 ORDER BY id DESC LIMIT 1").fetchone()
+    if row is None:
+        return None
+    payload = json.loads(row["payload"])
+    with database.transaction():
+        if payload["action"] == "remove_tags":
+            for paper_id, name in payload["items"]:
+                database.conn.execute(
+                    "DELETE FROM paper_tags WHERE paper_id = ? AND tag_id = (SELECT id FROM tags WHERE name = ?)",
+                    (paper_id, name),
+                )
+        database.conn.execute("UPDATE undo_log SET undone = 1 WHERE id = ?", (row["id"],))
+    return str(row["description"])
+
+
+def paper_texts(papers: Sequence[Paper]) -> list[str]:
+    return [p.embedding_text() for p in papers]

@@ -1,0 +1,208 @@
+"""Search, related papers and citation suggestions over one library.
+
+Each feature ranks with the right task expert and, where the library has
+signals beyond text, fuses them in:
+- search: BM25 (FTS5) and the *search* expert, fused by reciprocal rank;
+- related: the *link-prediction* expert's neighbours and the citation graph
+  (cites / cited by / co-cited / shared references);
+- suggest: the *link-prediction* expert with the writer's text as the query
+  side, fused with BM25 over the same text.
+Every hit says why it was returned.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from scimult_desktop.domain.records import SearchHit
+from scimult_desktop.domain.tasks import Role, Task
+from scimult_desktop.services.evidence import best_passage
+from scimult_desktop.services.filters import SearchFilters
+from scimult_desktop.services.fusion import reciprocal_rank_fusion
+from scimult_desktop.services.semantic import SemanticBackend
+from scimult_desktop.store.database import LibraryDatabase
+from scimult_desktop.store.papers import PaperStore
+
+# How deep each list goes before fusion: deep enough that a paper ranked well
+# by only one method still reaches the fused top k.
+CANDIDATE_DEPTH = 100
+
+
+@dataclass
+class Ranked:
+    """An intermediate ranking: paper ids best first, with scores and optional reasons."""
+
+    ids: list[int]
+    scores: dict[int, float]
+    reasons: dict[int, str]
+
+
+class Finder:
+    """Ranks library papers for queries, papers and drafts."""
+
+    def __init__(self, database: LibraryDatabase, backend: SemanticBackend | None) -> None:
+        self.database = database
+        self.papers = PaperStore(database)
+        self.backend = backend
+
+    # ---- search ------------------------------------------------------------------------
+    def search_many(
+        self, queries: Sequence[str], *, k: int, mode: str, filters: SearchFilters | None = None
+    ) -> list[list[SearchHit]]:
+        allowed = (filters or SearchFilters()).allowed_ids(self.database)
+        depth = max(CANDIDATE_DEPTH, k)
+        dense = self._dense_rankings(queries, Task.SEARCH, depth, allowed) if mode != "keyword" else None
+        results = []
+        for i, query in enumerate(queries):
+            keyword = self._keyword_ranking(query, depth, allowed) if mode != "semantic" else None
+            if mode == "keyword":
+                ranked = keyword
+            elif mode == "semantic":
+                ranked = dense[i]
+            else:
+                ranked = _fuse([keyword, dense[i]])
+            results.append(self._hits(ranked, k, query, keyword.reasons if keyword else {}))
+        return results
+
+    # ---- suggest -----------------------------------------------------------------------
+    def suggest_many(
+        self, texts: Sequence[str], *, k: int, exclude: Sequence[Sequence[int]] | None = None
+    ) -> list[list[SearchHit]]:
+        """Papers to cite for each text (a sentence or paragraph being written)."""
+        depth = max(CANDIDATE_DEPTH, k)
+        dense = self._dense_rankings(texts, Task.LINK, depth, None, role=Role.QUERY)
+        results = []
+        for i, text in enumerate(texts):
+            keyword = self._keyword_ranking(text, depth, None)
+            ranked = _fuse([keyword, dense[i]])
+            skip = set(exclude[i]) if exclude else set()
+            ranked.ids = [pid for pid in ranked.ids if pid not in skip]
+            results.append(self._hits(ranked, k, text, {}))
+        return results
+
+    def link_scores(self, text: str, paper_ids: Sequence[int]) -> dict[int, float]:
+        """Similarity of `text` (query side) to given papers under the link expert."""
+        backend = self._require_backend()
+        query = backend.encode([text], Task.LINK, Role.QUERY)[0]
+        vectors = self.paper_vectors(Task.LINK, paper_ids)
+        return {pid: float(vec @ query) for pid, vec in vectors.items()}
+
+    # ---- related -----------------------------------------------------------------------
+    def related(self, paper_id: int, *, k: int) -> list[SearchHit]:
+        depth = max(CANDIDATE_DEPTH, k)
+        rankings = []
+        if self.backend is not None:
+            vector = self.paper_vectors(Task.LINK, [paper_id]).get(paper_id)
+            if vector is not None:
+                [neighbours] = self.backend.neighbours(Task.LINK, vector[None, :], depth + 1, [paper_id])
+                dense = Ranked([pid for pid, _ in neighbours], dict(neighbours), {})
+                dense.reasons = {pid: f"similar content (similarity {score:.2f})" for pid, score in neighbours}
+                rankings.append(dense)
+        graph = self._graph_ranking(paper_id)
+        if graph.ids:
+            rankings.append(graph)
+        if not rankings:
+            return []
+        fused = _fuse(rankings)
+        fused.ids = [pid for pid in fused.ids if pid != paper_id]
+        hits = []
+        for pid in fused.ids[:k]:
+            reasons = [r.reasons[pid] for r in reversed(rankings) if pid in r.reasons]
+            hits.append((pid, fused.scores[pid], "; ".join(reasons)))
+        papers = {p.id: p for p in self.papers.get_many([pid for pid, _, _ in hits])}
+        return [SearchHit(papers[pid], round(score, 6), why=why) for pid, score, why in hits if pid in papers]
+
+    def _graph_ranking(self, paper_id: int) -> Ranked:
+        conn = self.database.conn
+        strength: dict[int, float] = {}
+        reasons: dict[int, list[str]] = {}
+
+        def add(pid: int, weight: float, reason: str) -> None:
+            strength[pid] = strength.get(pid, 0.0) + weight
+            reasons.setdefault(pid, []).append(reason)
+
+        for (pid,) in conn.execute("SELECT cited_paper_id FROM citations WHERE citing_paper_id = ?", (paper_id,)):
+            add(pid, 3.0, "this paper cites it")
+        for (pid,) in conn.execute("SELECT citing_paper_id FROM citations WHERE cited_paper_id = ?", (paper_id,)):
+            add(pid, 3.0, "it cites this paper")
+        for pid, n in conn.execute(
+            """SELECT c2.cited_paper_id, count(*) FROM citations c1 JOIN citations c2
+               ON c1.citing_paper_id = c2.citing_paper_id
+               WHERE c1.cited_paper_id = ? AND c2.cited_paper_id != ? GROUP BY c2.cited_paper_id""",
+            (paper_id, paper_id),
+        ):
+            add(pid, float(n), f"co-cited with it {n}×")
+        for pid, n in conn.execute(
+            """SELECT c2.citing_paper_id, count(*) FROM citations c1 JOIN citations c2
+               ON c1.cited_paper_id = c2.cited_paper_id
+               WHERE c1.citing_paper_id = ? AND c2.citing_paper_id != ? GROUP BY c2.citing_paper_id""",
+            (paper_id, paper_id),
+        ):
+            add(pid, 0.5 * n, f"shares {n} reference{'s' if n > 1 else ''}")
+        ids = sorted(strength, key=lambda pid: (-strength[pid], pid))
+        return Ranked(ids, strength, {pid: ", ".join(r) for pid, r in reasons.items()})
+
+    # ---- building blocks ----------------------------------------------------------------
+    def _keyword_ranking(self, query: str, depth: int, allowed: set[int] | None) -> Ranked:
+        hits = self.papers.keyword_search(query, depth if allowed is None else depth * 5)
+        if allowed is not None:
+            hits = [h for h in hits if h.paper.id in allowed][:depth]
+        return Ranked([h.paper.id for h in hits], {h.paper.id: h.score for h in hits}, {h.paper.id: h.why for h in hits if h.why})
+
+    def _dense_rankings(
+        self, texts: Sequence[str], task: Task, depth: int, allowed: set[int] | None, role: Role = Role.QUERY
+    ) -> list[Ranked]:
+        backend = self._require_backend()
+        queries = backend.encode(list(texts), task, role)
+        if allowed is not None and len(allowed) <= 20000:
+            # Exact scoring over the few allowed papers beats over-fetching from the index.
+            vectors = self.paper_vectors(task, sorted(allowed))
+            ids = list(vectors)
+            matrix = np.stack([vectors[i] for i in ids]) if ids else np.zeros((0, queries.shape[1]), np.float32)
+            scores = queries @ matrix.T
+            rankings = []
+            for row in scores:
+                order = np.argsort(-row)[:depth]
+                rankings.append(Ranked([ids[j] for j in order], {ids[j]: float(row[j]) for j in order}, {}))
+            return rankings
+        neighbours = backend.neighbours(task, queries, depth, ())
+        return [Ranked([pid for pid, _ in hits], dict(hits), {}) for hits in neighbours]
+
+    def paper_vectors(self, task: Task, paper_ids: Sequence[int]) -> dict[int, np.ndarray]:
+        """Stored vectors, embedding papers on the fly when they are not indexed yet."""
+        backend = self._require_backend()
+        vectors = backend.stored_vectors(task, paper_ids)
+        missing = [pid for pid in paper_ids if pid not in vectors]
+        if missing:
+            papers = self.papers.get_many(missing)
+            fresh = backend.encode([p.embedding_text() for p in papers], task, Role.DOCUMENT)
+            vectors.update({p.id: fresh[i] for i, p in enumerate(papers)})
+        return vectors
+
+    def _hits(self, ranked: Ranked, k: int, query: str, snippets: dict[int, str]) -> list[SearchHit]:
+        ids = ranked.ids[:k]
+        papers = {p.id: p for p in self.papers.get_many(ids)}
+        hits = []
+        for pid in ids:
+            if pid not in papers:
+                continue
+            why, page = snippets.get(pid), None
+            if why is None:
+                why, page = best_passage(self.database, pid, query, papers[pid].abstract)
+            hits.append(SearchHit(papers[pid], round(float(ranked.scores[pid]), 6), why=why, page=page))
+        return hits
+
+    def _require_backend(self) -> SemanticBackend:
+        if self.backend is None:
+            from scimult_desktop.errors import ModelError
+
+            raise ModelError("no model installed: run `scimult model build-default` (or `scimult model install PATH`)")
+        return self.backend
+
+
+def _fuse(rankings: list[Ranked]) -> Ranked:
+    fused = reciprocal_rank_fusion([r.ids for r in rankings])
+    return Ranked([pid for pid, _ in fused], dict(fused), {})

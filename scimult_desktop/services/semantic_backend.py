@@ -1,0 +1,66 @@
+"""The real `SemanticBackend`: the active model's encoder plus the library's vector indexes."""
+
+from __future__ import annotations
+
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from scimult_desktop.domain.progress import CancelToken, ProgressCallback
+from scimult_desktop.domain.tasks import Role, Task
+from scimult_desktop.errors import ScimultError
+from scimult_desktop.services import indexing, models
+from scimult_desktop.services.semantic import SemanticBackend
+from scimult_desktop.store.database import LibraryDatabase
+from scimult_desktop.store.vectors import VectorStore
+
+# Papers a query may embed on the fly before answering (a few seconds of work);
+# beyond that the user is asked to run `scimult index` with its progress bar.
+AUTO_INDEX_LIMIT = 300
+
+
+def build_backend(database: LibraryDatabase, model: str | None = None, engine: str | None = None) -> SemanticBackend:
+    encoder = models.load_encoder(model, engine)
+    key = models.model_key(model)
+    vectors = VectorStore(database)
+
+    def encode(texts: Sequence[str], task: Task, role: Role) -> np.ndarray:
+        return encoder.encode(list(texts), task, role)
+
+    def neighbours(task: Task, queries: np.ndarray, k: int, exclude: Iterable[int]) -> list[list[tuple[int, float]]]:
+        excluded = list(exclude)
+        return [indexing.vector_search(database, None, key, task, query, k, excluded) for query in queries]
+
+    def stored_vectors(task: Task, paper_ids: Sequence[int]) -> dict[int, np.ndarray]:
+        ids, matrix = vectors.vectors(key, task.value, list(paper_ids))
+        return {int(pid): matrix[i] for i, pid in enumerate(ids)}
+
+    def embedded_count(task: Task) -> int:
+        return vectors.count(key, task.value)
+
+    return SemanticBackend(encoder.name, encoder.similarity, encode, neighbours, stored_vectors, embedded_count)
+
+
+def ensure_indexed(
+    database: LibraryDatabase,
+    backend: SemanticBackend,
+    task: Task,
+    *,
+    model: str | None = None,
+    engine: str | None = None,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+) -> None:
+    """Embed the few papers a task is missing, or say how to index a large backlog."""
+    total = int(database.conn.execute("SELECT count(*) FROM papers").fetchone()[0])
+    missing = total - backend.embedded_count(task)
+    if missing <= 0:
+        return
+    if missing > AUTO_INDEX_LIMIT:
+        raise ScimultError(
+            f"{missing} of {total} papers are not indexed yet for {task.value}: run `scimult index` first "
+            "(it shows progress and can be interrupted and resumed)"
+        )
+    indexing.index_library(
+        database, models.load_encoder(model, engine), models.model_key(model), tasks=[task], progress=progress, cancel=cancel
+    )
