@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Iterator
 
@@ -20,10 +21,15 @@ class CslJsonImporter:
             return False
         try:
             with path.open("rb") as handle:
-                head = handle.read(64).lstrip()
+                head = handle.read(4096)
         except OSError:
             return False
-        return head.startswith(b"[")
+        # A CSL-JSON file is a list of objects with CSL fields; other JSON lists
+        # (tool outputs, data files) found while scanning a folder are not ours.
+        head = head.removeprefix(b"\xef\xbb\xbf").lstrip()
+        return head.startswith(b"[") and re.search(rb'^\[\s*\{', head) is not None and b'"title"' in head or (
+            head.startswith(b"[") and head[1:].lstrip().startswith(b"]")
+        )
 
     def read(self, path: Path) -> Iterator[ImportItem]:
         try:

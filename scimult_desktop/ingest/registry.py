@@ -7,10 +7,12 @@ from pathlib import Path
 from scimult_desktop.ingest.base import Importer
 from scimult_desktop.ingest.bibtex import BibtexImporter
 from scimult_desktop.ingest.csl_json import CslJsonImporter
+from scimult_desktop.ingest.pdf import PdfImporter
+from scimult_desktop.ingest.zotero import ZoteroImporter
 
 
 def builtin_importers() -> list[Importer]:
-    importers: list[Importer] = [BibtexImporter(), CslJsonImporter()]
+    importers: list[Importer] = [BibtexImporter(), CslJsonImporter(), PdfImporter(), ZoteroImporter()]
     return importers
 
 

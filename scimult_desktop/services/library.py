@@ -51,9 +51,12 @@ class Library:
         self._ensured_tasks: set[Task] = set()
 
     @classmethod
-    def open(cls, path: str | os.PathLike | None = None, *, create: bool = True) -> "Library":
+    def open(
+        cls, path: str | os.PathLike | None = None, *, create: bool = True, model: str | None = None, engine: str | None = None
+    ) -> "Library":
+        """Open the library folder `path` (see `config.library_dir`), using `model`/`engine` for semantic work."""
         folder = config.library_dir(path)
-        return cls(LibraryDatabase(folder, create=create))
+        return cls(LibraryDatabase(folder, create=create), model=model, engine=engine)
 
     @classmethod
     def in_memory(cls) -> "Library":
@@ -109,6 +112,13 @@ class Library:
         """Record the user's answer to a duplicate proposal (nothing is merged silently)."""
         a, b = self.papers.resolve(str(paper_a)), self.papers.resolve(str(paper_b))
         links.set_duplicate_status(self.database, a, b, "confirmed" if same_work else "rejected")
+
+    def scan_near_duplicates(self, *, progress: ProgressCallback | None = None, cancel: CancelToken | None = None) -> int:
+        """Propose pairs whose embeddings and titles are nearly identical; returns new proposals."""
+        from scimult_desktop.services.duplicates import scan_near_duplicates
+
+        finder = self._finder(Task.LINK)
+        return scan_near_duplicates(self.database, finder.backend, progress=progress, cancel=cancel)
 
     def citations_of(self, reference: str | int) -> dict[str, list[int]]:
         """Library papers this paper cites and that cite it."""
@@ -170,8 +180,7 @@ class Library:
         labels = label_sets.load_label_set(label_set)
         vectors = finder.paper_vectors(Task.CLASSIFY, ids)
         matrix = np.stack([vectors[i] for i in ids]) if ids else np.zeros((0, 1), np.float32)
-        label_texts = [label_sets.label_text(label) for label in labels.labels]
-        probs = classifying.zero_shot_scores(finder.backend, matrix, label_texts)
+        probs = classifying.zero_shot_scores(finder.backend, matrix, labels.labels)
         zero_shot = classifying.top_labels(probs, [label.name for label in labels.labels], labels.name, k=k)
         by_tags = classifying.knn_tag_scores(self.database, finder.backend, ids, matrix, "tags")
         by_collections = classifying.knn_tag_scores(self.database, finder.backend, ids, matrix, "collections")

@@ -83,3 +83,19 @@ def test_batch_search_returns_one_list_per_query_and_encodes_once(library):
     results = f.search_many(["vitamin", "passage retrieval", "bone density"], k=2, mode="semantic")
     assert [r[0].paper.citekey for r in results] == ["vit", "dpr", "bone"]
     assert f.backend.calls["encode"] == 1
+
+
+def test_near_duplicates_are_proposed_from_embeddings_and_titles(library):
+    from scimult_desktop.services.duplicates import scan_near_duplicates
+
+    store = PaperStore(library.database)
+    sources = SourceStore(library.database)
+    typo = Paper(title="Dense passage retrieval for open domain question answering.", citekey="dpr-typo",
+                 abstract="Dual encoders retrieve passages for questions.", authors=["Other, Person"], year=2021)
+    store_record(store, sources, ImportedRecord(typo, "test", "t", "dpr-typo"))
+    made = scan_near_duplicates(library.database, bag_of_words_backend(library.database))
+    assert made == 1
+    [proposal] = library.duplicate_proposals()
+    keys = {store.get(proposal["paper_a"]).citekey, store.get(proposal["paper_b"]).citekey}
+    assert keys == {"dpr", "dpr-typo"} and "nearly identical" in proposal["reason"]
+    assert scan_near_duplicates(library.database, bag_of_words_backend(library.database)) == 0

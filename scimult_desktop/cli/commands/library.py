@@ -79,4 +79,53 @@ def show_command(ctx: click.Context, paper: str, as_json: bool) -> None:
         click.echo(f"\n{record.abstract}")
 
 
-COMMANDS = [import_command, list_command, show_command]
+@click.group("duplicates", invoke_without_command=True)
+@click.option("--scan", is_flag=True, help="Also look for near-duplicates by content (needs the model; indexes first).")
+@json_option
+@click.pass_context
+def duplicates_group(ctx: click.Context, scan: bool, as_json: bool) -> None:
+    """List papers that look like versions of one work (preprint vs published, typed twice).
+
+    Nothing is merged silently: answer each pair with `duplicates confirm A B` or `duplicates reject A B`.
+    JSON: [{"paper_a", "paper_b", "reason", "status"}]
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    library = library_from(ctx)
+    if scan:
+        progress = StderrProgress()
+        try:
+            made = library.scan_near_duplicates(progress=progress, cancel=CancelToken())
+        finally:
+            progress.close()
+        click.echo(f"{made} new proposal(s)", err=True)
+    proposals = library.duplicate_proposals()
+    if as_json:
+        emit_json(proposals)
+        return
+    if not proposals:
+        click.echo("no duplicate proposals", err=True)
+    for item in proposals:
+        a, b = library.get_paper(item["paper_a"]), library.get_paper(item["paper_b"])
+        click.echo(f"{a.id} [{a.citekey}] {a.title}\n{b.id} [{b.citekey}] {b.title}\n    {item['reason']}")
+
+
+@duplicates_group.command("confirm")
+@click.argument("paper_a")
+@click.argument("paper_b")
+@click.pass_context
+def duplicates_confirm(ctx: click.Context, paper_a: str, paper_b: str) -> None:
+    """Record that PAPER_A and PAPER_B are versions of the same work."""
+    library_from(ctx).resolve_duplicate(paper_a, paper_b, same_work=True)
+
+
+@duplicates_group.command("reject")
+@click.argument("paper_a")
+@click.argument("paper_b")
+@click.pass_context
+def duplicates_reject(ctx: click.Context, paper_a: str, paper_b: str) -> None:
+    """Record that PAPER_A and PAPER_B are different works (the pair is not proposed again)."""
+    library_from(ctx).resolve_duplicate(paper_a, paper_b, same_work=False)
+
+
+COMMANDS = [import_command, list_command, show_command, duplicates_group]

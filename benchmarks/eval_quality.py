@@ -1,0 +1,214 @@
+"""Quality of search, citation suggestion and classification, against baselines in the same run.
+
+    python benchmarks/eval_quality.py [--only scifact,acm,classify] [--model NAME] [--engine E]
+                                      [--workdir .bench-out] [--limit-queries N]
+
+- SciFact test (../shared/data/scifact): nDCG@10 of `search` in keyword (BM25, the baseline),
+  semantic and hybrid (default) modes.
+- ACM-CR (../shared/data/acm_cr: collection_bib imported, paragraph citation contexts as queries):
+  Recall@10 and nDCG@10 of `suggest --text` (hybrid), against BM25 alone and the link expert alone.
+- S2ORC MAG sample (single-field papers with abstracts): zero-shot top-1 accuracy and macro-F1 of
+  `classify` (label name + description, classification expert) against labels given by name only.
+
+With the default model (all-MiniLM-L6-v2 upcycled; experts are copies of its attention weights),
+"semantic" *is* plain all-MiniLM-L6-v2, so that column is the MiniLM baseline.
+Libraries are built in --workdir and reused: re-runs skip import and embedding.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import re
+import sys
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+
+from scimult_desktop.domain.tasks import Task
+from scimult_desktop.services import indexing, models
+from scimult_desktop.services.library import Library
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data"
+
+
+def ndcg_at(ranked: list[str], relevant: set[str], k: int = 10) -> float:
+    dcg = sum(1 / math.log2(i + 2) for i, doc in enumerate(ranked[:k]) if doc in relevant)
+    ideal = sum(1 / math.log2(i + 2) for i in range(min(k, len(relevant))))
+    return dcg / ideal if ideal else 0.0
+
+
+def recall_at(ranked: list[str], relevant: set[str], k: int = 10) -> float:
+    return len(set(ranked[:k]) & relevant) / len(relevant) if relevant else 0.0
+
+
+def build_library(folder: Path, csl_items: list[dict], tasks: list[Task], args) -> Library:
+    folder.mkdir(parents=True, exist_ok=True)
+    source = folder / "source.json"
+    if not source.exists():
+        source.write_text(json.dumps(csl_items), encoding="utf-8")
+    library = Library.open(folder / "lib", model=args.model, engine=args.engine)
+    started = time.monotonic()
+    report = library.import_paths([source])
+    print(f"  import: +{report.added} (skipped {report.skipped}) in {time.monotonic() - started:.1f}s", file=sys.stderr)
+    started = time.monotonic()
+    name = args.model or models.ensure_model()
+    result = indexing.index_library(
+        library.database, library.encoder(name, args.engine), models.model_key(name), tasks=tasks,
+        progress=_progress,
+    )
+    print(f"\n  index: {result['embedded']} new vectors in {time.monotonic() - started:.1f}s", file=sys.stderr)
+    return library
+
+
+def _progress(event) -> None:
+    if event.total:
+        print(f"\r  {event.stage}: {event.done}/{event.total}", end="", file=sys.stderr)
+
+
+def eval_scifact(args) -> dict:
+    root = DATA / "scifact"
+    corpus = [json.loads(line) for line in (root / "corpus.jsonl").open(encoding="utf-8")]
+    items = [{"id": f"sf{d['_id']}", "title": d["title"], "abstract": d["text"], "type": "article-journal"} for d in corpus]
+    queries = {q["_id"]: q["text"] for q in map(json.loads, (root / "queries.jsonl").open(encoding="utf-8"))}
+    qrels: dict[str, set[str]] = defaultdict(set)
+    with (root / "qrels" / "test.tsv").open(encoding="utf-8") as handle:
+        for row in csv.DictReader(handle, delimiter="\t"):
+            if int(row["score"]) > 0:
+                qrels[row["query-id"]].add(f"sf{row['corpus-id']}")
+    qids = sorted(qrels, key=int)[: args.limit_queries]
+    library = build_library(Path(args.workdir) / "scifact", items, [Task.SEARCH], args)
+    texts = [queries[q] for q in qids]
+    scores = {}
+    for mode in ("keyword", "semantic", "hybrid"):
+        started = time.monotonic()
+        results = library.search_many(texts, k=10, mode=mode)
+        elapsed = (time.monotonic() - started) / len(texts) * 1000
+        values = [ndcg_at([h.paper.citekey for h in hits], qrels[q]) for q, hits in zip(qids, results)]
+        scores[mode] = {"ndcg@10": 100 * sum(values) / len(values), "ms_per_query": elapsed}
+    library.close()
+    return {"queries": len(qids), "papers": len(items), **scores}
+
+
+def _acm_topics(path: Path) -> dict[str, str]:
+    text = path.read_text(encoding="utf-8")
+    topics = {}
+    for block in re.findall(r"<top>(.*?)</top>", text, flags=re.S):
+        num = re.search(r"<num>\s*Number:\s*(\S+)", block).group(1)
+        desc = re.search(r"<desc>\s*Description:\s*(.*?)\s*<narr>", block, flags=re.S).group(1)
+        topics[num] = " ".join(desc.split())
+    return topics
+
+
+def eval_acm(args) -> dict:
+    root = DATA / "acm_cr"
+    folder = Path(args.workdir) / "acm"
+    folder.mkdir(parents=True, exist_ok=True)
+    library = Library.open(folder / "lib", model=args.model, engine=args.engine)
+    started = time.monotonic()
+    report = library.import_paths([root / "collection_bib"])
+    print(f"  import: +{report.added} (skipped {report.skipped}, failed {len(report.failed)}) in {time.monotonic() - started:.1f}s", file=sys.stderr)
+    name = args.model or models.ensure_model()
+    started = time.monotonic()
+    result = indexing.index_library(library.database, library.encoder(name, args.engine), models.model_key(name), tasks=[Task.LINK], progress=_progress)
+    print(f"\n  index: {result['embedded']} new vectors in {time.monotonic() - started:.1f}s", file=sys.stderr)
+
+    topics = _acm_topics(root / "topics+qrels" / "contexts.topics")
+    blacklist = {line.strip().lower() for line in (root / "topics+qrels" / "blacklist.txt").open() if line.strip()}
+    qrels: dict[str, set[str]] = defaultdict(set)
+    for line in (root / "topics+qrels" / "contexts.qrels").open():
+        topic, _, doi, rel = line.split()
+        if int(rel) > 0:
+            qrels[topic].add(doi.lower())
+    qids = [q for q in topics if qrels.get(q)][: args.limit_queries]
+    texts = [topics[q] for q in qids]
+    out = {"queries": len(qids), "papers": library.count_papers()}
+    finder_modes = {"bm25": "keyword", "link expert": "semantic", "hybrid (default)": "hybrid"}
+    for label, mode in finder_modes.items():
+        started = time.monotonic()
+        if mode == "hybrid":
+            results = library.suggest_many(texts, k=50)
+        elif mode == "keyword":
+            results = library._finder(None).search_many(texts, k=50, mode="keyword")
+        else:
+            finder = library._finder(Task.LINK)
+            rankings = finder._dense_rankings(texts, Task.LINK, 50, None)
+            results = [finder._hits(r, 50, t, {}) for r, t in zip(rankings, texts)]
+        elapsed = (time.monotonic() - started) / len(texts) * 1000
+        recalls, ndcgs = [], []
+        for q, hits in zip(qids, results):
+            ranked = [h.paper.doi for h in hits if h.paper.doi and h.paper.doi not in blacklist][:10]
+            recalls.append(recall_at(ranked, qrels[q]))
+            ndcgs.append(ndcg_at(ranked, qrels[q]))
+        out[label] = {"recall@10": 100 * sum(recalls) / len(recalls), "ndcg@10": 100 * sum(ndcgs) / len(ndcgs), "ms_per_query": elapsed}
+    library.close()
+    return out
+
+
+def eval_classify(args) -> dict:
+    rows = [json.loads(line) for line in (DATA / "s2orc_sample" / "metadata_sample.jsonl").open(encoding="utf-8")]
+    rows = [r for r in rows if r.get("abstract") and r.get("mag_field_of_study") and len(r["mag_field_of_study"]) == 1]
+    items = [{"id": f"s2{r['paper_id']}", "title": r["title"], "abstract": r["abstract"], "type": "article-journal"} for r in rows]
+    gold = {f"s2{r['paper_id']}": r["mag_field_of_study"][0].lower() for r in rows}
+    library = build_library(Path(args.workdir) / "s2orc", items, [Task.CLASSIFY], args)
+    from scimult_desktop.services import label_sets
+
+    import numpy as np
+
+    from scimult_desktop.domain.tasks import Role
+
+    full = label_sets.load_label_set("mag")
+    names = [label.name.lower() for label in full.labels]
+    out = {"papers": len(items), "majority_class": 100 * Counter(gold.values()).most_common(1)[0][1] / len(gold)}
+    # Baseline: plain cosine between the paper and the bare field name (environment.md's 42.7% setting).
+    finder = library._finder(Task.CLASSIFY)
+    ids = library.papers.all_ids()
+    keys = {p.id: p.citekey for p in library.papers.get_many(ids)}
+    vectors = finder.paper_vectors(Task.CLASSIFY, ids)
+    label_vectors = finder.backend.encode([label.name for label in full.labels], Task.CLASSIFY, Role.DOCUMENT)
+    best = (np.stack([vectors[i] for i in ids]) @ label_vectors.T).argmax(axis=1)
+    baseline = {keys[pid]: names[best[j]] for j, pid in enumerate(ids)}
+    results = library.classify(None, label_set="mag", k=1)
+    default = {r["citekey"]: r["labels"][0]["label"].lower() for r in results}
+    for label, predicted in (("field name, cosine (baseline)", baseline), ("classify (default)", default)):
+        out[label] = {"accuracy": 100 * sum(predicted[k] == g for k, g in gold.items()) / len(gold),
+                      "macro_f1": 100 * macro_f1(gold, predicted)}
+    library.close()
+    return out
+
+
+def macro_f1(gold: dict[str, str], predicted: dict[str, str]) -> float:
+    classes = set(gold.values())
+    f1s = []
+    for c in classes:
+        tp = sum(1 for k in gold if gold[k] == c and predicted.get(k) == c)
+        fp = sum(1 for k in gold if gold[k] != c and predicted.get(k) == c)
+        fn = sum(1 for k in gold if gold[k] == c and predicted.get(k) != c)
+        f1s.append(2 * tp / (2 * tp + fp + fn) if tp else 0.0)
+    return sum(f1s) / len(f1s)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", default="scifact,acm,classify", help="comma-separated subset of scifact,acm,classify")
+    parser.add_argument("--model", default=None, help="installed model name (default: the active model)")
+    parser.add_argument("--engine", default=None, help="inference engine (default: settings)")
+    parser.add_argument("--workdir", default=str(ROOT / ".bench-out"), help="where evaluation libraries are kept")
+    parser.add_argument("--limit-queries", type=int, default=None, help="evaluate on the first N queries only")
+    args = parser.parse_args()
+    if not DATA.is_dir():
+        sys.exit(f"evaluation data not found at {DATA}")
+    results = {}
+    for name, fn in (("scifact", eval_scifact), ("acm", eval_acm), ("classify", eval_classify)):
+        if name in args.only.split(","):
+            print(f"== {name}", file=sys.stderr)
+            results[name] = fn(args)
+            print(json.dumps({name: results[name]}, indent=1))
+    print(json.dumps(results))
+
+
+if __name__ == "__main__":
+    main()
