@@ -1,5 +1,5 @@
 # The two commands a newcomer needs (see README):
-#   make run    set up, build the default model, import the demo library, index it, search it
+#   make run    set up, import the demo library, build the default model, index, search and suggest
 #   make test   set up and run the whole test suite (what CI runs)
 PYTHON ?= python3
 VENV ?= .venv
@@ -25,8 +25,11 @@ $(STAMP):
 	touch $(STAMP)
 
 run: setup
+	# First run builds the default model locally (no download), then embeds the demo library.
 	SCIMULT_LIBRARY=$(DEMO_LIBRARY) $(VENV)/bin/scimult import resources/demo/scifact-demo.json
-	SCIMULT_LIBRARY=$(DEMO_LIBRARY) $(VENV)/bin/scimult search "vitamin D supplementation and bone fractures" --mode keyword --k 5
+	SCIMULT_LIBRARY=$(DEMO_LIBRARY) $(VENV)/bin/scimult index
+	SCIMULT_LIBRARY=$(DEMO_LIBRARY) $(VENV)/bin/scimult search "vitamin D supplementation and bone fractures" --k 5
+	SCIMULT_LIBRARY=$(DEMO_LIBRARY) $(VENV)/bin/scimult suggest --k 3 --text "Statins have been shown to lower the risk of hip fractures in older patients."
 	@echo
 	@echo "Demo library: $(DEMO_LIBRARY). Try: SCIMULT_LIBRARY=$(DEMO_LIBRARY) $(VENV)/bin/scimult --help"
 
