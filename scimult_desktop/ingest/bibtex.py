@@ -1,117 +1,441 @@
 """BibTeX / BibLaTeX import on bibtexparser 2.x.
 
-@string macros are resolved, LaTeX accents and commands are decoded to Unicode
-for display, and the citation key is kept exactly as written. Blocks the parser
-cannot read are reported with file and line; the rest import.
+Design choices:
+- bibtexparser only splits the file and resolves @string macros; LaTeX is
+  decoded here, and only for the fields shown to people (title, names, venue,
+  abstract, keywords). Paths, URLs and DOIs stay raw, because LaTeX decoding
+  mangles backslashes and underscores in them. Values without LaTeX markup skip
+  the decoder entirely: it dominates parse time on large exports.
+- An unescaped `%` is literal text in BibTeX values (ACM abstracts say "20% of
+  adults"), but a comment in LaTeX, so it is escaped before decoding.
+- The citation key is kept exactly as written. Entries bibtexparser rejects only
+  for duplicate keys or duplicate fields are recovered (as Better BibTeX does);
+  keyless entries (EndNote exports) are read too.
+- crossref/xref parents fill fields the child lacks, transitively and safely
+  against cycles; a container parent's title becomes the child's booktitle.
+- Blocks that cannot be read are reported with file and line; the rest import.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 from typing import Iterator
 
-from scimult_desktop.domain.ids import normalize_arxiv_id, normalize_doi
+from scimult_desktop.domain.ids import normalize_arxiv_id, normalize_doi, normalize_title
 from scimult_desktop.domain.records import Attachment, ImportedRecord, ImportProblem, Paper
 from scimult_desktop.errors import ImportFailed
 from scimult_desktop.ingest.base import ImportItem
 
-# Fields that become columns; everything else is kept in `extra`.
-_VENUE_FIELDS = ("journal", "journaltitle", "booktitle", "series", "publisher", "school", "institution")
+# First non-empty one is the venue.
+_VENUE_FIELDS = ("journal", "journaltitle", "booktitle", "eventtitle", "series", "publisher", "school", "institution",
+                 "organization")
+# Fields kept as columns, tags or attachments, so not repeated in `extra`.
+_MAPPED_FIELDS = {"title", "author", "abstract", "doi", "year", "file", "keywords", "groups"}
+# Parents that contain their children: their title is the child's booktitle, not its title.
+_CONTAINER_TYPES = {"book", "mvbook", "proceedings", "mvproceedings", "collection", "mvcollection", "reference",
+                    "mvreference", "periodical", "journal"}
+_NOT_INHERITED = {"crossref", "xref", "ids", "entryset", "label", "shorthand", "sortkey", "file", "keywords", "groups"}
+_TITLE_FIELDS = {"title", "subtitle", "titleaddon", "shorttitle", "sorttitle", "indextitle"}
+_BOOK_TITLE_MAP = {"title": "booktitle", "subtitle": "booksubtitle", "titleaddon": "booktitleaddon"}
+
+_LATEX_MARKUP = re.compile(r"[\\{}$~]|--")
+_UNESCAPED_PERCENT = re.compile(r"(?<!\\)%")
+# Boxes hide their argument from pylatexenc's text conversion; their content is plain text.
+_BOX_MACROS = re.compile(r"\\(?:mbox|hbox|text|textnormal|ensuremath)\s*(?=\{)")
+# `@article{` directly followed by `field =`: an entry without key (EndNote exports).
+_KEYLESS_ENTRY = re.compile(r"(@(?!(?:string|preamble|comment)\b)[A-Za-z]+\s*\{)(?=\s*[A-Za-z][\w-]*\s*=)", re.IGNORECASE)
+_AND_SPLIT = re.compile(r"\s+and\s+", re.IGNORECASE)
+
+_log = logging.getLogger(__name__)
 
 
 class BibtexImporter:
+    """Reads .bib/.bibtex/.biblatex files (see the module docstring for choices)."""
+
     kind = "bibtex"
 
     def can_import(self, path: Path) -> bool:
         return path.suffix.lower() in {".bib", ".bibtex", ".biblatex"}
 
     def read(self, path: Path) -> Iterator[ImportItem]:
-        import bibtexparser
-        from bibtexparser import middlewares
+        """Yield one record per entry with a title and one problem per unreadable block.
 
+        Raises:
+            ImportFailed: the file is unreadable, binary, empty or has no BibTeX entries.
+        """
         text = read_text_any_encoding(path)
-        try:
-            library = bibtexparser.parse_string(
-                text,
-                append_middleware=[middlewares.LatexDecodingMiddleware(keep_braced_groups=False)],
-            )
-        except Exception as exc:  # bibtexparser raises assorted errors on pathological input
-            raise ImportFailed(f"{path}: cannot parse BibTeX ({exc})") from exc
-        for block in library.failed_blocks:
-            line = (getattr(block, "start_line", 0) or 0) + 1
-            reason = next((ln.strip() for ln in str(getattr(block, "error", "")).splitlines() if ln.strip()), "syntax error")
+        entries, failures = parse_entries(text, path)
+        for line, reason in failures:
             yield ImportProblem(f"{path}:{line}", f"broken BibTeX entry skipped: {reason}")
-        for entry in library.entries:
+        if not entries and not failures:
+            raise ImportFailed(f"{path}: no BibTeX entries found (is it a BibTeX file?)")
+        resolved = resolve_crossrefs(entries)
+        source_keys: dict[str, int] = {}
+        for parsed, fields in zip(entries, resolved):
+            where = f"{path}:{parsed.line}"
             try:
-                record = _record_from_entry(entry, path)
+                record = record_from_fields(parsed.key, parsed.entry_type, fields, path)
             except Exception as exc:  # one odd entry must not stop the file
-                yield ImportProblem(f"{path}:{entry.start_line + 1}", f"entry {entry.key!r} skipped: {exc}")
+                _log.debug("entry at %s failed", where, exc_info=True)
+                yield ImportProblem(where, f"entry {parsed.key!r} skipped: {exc}")
                 continue
             if record is None:
-                yield ImportProblem(f"{path}:{entry.start_line + 1}", f"entry {entry.key!r} skipped: it has no title")
-            else:
-                yield record
+                yield ImportProblem(where, f"entry {parsed.key!r} skipped: it has no title")
+                continue
+            record.source_key = _unique_source_key(record, source_keys)
+            yield record
+
+
+class ParsedEntry:
+    """One entry as split by bibtexparser: original key, type, raw field values, line."""
+
+    __slots__ = ("key", "entry_type", "fields", "line")
+
+    def __init__(self, key: str, entry_type: str, fields: dict[str, str], line: int) -> None:
+        self.key, self.entry_type, self.fields, self.line = key, entry_type, fields, line
 
 
 def read_text_any_encoding(path: Path) -> str:
-    """File text as UTF-8 (BOM allowed), falling back to Latin-1 as old .bib files use."""
+    """File text as UTF-8 (BOM allowed), falling back to cp1252/Latin-1 as old .bib files use.
+
+    Raises:
+        ImportFailed: the file cannot be read, is empty or holds binary data.
+    """
     try:
         raw = path.read_bytes()
     except OSError as exc:
         raise ImportFailed(f"{path}: cannot read file ({exc.strerror or exc})") from exc
+    if not raw.strip():
+        raise ImportFailed(f"{path}: the file is empty")
+    if b"\x00" in raw[:8192]:
+        raise ImportFailed(f"{path}: binary data, not a BibTeX text file")
     for encoding in ("utf-8-sig", "cp1252", "latin-1"):
         try:
             return raw.decode(encoding)
         except UnicodeDecodeError:
             continue
-    return raw.decode("utf-8", errors="replace")
+    return raw.decode("utf-8", errors="replace")  # pragma: no cover - latin-1 decodes any bytes
 
 
-def _record_from_entry(entry, path: Path) -> ImportedRecord | None:
-    fields = {key.lower(): _clean(str(field.value)) for key, field in entry.fields_dict.items()}
-    title = fields.get("title") or ""
+def parse_entries(text: str, path: Path) -> tuple[list[ParsedEntry], list[tuple[int, str]]]:
+    """Split BibTeX text into entries (macros resolved, values still LaTeX).
+
+    Returns:
+        The entries in file order, and (line, reason) for each block that failed.
+    """
+    import bibtexparser
+    from bibtexparser.model import DuplicateBlockKeyBlock, DuplicateFieldKeyBlock, Entry, ParsingFailedBlock, String
+
+    text = _KEYLESS_ENTRY.sub(r"\1,", text)  # same line count: reported lines stay true
+    logging.getLogger("bibtexparser").setLevel(logging.ERROR)  # it logs every broken block itself
+    try:
+        split = bibtexparser.parse_string(text, parse_stack=[])
+        blocks: list = []
+        failures: list[tuple[int, str]] = []
+        for block in split.blocks:
+            if isinstance(block, (DuplicateBlockKeyBlock, DuplicateFieldKeyBlock)):
+                entry = block.ignore_error_block
+                if not isinstance(entry, Entry):
+                    continue
+                if isinstance(block, DuplicateFieldKeyBlock):
+                    entry.fields = _first_of_each_field(entry.fields)
+                blocks.append(entry)  # imported too; its source key gets a "#2" suffix
+            elif isinstance(block, ParsingFailedBlock):
+                line = (block.start_line or 0) + 1
+                error = block.error
+                message = getattr(error, "abort_reason", None) or str(error or "")
+                reason = next(iter(message.strip().splitlines()), "") or type(error).__name__
+                failures.append((line, reason))
+            else:
+                blocks.append(block)
+    except Exception as exc:  # bibtexparser raises assorted errors on pathological input
+        raise ImportFailed(f"{path}: cannot parse BibTeX ({exc})") from exc
+    # bibtexparser 2 resolves a bare macro but not `#` concatenation: done here.
+    macros = dict(_MONTHS)
+    for block in blocks:
+        if isinstance(block, String):
+            macros[block.key.lower()] = resolve_value(str(block.value), macros)
+    entries = []
+    for block in blocks:
+        if not isinstance(block, Entry):
+            continue
+        fields = {}
+        for field in block.fields:
+            name = field.key.lower()
+            if name not in fields:
+                fields[name] = resolve_value(str(field.value), macros)
+        entries.append(ParsedEntry(block.key, block.entry_type.lower(), fields, (block.start_line or 0) + 1))
+    return entries, failures
+
+
+_MONTHS = {m[:3]: m for m in ("january", "february", "march", "april", "may", "june", "july", "august",
+                                "september", "october", "november", "december")}
+_VALUE_PART = re.compile(r'\s*(?:(\{)|(")|([^\s#"{}]+))')
+
+
+def resolve_value(raw: str, macros: dict[str, str]) -> str:
+    """A field value with its delimiters removed, macros expanded and `#` parts joined.
+
+    An undefined macro stands for itself, as BibTeX tools show it.
+    """
+    raw = raw.strip()
+    parts: list[str] = []
+    pos = 0
+    while pos < len(raw):
+        match = _VALUE_PART.match(raw, pos)
+        if not match:
+            return raw  # not the shape BibTeX allows: keep the text as written
+        if match.group(1) or match.group(2):
+            opener = match.start(1) if match.group(1) else match.start(2)
+            end = _closing(raw, opener)
+            if end < 0:
+                return raw
+            parts.append(raw[opener + 1 : end])
+            pos = end + 1
+        else:
+            word = match.group(3)
+            parts.append(word if word.isdigit() else macros.get(word.lower(), word))
+            pos = match.end()
+        rest = raw[pos:].lstrip()
+        if not rest:
+            break
+        if not rest.startswith("#"):
+            return raw
+        pos = len(raw) - len(rest) + 1
+    return "".join(parts)
+
+
+def _closing(text: str, opener: int) -> int:
+    """Index of the delimiter closing the `{` or `"` at `opener` (-1 if none)."""
+    depth = 0
+    if text[opener] == '"':
+        for i in range(opener + 1, len(text)):
+            ch = text[i]
+            if ch == "{":
+                depth += 1
+            elif ch == "}":
+                depth -= 1
+            elif ch == '"' and depth == 0 and text[i - 1] != "\\":
+                return i
+        return -1
+    for i in range(opener, len(text)):
+        ch = text[i]
+        if ch == "{" and (i == 0 or text[i - 1] != "\\"):
+            depth += 1
+        elif ch == "}" and text[i - 1] != "\\":
+            depth -= 1
+            if depth == 0:
+                return i
+    return -1
+
+
+def _first_of_each_field(fields: list) -> list:
+    seen: set[str] = set()
+    kept = []
+    for field in fields:
+        if field.key.lower() not in seen:
+            seen.add(field.key.lower())
+            kept.append(field)
+    return kept
+
+
+def resolve_crossrefs(entries: list[ParsedEntry]) -> list[dict[str, str]]:
+    """Each entry's fields with missing ones inherited from its crossref/xref parent.
+
+    Inheritance is transitive (grand-parents too), keys match case-insensitively as
+    in BibTeX, a missing parent is ignored, and a cycle stops at the entry where it
+    closes. A container parent (book, proceedings...) gives its title as booktitle.
+    """
+    by_key = {}
+    for parsed in entries:
+        by_key.setdefault(parsed.key.lower(), parsed)
+    done: dict[str, dict[str, str]] = {}
+
+    def resolve(parsed: ParsedEntry, visiting: frozenset[str]) -> dict[str, str]:
+        key = parsed.key.lower()
+        if key in done and by_key.get(key) is parsed:
+            return done[key]
+        fields = dict(parsed.fields)
+        parent_key = (fields.get("crossref") or fields.get("xref") or "").strip().lower()
+        parent = by_key.get(parent_key) if parent_key else None
+        if parent is not None and parent_key not in visiting and parent is not parsed:
+            inherited = resolve(parent, visiting | {key})
+            container = parent.entry_type in _CONTAINER_TYPES
+            for name, value in inherited.items():
+                if name in _NOT_INHERITED:
+                    continue
+                if container and name in _TITLE_FIELDS:
+                    target = _BOOK_TITLE_MAP.get(name)
+                    if target and target not in fields:
+                        fields[target] = value
+                    continue
+                fields.setdefault(name, value)
+        if by_key.get(key) is parsed and not visiting:
+            done[key] = fields
+        return fields
+
+    return [resolve(parsed, frozenset()) for parsed in entries]
+
+
+def record_from_fields(key: str, entry_type: str, fields: dict[str, str], path: Path) -> ImportedRecord | None:
+    """An `ImportedRecord` from an entry's raw fields; None when it has no title."""
+    title = latex_to_text(fields.get("title", ""))
     if not title:
         return None
-    doi = normalize_doi(fields.get("doi") or fields.get("url"))
+    subtitle = latex_to_text(fields.get("subtitle", ""))
+    if subtitle and normalize_title(subtitle) not in normalize_title(title):
+        title = f"{title.rstrip('.:')}. {subtitle}"  # biblatex prints "Title. Subtitle"
+    doi = normalize_doi(fields.get("doi") or _doi_url(fields.get("url")))
     arxiv = None
     if (fields.get("archiveprefix") or fields.get("eprinttype") or "").lower() == "arxiv":
         arxiv = normalize_arxiv_id(fields.get("eprint"))
     arxiv = arxiv or normalize_arxiv_id(fields.get("arxivid") or fields.get("arxiv"))
-    if not arxiv and "arxiv" in (fields.get("journal") or fields.get("url") or "").lower():
-        arxiv = normalize_arxiv_id(fields.get("journal", "") + " " + fields.get("url", ""))
-    venue = next((fields[name] for name in _VENUE_FIELDS if fields.get(name)), None)
+    if not arxiv:
+        hint = f"{fields.get('journal', '')} {fields.get('url', '')}"
+        if "arxiv" in hint.lower():
+            arxiv = normalize_arxiv_id(hint)
+    venue_raw = next((fields[name] for name in _VENUE_FIELDS if fields.get(name)), None)
     paper = Paper(
         title=title,
         authors=split_authors(fields.get("author") or fields.get("editor") or ""),
         year=parse_year(fields.get("year") or fields.get("date")),
-        venue=venue,
-        abstract=fields.get("abstract") or None,
+        venue=latex_to_text(venue_raw) or None if venue_raw else None,
+        abstract=latex_to_text(fields.get("abstract", "")) or None,
         doi=doi,
         arxiv_id=arxiv,
-        citekey=entry.key,
-        entry_type=entry.entry_type.lower(),
+        citekey=key or None,
+        entry_type=entry_type,
         source="bibtex",
     )
-    paper.files = [Attachment(p) for p in parse_file_field(fields.get("file", ""), path.parent)]
-    keywords = fields.get("keywords", "")
-    paper.tags = [k.strip() for k in re.split(r"[;,]", keywords) if k.strip()]
-    extra = {k: v for k, v in fields.items() if k not in {"title", "author", "abstract", "doi", "year", "file"}}
-    return ImportedRecord(paper, "bibtex", str(path), entry.key, extra=extra)
+    paper.files = [Attachment(p, kind=_attachment_kind(p)) for p in parse_file_field(fields.get("file", ""), path.parent)]
+    paper.tags = _split_list(latex_to_text(fields.get("keywords", "")))
+    paper.collections = _split_list(latex_to_text(fields.get("groups", "")), separators=",")
+    extra = {name: value for name, value in fields.items() if name not in _MAPPED_FIELDS}
+    return ImportedRecord(paper, "bibtex", str(path), key, extra=extra)
 
 
-def _clean(value: str) -> str:
-    # Decoding leaves grouping braces and line breaks from the source layout.
-    value = value.replace("{", "").replace("}", "")
-    return " ".join(value.split())
+def _unique_source_key(record: ImportedRecord, seen: dict[str, int]) -> str:
+    # Keyless and duplicate-key entries still need a key stable across re-imports.
+    key = record.source_key or "title:" + normalize_title(record.paper.title)[:80]
+    count = seen.get(key, 0) + 1
+    seen[key] = count
+    return key if count == 1 else f"{key}#{count}"
 
 
+def _doi_url(url: str | None) -> str | None:
+    return url if url and "doi.org/" in url.lower() else None
+
+
+def _split_list(value: str, separators: str = ";,") -> list[str]:
+    items = re.split(f"[{re.escape(separators)}]", value) if value else []
+    return list(dict.fromkeys(item.strip() for item in items if item.strip()))
+
+
+def _attachment_kind(path: str) -> str:
+    suffix = Path(path).suffix.lower().lstrip(".")
+    return suffix or "pdf"
+
+
+# ---- LaTeX to text ---------------------------------------------------------
+_converter = None
+
+
+def latex_to_text(value: str) -> str:
+    """LaTeX markup decoded to Unicode text on one line (`{\\"U}ber` -> `Über`, `--` -> `–`)."""
+    if not value:
+        return ""
+    if not _LATEX_MARKUP.search(value):
+        return " ".join(value.split())
+    global _converter
+    if _converter is None:
+        from pylatexenc.latex2text import LatexNodes2Text
+
+        _converter = LatexNodes2Text(math_mode="text", keep_braced_groups=False, strict_latex_spaces=True)
+    prepared = _scripts_to_unicode(_BOX_MACROS.sub("", _UNESCAPED_PERCENT.sub(r"\\%", value)))
+    try:
+        text = _converter.latex_to_text(prepared)
+    except Exception:  # pylatexenc gives up on some malformed markup: show it undecoded
+        text = value.replace("{", "").replace("}", "")
+    return " ".join(text.split())
+
+
+_SUBSCRIPTS = dict(zip("0123456789+-=()aehijklmnoprstuvx", "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ"))
+_SUPERSCRIPTS = dict(zip("0123456789+-=()abcdefghijklmnoprstuvwxyz", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖʳˢᵗᵘᵛʷˣʸᶻ"))
+_TEXT_SCRIPT = re.compile(r"\\text(sub|super)script\s*\{([^{}]*)\}")
+_MATH_SEGMENT = re.compile(r"(?<!\\)\$([^$]*)(?<!\\)\$")
+_MATH_SCRIPT = re.compile(r"([_^])(?:\{([^{}]*)\}|([A-Za-z0-9]))")
+
+
+def _scripts_to_unicode(value: str) -> str:
+    """`CdZn$_{1-x}$`, `m$^2$`, `\\textsubscript{x}` as Unicode sub/superscripts where every character has one."""
+
+    def convert(text: str, table: dict[str, str]) -> str | None:
+        text = text.replace("−", "-")
+        return "".join(table[ch] for ch in text) if text and all(ch in table for ch in text) else None
+
+    def text_script(match: re.Match) -> str:
+        converted = convert(match.group(2), _SUBSCRIPTS if match.group(1) == "sub" else _SUPERSCRIPTS)
+        return converted if converted is not None else match.group(2)
+
+    def math_script(match: re.Match) -> str:
+        converted = convert(match.group(2) or match.group(3) or "", _SUBSCRIPTS if match.group(1) == "_" else _SUPERSCRIPTS)
+        # `{}` ends a preceding macro name (`\\alpha{}ᵢ`) and prints nothing.
+        return "{}" + converted if converted is not None else match.group(0)
+
+    def math_segment(match: re.Match) -> str:
+        return "$" + _MATH_SCRIPT.sub(math_script, match.group(1)) + "$"
+
+    value = _TEXT_SCRIPT.sub(text_script, value)
+    return _MATH_SEGMENT.sub(math_segment, value) if "$" in value else value
+
+
+# ---- names -----------------------------------------------------------------
 def split_authors(value: str) -> list[str]:
-    """`A and B and C` into names, as `Last, First` where the order is clear."""
+    """`A and B and C` into display names, `Last, First` where the order is clear.
+
+    Splits only at brace depth 0, so `{Barnes and Noble}` stays one (corporate) name.
+    """
     if not value.strip():
         return []
-    names = [n.strip() for n in re.split(r"\s+and\s+", value, flags=re.IGNORECASE) if n.strip()]
-    return [_last_first(n) for n in names if n.lower() != "others"]
+    names = []
+    for raw in _split_at_depth0(value):
+        raw = raw.strip()
+        if not raw or raw.lower() == "others":
+            continue
+        if raw.startswith("{") and raw.endswith("}") and _balanced_outer(raw):
+            names.append(latex_to_text(raw))  # a corporate name: never reordered
+        else:
+            names.append(_last_first(latex_to_text(raw)))
+    return [n for n in names if n]
+
+
+def _split_at_depth0(value: str) -> list[str]:
+    parts, depth, start = [], 0, 0
+    masked = []
+    for ch in value:
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth = max(0, depth - 1)
+        masked.append(ch if depth == 0 or ch in "{}" else "_")
+    masked_text = "".join(masked)
+    for match in _AND_SPLIT.finditer(masked_text):
+        parts.append(value[start : match.start()])
+        start = match.end()
+    parts.append(value[start:])
+    return parts
+
+
+def _balanced_outer(raw: str) -> bool:
+    depth = 0
+    for i, ch in enumerate(raw):
+        depth += ch == "{"
+        depth -= ch == "}"
+        if depth == 0 and i < len(raw) - 1:
+            return False
+    return True
 
 
 def _last_first(name: str) -> str:
@@ -122,38 +446,77 @@ def _last_first(name: str) -> str:
         return name
     # Keep particles with the family name ("Ludwig van Beethoven" -> "van Beethoven, Ludwig").
     for i, part in enumerate(parts[:-1]):
-        if part[:1].islower():
-            return f"{' '.join(parts[i:])}, {' '.join(parts[:i])}".strip(", ")
+        if i > 0 and part[:1].islower():
+            return f"{' '.join(parts[i:])}, {' '.join(parts[:i])}"
     return f"{parts[-1]}, {' '.join(parts[:-1])}"
 
 
 def parse_year(value: str | None) -> int | None:
+    """The first plausible year (1500-2099) in a year or date field."""
     if not value:
         return None
-    match = re.search(r"\b(1[5-9]\d\d|20\d\d)\b", value)
+    match = re.search(r"(?<!\d)(1[5-9]\d\d|20\d\d)(?!\d)", value)
     return int(match.group(1)) if match else None
 
 
-def parse_file_field(value: str, base: Path) -> list[str]:
-    """Attachment paths from a JabRef/Zotero/Mendeley `file` field.
+# ---- file field ------------------------------------------------------------
+_FILE_SPLIT = re.compile(r"(?<!\\);")
+# Calibre joins several files with ", " after the type: `:a.epub:EPUB, :b.pdf:PDF`.
+_CALIBRE_SEPARATOR = re.compile(r"(:[A-Za-z0-9]{2,8}),\s*(?=:)")
+_COLON_SPLIT = re.compile(r"(?<!\\):")
 
-    Shapes seen: `path.pdf`, `desc:path.pdf:PDF` (JabRef/Mendeley), several joined by `;`.
-    Relative paths are taken relative to the .bib file.
+
+def parse_file_field(value: str, base: Path) -> list[str]:
+    """Attachment paths from a JabRef/Zotero/Mendeley/Calibre `file` field.
+
+    Shapes handled: `path.pdf`; `description:path:type` (JabRef, Zotero
+    `Full Text:files/123/x.pdf:application/pdf`, Mendeley `:path/x.pdf:pdf`);
+    several joined by `;` (Calibre: `, `); `\\:` escapes; Mendeley's
+    `$\\backslash$`; Windows drive letters. Relative paths are taken relative to
+    the .bib folder. Mendeley drops the leading `/` of absolute paths: when the
+    relative reading does not exist but the absolute one does, that one is used.
     """
     paths: list[str] = []
-    for item in filter(None, (s.strip() for s in re.split(r"(?<!\\);", value))):
-        parts = re.split(r"(?<!\\):", item)
-        if len(parts) >= 3:
-            candidate = ":".join(parts[1:-1])
-        else:
-            candidate = item
-        candidate = candidate.replace("\\:", ":").replace("\\;", ";").replace("\\\\", "\\")
-        if re.match(r"^[A-Za-z]$", parts[0]) and len(parts) == 2:
-            candidate = item  # a bare Windows path like C:\x.pdf
+    value = value.replace("$\\backslash$", "\\").strip()
+    if not value:
+        return paths
+    items = _FILE_SPLIT.split(_CALIBRE_SEPARATOR.sub(r"\1;", value))
+    for item in filter(None, (s.strip() for s in items)):
+        candidate = _path_of_file_item(item)
         if not candidate:
             continue
-        p = Path(candidate).expanduser()
-        if not p.is_absolute():
-            p = base / p
-        paths.append(str(p))
+        candidate = candidate.replace("\\:", ":").replace("\\;", ";").replace("\\\\", "\\")
+        resolved = _resolve_attachment_path(candidate, base)
+        if resolved not in paths:
+            paths.append(resolved)
     return paths
+
+
+def _path_of_file_item(item: str) -> str:
+    parts = _COLON_SPLIT.split(item)
+    if len(parts) >= 3:
+        return ":".join(parts[1:-1])  # description:path:type (a drive colon stays in the path)
+    if len(parts) == 2:
+        first, second = parts
+        if re.fullmatch(r"[A-Za-z]", first):
+            return item  # a bare Windows path like C:\x.pdf
+        if not first:
+            return second  # `:path`
+        if re.fullmatch(r"[\w+.-]{1,40}", second) and "." not in second:
+            return first  # `path:PDF`
+        return second  # `description:path`
+    return item
+
+
+def _resolve_attachment_path(candidate: str, base: Path) -> str:
+    if re.match(r"^[A-Za-z]:[\\/]", candidate):
+        return candidate  # Windows absolute path: kept as written
+    path = Path(candidate).expanduser()
+    if path.is_absolute():
+        return str(path)
+    relative = base / path
+    if not relative.exists():
+        rooted = Path("/") / path
+        if rooted.exists():
+            return str(rooted)
+    return str(relative)

@@ -82,7 +82,10 @@ def _expand(paths: Iterable[str | os.PathLike], importers: list[Importer], repor
             report.failed.append(ImportProblem(str(raw), "no such file or folder"))
             continue
         if path.is_dir():
-            candidates = sorted(p for p in path.rglob("*") if p.is_file() and importer_for(p, importers))
+            candidates = sorted(
+                p for p in path.rglob("*")
+                if p.is_file() and importer_for(p, importers) and not _inside_zotero_data_dir(p, path)
+            )
         else:
             candidates = [path]
         for candidate in candidates:
@@ -90,6 +93,18 @@ def _expand(paths: Iterable[str | os.PathLike], importers: list[Importer], repor
             if resolved not in seen:
                 seen.add(resolved)
                 yield resolved
+
+
+def _inside_zotero_data_dir(file: Path, root: Path) -> bool:
+    """Whether `file` lies in a Zotero data folder under `root` (its zotero.sqlite imports it, with metadata)."""
+    if file.name == "zotero.sqlite":
+        return False
+    for parent in file.parents:
+        if (parent / "zotero.sqlite").is_file():
+            return True
+        if parent == root:
+            return False
+    return False
 
 
 def _import_file(

@@ -283,3 +283,27 @@ CREATE TRIGGER papers_fts_update AFTER UPDATE OF title, abstract, authors, full_
     VALUES (new.id, new.title, new.abstract, new.authors, new.full_text);
 END;
 """
+
+
+@migration("0002_watch_folders")
+def _watch_folders(database: "LibraryDatabase") -> None:
+    run_script(database, _WATCH_FOLDERS_SCHEMA)
+
+
+# Folders whose new or changed PDFs/.bib files are imported automatically, and the
+# (mtime, size) of each file last seen there, so a poll need not hash unchanged files.
+_WATCH_FOLDERS_SCHEMA = """
+CREATE TABLE watch_folders (
+    path TEXT PRIMARY KEY,
+    added_at TEXT NOT NULL,
+    last_scan_at TEXT,
+    last_report TEXT
+);
+CREATE TABLE watch_files (
+    path TEXT PRIMARY KEY,
+    folder TEXT NOT NULL REFERENCES watch_folders(path) ON DELETE CASCADE,
+    mtime_ns INTEGER NOT NULL,
+    size INTEGER NOT NULL
+);
+CREATE INDEX watch_files_folder ON watch_files(folder);
+"""
