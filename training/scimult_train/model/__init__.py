@@ -1,0 +1,3 @@
+"""The task-aware encoder: config, layers, encoder, weight loading and tokenizer."""
+
+from __future__ import annotations

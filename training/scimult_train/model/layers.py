@@ -1,0 +1,115 @@
+"""BERT building blocks with optional per-task experts, in plain PyTorch.
+
+Design choices:
+- Written from scratch (not transformers' BertModel) so that the reference check in
+  tests/training compares two independent implementations.
+- Every projection that may carry experts is an `nn.ModuleList`; a shared sublayer is
+  simply a list of one. The expert is a Python int chosen per batch (routing by task,
+  no gate), so a traced graph contains only the weights of that expert.
+- Attention experts own Q, K, V and the attention-output dense; the attention-output
+  LayerNorm stays shared (SciMult-MHAExpert). FFN experts own intermediate dense,
+  output dense and output LayerNorm (TASER "fwd").
+- Math is BERT's: erf GELU, post-LayerNorm, scaled dot-product attention with an
+  additive mask; dropout only acts in training mode.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from scimult_train.model.config import EncoderConfig
+
+
+def _linears(n: int, fan_in: int, fan_out: int) -> nn.ModuleList:
+    return nn.ModuleList(nn.Linear(fan_in, fan_out) for _ in range(n))
+
+
+class Embeddings(nn.Module):
+    """Word + absolute position + token type embeddings, then LayerNorm and dropout."""
+
+    def __init__(self, cfg: EncoderConfig) -> None:
+        super().__init__()
+        self.word = nn.Embedding(cfg.vocab_size, cfg.hidden_size, padding_idx=cfg.pad_token_id)
+        self.position = nn.Embedding(cfg.max_position_embeddings, cfg.hidden_size)
+        self.token_type = nn.Embedding(cfg.type_vocab_size, cfg.hidden_size)
+        self.norm = nn.LayerNorm(cfg.hidden_size, eps=cfg.layer_norm_eps)
+        self.dropout = nn.Dropout(cfg.dropout)
+
+    def forward(self, input_ids: torch.Tensor, token_type_ids: torch.Tensor) -> torch.Tensor:
+        seq = input_ids.shape[1]
+        positions = torch.arange(seq, device=input_ids.device).unsqueeze(0)  # (1, seq)
+        x = self.word(input_ids) + self.position(positions) + self.token_type(token_type_ids)  # (batch, seq, dim)
+        return self.dropout(self.norm(x))
+
+
+class SelfAttention(nn.Module):
+    """Multi-head self-attention sublayer (with residual + LayerNorm); Q/K/V/O per expert."""
+
+    def __init__(self, cfg: EncoderConfig, num_experts: int) -> None:
+        super().__init__()
+        dim = cfg.hidden_size
+        self.num_heads = cfg.num_heads
+        self.head_dim = dim // cfg.num_heads
+        self.q = _linears(num_experts, dim, dim)
+        self.k = _linears(num_experts, dim, dim)
+        self.v = _linears(num_experts, dim, dim)
+        self.o = _linears(num_experts, dim, dim)
+        self.norm = nn.LayerNorm(dim, eps=cfg.layer_norm_eps)  # shared across experts
+        self.attn_dropout = nn.Dropout(cfg.dropout)
+        self.out_dropout = nn.Dropout(cfg.dropout)
+
+    @property
+    def num_experts(self) -> int:
+        return len(self.q)
+
+    def _heads(self, x: torch.Tensor) -> torch.Tensor:
+        batch, seq, _ = x.shape
+        return x.view(batch, seq, self.num_heads, self.head_dim).transpose(1, 2)  # (batch, heads, seq, head_dim)
+
+    def forward(self, x: torch.Tensor, additive_mask: torch.Tensor, expert: int) -> torch.Tensor:
+        e = expert if self.num_experts > 1 else 0
+        q = self._heads(self.q[e](x))  # (batch, heads, seq, head_dim)
+        k = self._heads(self.k[e](x))  # (batch, heads, seq, head_dim)
+        v = self._heads(self.v[e](x))  # (batch, heads, seq, head_dim)
+        scores = q @ k.transpose(-1, -2) / math.sqrt(self.head_dim)  # (batch, heads, seq, seq)
+        scores = scores + additive_mask  # mask: (batch, 1, 1, seq)
+        probs = self.attn_dropout(scores.softmax(dim=-1))  # (batch, heads, seq, seq)
+        context = (probs @ v).transpose(1, 2).flatten(2)  # (batch, seq, dim)
+        return self.norm(x + self.out_dropout(self.o[e](context)))  # (batch, seq, dim)
+
+
+class FeedForward(nn.Module):
+    """Intermediate dense + GELU + output dense (with residual + LayerNorm), per expert."""
+
+    def __init__(self, cfg: EncoderConfig, num_experts: int) -> None:
+        super().__init__()
+        self.inter = _linears(num_experts, cfg.hidden_size, cfg.intermediate_size)
+        self.out = _linears(num_experts, cfg.intermediate_size, cfg.hidden_size)
+        # FFN experts own their output LayerNorm too (TASER's output_layers.e.LayerNorm).
+        self.norm = nn.ModuleList(nn.LayerNorm(cfg.hidden_size, eps=cfg.layer_norm_eps) for _ in range(num_experts))
+        self.dropout = nn.Dropout(cfg.dropout)
+
+    @property
+    def num_experts(self) -> int:
+        return len(self.inter)
+
+    def forward(self, x: torch.Tensor, expert: int) -> torch.Tensor:
+        e = expert if self.num_experts > 1 else 0
+        h = F.gelu(self.inter[e](x))  # (batch, seq, intermediate)
+        return self.norm[e](x + self.dropout(self.out[e](h)))  # (batch, seq, dim)
+
+
+class EncoderLayer(nn.Module):
+    """One transformer layer; each sublayer is shared or expert-specific."""
+
+    def __init__(self, cfg: EncoderConfig, attn_experts: int, ffn_experts: int) -> None:
+        super().__init__()
+        self.attn = SelfAttention(cfg, attn_experts)
+        self.ffn = FeedForward(cfg, ffn_experts)
+
+    def forward(self, x: torch.Tensor, additive_mask: torch.Tensor, expert: int) -> torch.Tensor:
+        return self.ffn(self.attn(x, additive_mask, expert), expert)  # (batch, seq, dim)
