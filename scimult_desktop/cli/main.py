@@ -44,9 +44,9 @@ def cli(ctx: click.Context, library_path: str | None) -> None:
 
 
 def _register() -> None:
-    from scimult_desktop.cli.commands import finding, library, models
+    from scimult_desktop.cli.commands import exporting, finding, library, models, serving, watching
 
-    for module in (library, finding, models):
+    for module in (library, finding, models, exporting, watching, serving):
         for command in module.COMMANDS:
             cli.add_command(command)
 

@@ -118,3 +118,43 @@ def bundle_fingerprint(folder: Path) -> str:
             for chunk in iter(lambda: handle.read(1 << 20), b""):
                 digest.update(chunk)
     return digest.hexdigest()
+
+
+# ---- cached fingerprint ------------------------------------------------------
+# Hashing 90-400 MB of graphs on every start is too slow, so the fingerprint is
+# computed once (at install) and stored beside the files with their sizes and
+# modification times; a changed file invalidates it. The `.sha256` suffix keeps
+# the cache itself out of `bundle_fingerprint`.
+FINGERPRINT_NAME = "fingerprint.sha256"
+
+
+def _fingerprinted_files(folder: Path) -> dict[str, list[int]]:
+    return {
+        p.name: [p.stat().st_size, p.stat().st_mtime_ns]
+        for p in sorted(folder.iterdir())
+        if p.suffix in {".json", ".onnx", ".data"}
+    }
+
+
+def write_fingerprint(folder: Path) -> str:
+    """Compute `bundle_fingerprint(folder)` and store it in the folder; returns it."""
+    folder = Path(folder)
+    fingerprint = bundle_fingerprint(folder)
+    record = {"sha256": fingerprint, "files": _fingerprinted_files(folder)}
+    try:
+        (folder / FINGERPRINT_NAME).write_text(json.dumps(record, indent=1), encoding="utf-8")
+    except OSError:
+        pass  # a read-only bundle still works; it is just hashed again next time
+    return fingerprint
+
+
+def stored_fingerprint(folder: Path) -> str:
+    """The bundle fingerprint from the stored cache when it is still valid, else computed and stored."""
+    folder = Path(folder)
+    try:
+        record = json.loads((folder / FINGERPRINT_NAME).read_text(encoding="utf-8"))
+        if record.get("files") == _fingerprinted_files(folder) and isinstance(record.get("sha256"), str):
+            return record["sha256"]
+    except (OSError, json.JSONDecodeError, AttributeError):
+        pass
+    return write_fingerprint(folder)

@@ -22,7 +22,7 @@ from scimult_desktop import config
 from scimult_desktop.domain.progress import CancelToken, ProgressCallback
 from scimult_desktop.domain.records import ImportReport, Paper, SearchHit
 from scimult_desktop.errors import ScimultError
-from scimult_desktop.domain.tasks import Task
+from scimult_desktop.domain.tasks import Role, Task
 from scimult_desktop.services import importing
 from scimult_desktop.services.filters import SearchFilters
 from scimult_desktop.services.finding import Finder
@@ -33,7 +33,6 @@ from scimult_desktop.store.database import LibraryDatabase
 from scimult_desktop.store.papers import PaperStore
 
 if TYPE_CHECKING:
-    from scimult_desktop.domain.tasks import Role, Task
     from scimult_desktop.embedding.encoder import Encoder
 
 SEARCH_MODES = ("hybrid", "semantic", "keyword")
@@ -166,6 +165,82 @@ class Library:
         exclude = [self._cited_ids(text) for text in texts]
         return self._finder(Task.LINK).suggest_many(texts, k=k, exclude=exclude)
 
+    def suggest_for_draft(self, path: str | os.PathLike, *, k: int = 5) -> list[dict]:
+        """Citation suggestions for a .tex/.md/.txt draft, sentence by sentence.
+
+        For each sentence that makes a claim but cites nothing: the top `k` papers (the
+        previous sentence is added as context; papers cited next to it are skipped). For
+        each sentence that cites: a flag when a cited key is not in the library, or when a
+        cited paper ranks far down the library for that sentence (it may be the wrong key).
+
+        Returns:
+            [{"line", "end_line", "sentence", "cited": [keys], "suggestions": [hit JSON], "flags": [text]}]
+            for the sentences that need attention, in draft order.
+        """
+        from scimult_desktop.writing.draft import read_draft
+
+        sentences = read_draft(path)
+        needing = [i for i, s in enumerate(sentences) if s.missing_citation]
+        contexts, excludes = [], []
+        for i in needing:
+            previous = sentences[i - 1].text if i > 0 and sentences[i - 1].line >= sentences[i].line - 3 else ""
+            contexts.append(f"{previous} {sentences[i].text}".strip())
+            nearby = [key for j in (i - 1, i + 1) if 0 <= j < len(sentences) for key in sentences[j].citations]
+            excludes.append(self._ids_for_keys(nearby))
+        finder = self._finder(Task.LINK)
+        suggestions = finder.suggest_many(contexts, k=k, exclude=excludes) if contexts else []
+        report: dict[int, dict] = {}
+        for i, hits in zip(needing, suggestions):
+            report[i] = self._draft_item(sentences[i], [h.to_json() for h in hits], [])
+        for i, sentence in enumerate(sentences):
+            if sentence.citations:
+                flags = self._citation_flags(finder, sentence.text, sentence.citations)
+                if flags:
+                    report[i] = self._draft_item(sentence, [], flags)
+        return [report[i] for i in sorted(report)]
+
+    @staticmethod
+    def _draft_item(sentence, suggestions: list[dict], flags: list[str]) -> dict:
+        return {
+            "line": sentence.line,
+            "end_line": sentence.end_line,
+            "sentence": sentence.text,
+            "cited": list(sentence.citations),
+            "suggestions": suggestions,
+            "flags": flags,
+        }
+
+    def _citation_flags(self, finder: Finder, text: str, keys: Sequence[str]) -> list[str]:
+        flags = []
+        known = {}
+        for key in keys:
+            row = self.database.conn.execute("SELECT id FROM papers WHERE citekey = ?", (key,)).fetchone()
+            if row is None:
+                flags.append(f"{key}: not in the library")
+            else:
+                known[key] = int(row[0])
+        if not known:
+            return flags
+        # Rank-based, so it means the same for cosine and dot-product models: a cited paper
+        # outside the sentence's top few percent of the library is probably the wrong key.
+        total = self.count_papers()
+        depth = max(25, total // 20)
+        [neighbours] = finder.backend.neighbours(Task.LINK, finder.backend.encode([text], Task.LINK, Role.QUERY), depth, ())
+        close = {pid for pid, _ in neighbours}
+        if total > 2 * depth:
+            for key, pid in known.items():
+                if pid not in close:
+                    flags.append(f"{key}: looks unrelated to this sentence (not among its {depth} closest papers)")
+        return flags
+
+    def _ids_for_keys(self, keys: Sequence[str]) -> list[int]:
+        ids = []
+        for key in keys:
+            row = self.database.conn.execute("SELECT id FROM papers WHERE citekey = ?", (key,)).fetchone()
+            if row:
+                ids.append(int(row[0]))
+        return ids
+
     def classify(self, reference: str | int | None = None, *, label_set: str = "mag", k: int = 5) -> list[dict]:
         """Suggested labels for one paper (or all when `reference` is None), with scores.
 
@@ -243,12 +318,7 @@ class Library:
         for group in re.findall(r"\\[A-Za-z]*cite[a-zA-Z]*\*?(?:\[[^\]]*\])*\{([^}]*)\}", text):
             names |= {k.strip() for k in group.split(",") if k.strip()}
         names |= {k.rstrip(".:") for k in re.findall(r"(?<![\w.])@([A-Za-z0-9_:.\-]+)", text)}
-        ids = []
-        for name in names:
-            row = self.database.conn.execute("SELECT id FROM papers WHERE citekey = ?", (name,)).fetchone()
-            if row:
-                ids.append(int(row[0]))
-        return ids
+        return self._ids_for_keys(sorted(names))
 
     def index(
         self,

@@ -99,3 +99,19 @@ def test_near_duplicates_are_proposed_from_embeddings_and_titles(library):
     keys = {store.get(proposal["paper_a"]).citekey, store.get(proposal["paper_b"]).citekey}
     assert keys == {"dpr", "dpr-typo"} and "nearly identical" in proposal["reason"]
     assert scan_near_duplicates(library.database, bag_of_words_backend(library.database)) == 0
+
+
+def test_draft_flags_a_cited_paper_that_looks_unrelated(fresh_library, tmp_path):
+    from tests.bibgen import bib_entry, synthetic_bib
+
+    bib = tmp_path / "refs.bib"
+    bib.write_text(synthetic_bib(80) + bib_entry("dpr", "Dense passage retrieval for question answering",
+                                               abstract="dual encoders retrieve passages for open domain questions"))
+    fresh_library.import_paths([bib])
+    fresh_library.use_semantic_backend(bag_of_words_backend(fresh_library.database))
+    draft = tmp_path / "draft.md"
+    draft.write_text("Dual encoders retrieve passages for open domain questions [@key3].\n\n"
+                     "Dual encoders retrieve passages for open domain questions [@dpr].\n")
+    report = fresh_library.suggest_for_draft(draft, k=3)
+    assert [item["line"] for item in report] == [1]
+    assert report[0]["flags"] == ["key3: looks unrelated to this sentence (not among its 25 closest papers)"]

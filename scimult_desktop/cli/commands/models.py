@@ -1,4 +1,13 @@
-"""Commands for the encoder: index (embed the library), model management, embed."""
+"""Commands for the encoder: index (embed the library), model management, embed.
+
+Public contract (keep stable):
+    scimult index [--json] [--engine E] [--model NAME]
+    scimult model list [--json]
+    scimult model install PATH [--vocab VOCAB_TXT] [--name NAME]
+    scimult model use NAME
+    scimult model build-default [--force]
+    scimult embed --task T (--text TEXT... | --file FILE) [--model NAME] [--json]
+"""
 
 from __future__ import annotations
 
@@ -8,22 +17,145 @@ from scimult_desktop.cli.context import json_option, library_from
 from scimult_desktop.cli.output import emit_json
 from scimult_desktop.cli.progress import StderrProgress
 from scimult_desktop.domain.progress import CancelToken
+from scimult_desktop.errors import ScimultError
+from scimult_desktop.services import models
+
+ENGINE_CHOICES = ("auto", "onnxruntime-cpu", "onnxruntime-cuda", "openvino")
+engine_option = click.option(
+    "--engine",
+    type=click.Choice(ENGINE_CHOICES),
+    default=None,
+    help="Inference engine (default: the `engine` setting, normally auto: CUDA if present, "
+    "OpenVINO on CPUs with AMX, else ONNX Runtime CPU).",
+)
+model_option = click.option("--model", "model", default=None, help="Installed model to use (default: the active one).")
 
 
 @click.command("index")
 @json_option
+@engine_option
+@model_option
 @click.pass_context
-def index_command(ctx: click.Context, as_json: bool) -> None:
-    """Embed every paper not embedded yet (resumable; Ctrl+C keeps what is done)."""
+def index_command(ctx: click.Context, as_json: bool, engine: str | None, model: str | None) -> None:
+    """Embed every paper not embedded yet, for all tasks (resumable; Ctrl+C keeps what is done).
+
+    Builds the default model first if none is installed.
+
+    JSON: {"model", "model_key", "engine", "papers", "embedded", "already_embedded", "seconds",
+    "tasks": [{"task", "embedded", "already_embedded", "indexed"}]}
+    """
+    library = library_from(ctx)
     progress = StderrProgress()
     try:
-        result = library_from(ctx).index(progress=progress, cancel=CancelToken())
+        result = library.index(progress=progress, cancel=CancelToken(), model=model, engine=engine)
     finally:
         progress.close()
     if as_json:
         emit_json(result)
     else:
-        click.echo(", ".join(f"{k}: {v}" for k, v in result.items()))
+        per_task = ", ".join(f"{t['task']} +{t['embedded']}" for t in result["tasks"])
+        click.echo(
+            f"model {result['model']} ({result['engine']}): embedded {result['embedded']}, "
+            f"already embedded {result['already_embedded']} ({per_task}) in {result['seconds']:.1f}s"
+        )
 
 
-COMMANDS = [index_command]
+@click.group("model")
+def model_group() -> None:
+    """Manage model bundles (shared by all libraries)."""
+
+
+@model_group.command("list")
+@json_option
+def model_list_command(as_json: bool) -> None:
+    """List installed models; the active one is marked with *.
+
+    JSON: [{"name", "active", "dim", "pooling", "similarity", "tasks": [..], "path", "source"}]
+    """
+    infos = models.list_models()
+    if as_json:
+        emit_json([info.to_json() for info in infos])
+        return
+    if not infos:
+        click.echo("no model installed (run `scimult model build-default` or `scimult model install PATH`)", err=True)
+    for info in infos:
+        mark = "*" if info.active else " "
+        click.echo(f"{mark} {info.name}  dim={info.dim} {info.pooling}/{info.similarity}  tasks={','.join(info.tasks)}  {info.path}")
+
+
+@model_group.command("install")
+@click.argument("path", type=click.Path(exists=True))
+@click.option("--vocab", type=click.Path(exists=True, dir_okay=False), help="vocab.txt of the checkpoint's tokenizer (official .ckpt only).")
+@click.option("--name", help="Install under this name (default: the bundle's name or the checkpoint's file name).")
+@json_option
+def model_install_command(path: str, vocab: str | None, name: str | None, as_json: bool) -> None:
+    """Install a model bundle folder, or convert and install an official SciMult .ckpt.
+
+    Converting a checkpoint needs the training package (scimult-train, with torch).
+    """
+    progress = StderrProgress()
+    try:
+        info = models.install(path, vocab=vocab, name=name, progress=progress)
+    finally:
+        progress.close()
+    if as_json:
+        emit_json(info.to_json())
+    else:
+        click.echo(f"installed {info.name} at {info.path}{' (active)' if info.active else ''}")
+
+
+@model_group.command("use")
+@click.argument("name")
+def model_use_command(name: str) -> None:
+    """Make NAME the active model."""
+    info = models.use(name)
+    click.echo(f"active model: {info.name}")
+
+
+@model_group.command("build-default")
+@click.option("--force", is_flag=True, help="Rebuild even if the default model is already installed.")
+@json_option
+def model_build_default_command(force: bool, as_json: bool) -> None:
+    """Build the default model locally from the bundled all-MiniLM-L6-v2 weights (no download).
+
+    Needs the training package (scimult-train, with torch).
+    """
+    progress = StderrProgress()
+    try:
+        info = models.build_default(force=force, progress=progress)
+    finally:
+        progress.close()
+    if as_json:
+        emit_json(info.to_json())
+    else:
+        click.echo(f"default model {info.name} at {info.path}{' (active)' if info.active else ''}")
+
+
+@click.command("embed")
+@click.option("--task", "task", type=click.Choice(["search", "link", "classify"]), required=True, help="Task expert to use.")
+@click.option("--text", "texts", multiple=True, help="A text to embed (repeatable).")
+@click.option("--file", "file", type=click.File("r", encoding="utf-8"), help="A file with one text per line ('-' for stdin).")
+@click.option("--role", type=click.Choice(["document", "query"]), default="document", show_default=True, help="Query or document side.")
+@model_option
+@engine_option
+@json_option
+def embed_command(task: str, texts: tuple[str, ...], file, role: str, model: str | None, engine: str | None, as_json: bool) -> None:
+    """Print one embedding vector per input text.
+
+    Papers are embedded as "title [SEP] abstract". Text output: one line of
+    space-separated floats per input. JSON: [[float, ...], ...].
+    """
+    if bool(texts) == bool(file):
+        raise click.UsageError("give either --text (one or more) or --file")
+    inputs = list(texts) if texts else [line.rstrip("\n") for line in file if line.strip()]
+    if not inputs:
+        raise ScimultError("nothing to embed: the file has no non-empty lines")
+    vectors = models.embed_texts(inputs, task, role=role, model=model, engine=engine)
+    if as_json:
+        emit_json([[float(x) for x in row] for row in vectors])
+    else:
+        for row in vectors:
+            click.echo(" ".join(f"{x:.7g}" for x in row))
+
+
+COMMANDS = [index_command, model_group, embed_command]

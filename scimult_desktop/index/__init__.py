@@ -1,0 +1,1 @@
+"""Vector indexes over paper embeddings: FAISS (the app's) and exact NumPy (fallback and test oracle)."""

@@ -1,0 +1,96 @@
+"""Does a sentence make a claim that needs a citation? A conservative heuristic.
+
+A sentence is flagged when it shows at least one cue that it reports what
+others found or what is generally known, and none of the reasons to leave it
+alone applies.
+
+Cues (any one is enough; each is reported as a reason):
+- report verbs and prior-work phrases: "shown", "demonstrated", "proposed",
+  "introduced", "reported", "found that", "previous/prior/recent work",
+  "studies", "has/have been", "state of the art", "widely used", "well known",
+  "existing", "literature", "according to", "et al.", "inspired by" ...;
+- numbers that state a result: percentages, decimals, years (1900-2099);
+- comparisons: "outperforms", "better/worse/faster than", "more ... than",
+  "compared to/with", "superior to", "improves on/over".
+
+Reasons to leave a sentence alone (never flagged):
+- it is a question, or shorter than 6 words;
+- it speaks only about the author's own contribution: it opens with "we",
+  "our", "in this paper/work/section", "this paper/work/article/study", "here
+  we" ... and has no prior-work cue ("previous", "prior", "existing", "et al.",
+  "state of the art", "has been" ...). Such sentences mostly describe what the
+  draft itself does ("We show that our method is 3% better").
+
+It errs on the side of silence: a missed claim costs less than nagging the
+writer about every sentence. Whether the sentence already cites something is
+a separate matter (see `DraftSentence.missing_citation`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_REPORT_CUES = [
+    r"shown", r"showed", r"show(?:s)? that", r"demonstrated?", r"proposed", r"introduced", r"reported", r"observed",
+    r"found that", r"has been", r"have been", r"had been", r"it is (?:well )?known", r"well[- ]known", r"widely used",
+    r"commonly used", r"popular", r"studies", r"researchers", r"literature", r"according to", r"developed by",
+    r"inspired by", r"originally", r"state[- ]of[- ]the[- ]art", r"existing", r"et al\.?",
+    r"(?:previous|prior|recent|earlier|related|seminal|pioneering) (?:work|works|studies|research|approaches|methods|efforts)",
+]
+_PRIOR_WORK_CUES = [
+    r"previous", r"prior", r"existing", r"et al\.?", r"state[- ]of[- ]the[- ]art", r"has been", r"have been",
+    r"literature", r"others", r"originally", r"following", r"as in", r"studies have", r"recent work",
+]
+_COMPARISON_CUES = [
+    r"outperform(?:s|ed|ing)?", r"\w+er than", r"(?:more|less|fewer) \w+(?: \w+)? than", r"compared (?:to|with)",
+    r"superior to", r"inferior to", r"improve(?:s|d)? (?:on|over|upon)", r"in contrast to",
+]
+_NUMBER_CUES = [r"\d+(?:\.\d+)?\s?%", r"\d+\.\d+", r"(?:19|20)\d\d", r"\d+(?:\.\d+)?\s?(?:percent|per cent|fold|times)"]
+_OWN_WORK_OPENING = re.compile(
+    r"^(?:here,? we|we|our|in this (?:paper|work|article|section|chapter|study|thesis)|"
+    r"this (?:paper|work|article|study|thesis|chapter|section)|in the following|next,? we|finally,? we|first,? we)\b",
+    re.IGNORECASE,
+)
+MIN_WORDS = 6
+
+
+def _compile(cues: list[str]) -> re.Pattern[str]:
+    return re.compile(r"(?<![\w-])(?:" + "|".join(cues) + r")(?![\w-])", re.IGNORECASE)
+
+
+_REPORT = _compile(_REPORT_CUES)
+_PRIOR_WORK = _compile(_PRIOR_WORK_CUES)
+_COMPARISON = _compile(_COMPARISON_CUES)
+_NUMBER = _compile(_NUMBER_CUES)
+
+
+@dataclass(frozen=True)
+class ClaimCheck:
+    """The verdict on one sentence and the cues behind it (shown to the writer as the why)."""
+
+    needs_citation: bool
+    reasons: tuple[str, ...] = ()
+
+
+def assess_claim(sentence: str) -> ClaimCheck:
+    """Whether `sentence` makes a claim that needs a citation (see the module docstring).
+
+    Args:
+        sentence: one sentence of readable text (markup and citations removed).
+
+    Returns:
+        ClaimCheck with `needs_citation` and the matched cues as `reasons`
+        (e.g. `('report: "has been shown"', 'number: "23%"')`).
+    """
+    text = sentence.strip()
+    if text.endswith("?") or len(re.findall(r"[A-Za-z]+", text)) < MIN_WORDS:
+        return ClaimCheck(False)
+    reasons: list[str] = []
+    for kind, pattern in (("report", _REPORT), ("comparison", _COMPARISON), ("number", _NUMBER)):
+        reasons += [f'{kind}: "{match.group(0)}"' for match in pattern.finditer(text)]
+    if not reasons:
+        return ClaimCheck(False)
+    if _OWN_WORK_OPENING.match(text) and not _PRIOR_WORK.search(text):
+        return ClaimCheck(False, ("about the author's own work",))
+    return ClaimCheck(True, tuple(dict.fromkeys(reasons)))

@@ -1,0 +1,162 @@
+"""A draft as a list of sentences, each with its place, its citations and a claim verdict.
+
+Example:
+    >>> sentences = analyse_draft(r"Dense retrieval has been shown to beat BM25 \\cite{dpr}.", "latex")
+    >>> sentences[0].citations, sentences[0].needs_citation
+    (('dpr',), True)
+"""
+
+from __future__ import annotations
+
+import bisect
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from scimult_desktop.errors import ScimultError
+from scimult_desktop.writing.claims import assess_claim
+from scimult_desktop.writing.latex import project_latex
+from scimult_desktop.writing.markdown import project_markdown
+from scimult_desktop.writing.projection import ProjectedText, project_plain
+from scimult_desktop.writing.sentences import normalise_sentence, sentence_spans
+
+DRAFT_KINDS = ("latex", "markdown", "plain")
+_SUFFIX_KINDS = {
+    ".tex": "latex", ".latex": "latex", ".ltx": "latex",
+    ".md": "markdown", ".markdown": "markdown", ".rmd": "markdown", ".qmd": "markdown", ".pandoc": "markdown",
+}
+_PROJECTORS = {"latex": project_latex, "markdown": project_markdown, "plain": project_plain}
+MAX_DRAFT_BYTES = 20 * 1024 * 1024
+
+
+class DraftError(ScimultError):
+    """A draft file cannot be read; the message names it."""
+
+
+@dataclass
+class DraftSentence:
+    """One sentence of a draft.
+
+    `line`/`end_line` are 1-based line numbers of its first and last character;
+    `start`/`end` are character offsets into the draft text (`text[start:end]`
+    is the sentence with its markup). `citations` are the keys it already cites.
+    """
+
+    text: str
+    line: int
+    end_line: int
+    start: int
+    end: int
+    citations: tuple[str, ...] = ()
+    needs_citation: bool = False
+    reasons: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def missing_citation(self) -> bool:
+        """A claim that cites nothing yet: where suggestions help most."""
+        return self.needs_citation and not self.citations
+
+    def to_json(self) -> dict:
+        return {
+            "text": self.text,
+            "line": self.line,
+            "end_line": self.end_line,
+            "start": self.start,
+            "end": self.end,
+            "citations": list(self.citations),
+            "needs_citation": self.needs_citation,
+            "reasons": list(self.reasons),
+        }
+
+
+def draft_kind(path: str | os.PathLike) -> str:
+    """`latex`, `markdown` or `plain`, from the file name's suffix."""
+    return _SUFFIX_KINDS.get(Path(path).suffix.lower(), "plain")
+
+
+def read_draft(path: str | os.PathLike, kind: str | None = None) -> list[DraftSentence]:
+    """The sentences of a draft file (kind from its suffix unless given).
+
+    Raises:
+        DraftError: the file is missing, not a file, too large or not UTF-8 text.
+    """
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_DRAFT_BYTES:
+            raise DraftError(f"{path}: {size // (1024 * 1024)} MiB is too large for a draft")
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise DraftError(f"{path}: draft file not found") from None
+    except IsADirectoryError:
+        raise DraftError(f"{path}: is a folder, not a draft file") from None
+    except UnicodeDecodeError as exc:
+        raise DraftError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    except OSError as exc:
+        raise DraftError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    return analyse_draft(text, kind or draft_kind(path))
+
+
+def analyse_draft(text: str, kind: str = "plain") -> list[DraftSentence]:
+    """Split a draft into sentences with line numbers, offsets, citations and claim verdicts.
+
+    Args:
+        text: the draft's full text.
+        kind: `latex`, `markdown` or `plain` (see the readers in this package for
+            what each keeps and drops).
+
+    Returns:
+        Sentences in reading order; blank or punctuation-only pieces are left out.
+
+    Raises:
+        ScimultError: unknown kind.
+    """
+    if kind not in _PROJECTORS:
+        raise ScimultError(f"unknown draft kind {kind!r} (expected one of: {', '.join(DRAFT_KINDS)})")
+    projected = _PROJECTORS[kind](text)
+    return _sentences(projected)
+
+
+def _sentences(projected: ProjectedText) -> list[DraftSentence]:
+    flat = projected.text
+    spans = sentence_spans(flat, {mark.position for mark in projected.citations if mark.textual})
+    cites_per_span: list[list[str]] = [[] for _ in spans]
+    cite_offsets: list[list[int]] = [[] for _ in spans]
+    span_starts = [a for a, _ in spans]
+    for mark in projected.citations:
+        index = max(0, bisect.bisect_right(span_starts, mark.position) - 1)
+        # A citation right after a full stop ("... BM25. \cite{x}") belongs to the sentence it follows.
+        lead = flat[spans[index][0]:mark.position] if spans else ""
+        if index > 0 and not mark.textual and not lead.strip() and "\n\n" not in lead and _has_words(flat[slice(*spans[index - 1])]):
+            index -= 1
+        if spans:
+            cites_per_span[index].extend(mark.keys)
+            cite_offsets[index].append(mark.offset)
+
+    line_starts = [0] + [i + 1 for i, char in enumerate(projected.source) if char == "\n"]
+    sentences = []
+    for (a, b), keys, marks in zip(spans, cites_per_span, cite_offsets):
+        raw = flat[a:b]
+        if not _has_words(raw):
+            continue
+        first = a + (len(raw) - len(raw.lstrip()))
+        last = b - 1 - (len(raw) - len(raw.rstrip()))
+        start, end = projected.offsets[first], projected.offsets[last] + 1
+        start = min([start, *marks])  # a sentence opening with "@smith2020 showed" starts at the key
+        sentence_text = normalise_sentence(raw)
+        verdict = assess_claim(sentence_text)
+        sentences.append(DraftSentence(
+            text=sentence_text,
+            line=bisect.bisect_right(line_starts, start),
+            end_line=bisect.bisect_right(line_starts, end - 1),
+            start=start,
+            end=end,
+            citations=tuple(dict.fromkeys(keys)),
+            needs_citation=verdict.needs_citation,
+            reasons=verdict.reasons,
+        ))
+    return sentences
+
+
+def _has_words(text: str) -> bool:
+    return any(char.isalpha() for char in text)

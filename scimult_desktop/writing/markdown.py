@@ -1,0 +1,267 @@
+"""Projecting a Markdown (pandoc, CommonMark, R Markdown, Quarto) draft onto readable text.
+
+Kept: paragraphs, list items and block quotes (each item its own paragraph),
+link text, inline code text, simplified inline math, footnote text.
+Dropped: YAML front matter, fenced and indented code blocks, `$$` display
+math, headings (ATX `#` and setext underlines), pipe-table rows, HTML tags
+and comments, images, URLs, emphasis marks.
+
+Citations (pandoc syntax): bracketed `[@key]`, `[see @a, p. 3; @b]`,
+`[-@key]`, and in-text `@key` (also `@{key with odd chars}`); an `@` right
+after a letter or digit (an e-mail address) is not a citation.
+"""
+
+from __future__ import annotations
+
+import re
+
+from scimult_desktop.writing.projection import ProjectedText, emit_inline_math
+
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+_ATX_HEADING = re.compile(r"^ {0,3}#{1,6}(\s|$)")
+_SETEXT_UNDERLINE = re.compile(r"^ {0,3}(=+|-+)\s*$")
+_THEMATIC_BREAK = re.compile(r"^ {0,3}([-*_])(\s*\1){2,}\s*$")
+_LIST_MARKER = re.compile(r"^(\s*)([-*+]|\d{1,9}[.)])(\s+|$)")
+_QUOTE_MARKER = re.compile(r"^ {0,3}>\s?")
+_FOOTNOTE_DEFINITION = re.compile(r"^ {0,3}\[\^[^\]]+\]:\s*")
+_TABLE_ROW = re.compile(r"^\s*\|")
+
+# pandoc: a key starts with a letter, digit or _, and may contain internal punctuation.
+_KEY = re.compile(r"\{([^{}]+)\}|([A-Za-z0-9_][A-Za-z0-9_:.#$%&\-+?<>~/]*)")
+_KEY_TRAILING = ":.#$%&-+?<>~/"
+_BRACKET_CITE_ITEM = re.compile(r"(?:^|[\s;\[(])-?@")
+_LINK_TAIL = re.compile(r"\((?:[^()\s]|\([^()]*\))*(?:\s+\"[^\"]*\")?\)|\[[^\]]*\]")
+_HTML_TAG = re.compile(r"</?[A-Za-z][^<>]*>")
+_AUTOLINK = re.compile(r"<(?:https?|ftp|mailto):[^<>\s]+>")
+
+
+def citation_key_at(text: str, i: int) -> tuple[str, int] | None:
+    """The pandoc key after an `@` at `text[i]`, and the index past it."""
+    match = _KEY.match(text, i + 1)
+    if not match:
+        return None
+    if match.group(1) is not None:
+        return match.group(1).strip(), match.end()
+    key = match.group(2).rstrip(_KEY_TRAILING)
+    return (key, i + 1 + len(key)) if key else None
+
+
+def project_markdown(source: str) -> ProjectedText:
+    """The readable text of a Markdown draft, with its pandoc citations (see the module docstring)."""
+    projected = ProjectedText(source)
+    lines = source.splitlines(keepends=True)
+    starts = []
+    position = 0
+    for line in lines:
+        starts.append(position)
+        position += len(line)
+
+    index = 0
+    if lines and lines[0].strip() == "---":  # YAML front matter
+        for k in range(1, len(lines)):
+            if lines[k].strip() in ("---", "..."):
+                index = k + 1
+                break
+
+    fence: str | None = None
+    in_display_math = False
+    in_html_comment = False
+    previous_blank = True
+    in_indented_code = False
+    in_list = False
+    while index < len(lines):
+        line, offset = lines[index].rstrip("\r\n"), starts[index]
+        stripped = line.strip()
+        index += 1
+        if fence is not None:
+            if stripped.startswith(fence):
+                fence = None
+                projected.emit_break(offset)
+            continue
+        if in_display_math:
+            if stripped.endswith("$$"):
+                in_display_math = False
+                projected.emit_break(offset)
+            continue
+        if in_html_comment:
+            if "-->" in line:
+                in_html_comment = False
+            continue
+        if not stripped:
+            projected.emit_break(offset)
+            previous_blank = True
+            continue
+        if in_indented_code or (previous_blank and not in_list and (line.startswith("    ") or line.startswith("\t"))):
+            in_indented_code = line.startswith("    ") or line.startswith("\t")
+            if in_indented_code:
+                continue
+        fence_match = _FENCE.match(line)
+        if fence_match:
+            fence = fence_match.group(1)[0] * 3
+            projected.emit_break(offset)
+            continue
+        if stripped.startswith("$$"):
+            in_display_math = not (len(stripped) > 2 and stripped.endswith("$$"))
+            projected.emit_break(offset)
+            continue
+        if stripped.startswith("<!--") and "-->" not in stripped:
+            in_html_comment = True
+            continue
+        next_line = lines[index].rstrip("\r\n") if index < len(lines) else ""
+        if (_ATX_HEADING.match(line) or _TABLE_ROW.match(line) or _THEMATIC_BREAK.match(line)
+                or (_SETEXT_UNDERLINE.match(line) and previous_blank)):
+            projected.emit_break(offset)
+            previous_blank = True
+            continue
+        if _SETEXT_UNDERLINE.match(next_line) and not _LIST_MARKER.match(line):
+            projected.emit_break(offset)  # a setext heading: this line, and its underline next
+            index += 1
+            previous_blank = True
+            continue
+        previous_blank = False
+
+        column = 0
+        quote = _QUOTE_MARKER.match(line)
+        while quote:
+            column += quote.end()
+            quote = _QUOTE_MARKER.match(line, column) if line[column:column + 1] == ">" else None
+        list_marker = _LIST_MARKER.match(line, column)
+        footnote = _FOOTNOTE_DEFINITION.match(line, column)
+        if list_marker:
+            projected.emit_break(offset)
+            column = list_marker.end()
+            in_list = True
+        elif footnote:
+            projected.emit_break(offset)
+            column = footnote.end()
+        elif not line.startswith((" ", "\t")):
+            in_list = False
+        _InlineScanner(source, projected).scan(offset + column, offset + len(line))
+        projected.emit_as("\n", offset + len(line))
+    return projected
+
+
+class _InlineScanner:
+    def __init__(self, source: str, out: ProjectedText) -> None:
+        self.src = source
+        self.out = out
+
+    def scan(self, i: int, stop: int) -> None:
+        src, out = self.src, self.out
+        while i < stop:
+            char = src[i]
+            if char == "\\" and i + 1 < stop:
+                out.emit(src[i + 1], i + 1)
+                i += 2
+            elif char == "`":
+                i = self.code_span(i, stop)
+            elif char == "$" and i + 1 < stop and not src[i + 1].isspace():
+                i = self.inline_math(i, stop)
+            elif char == "!" and src.startswith("![", i):
+                i = self.image(i, stop)
+            elif char == "[":
+                i = self.bracket(i, stop)
+            elif char == "@" and (i == 0 or not (src[i - 1].isalnum() or src[i - 1] in "._-+")):
+                i = self.in_text_citation(i, stop)
+            elif char == "<":
+                i = self.angle(i, stop)
+            elif char == "*" or (char == "~" and src.startswith("~~", i)):
+                i += 1
+            elif char == "_" and not (i > 0 and src[i - 1].isalnum() and i + 1 < stop and src[i + 1].isalnum()):
+                i += 1
+            else:
+                out.emit(char, i)
+                i += 1
+
+    def code_span(self, i: int, stop: int) -> int:
+        run = len(self.src[i:stop]) - len(self.src[i:stop].lstrip("`"))
+        end = self.src.find("`" * run, i + run, stop)
+        if end < 0:
+            self.out.emit(self.src[i:i + run], i)
+            return i + run
+        self.out.emit(self.src[i + run:end].strip(), i + run)
+        return end + run
+
+    def inline_math(self, i: int, stop: int) -> int:
+        j = i + 1
+        while j < stop:
+            if self.src[j] == "\\":
+                j += 2
+                continue
+            if self.src[j] == "$" and not self.src[j - 1].isspace() and not (j + 1 < stop and self.src[j + 1].isdigit()):
+                emit_inline_math(self.out, self.src, i + 1, j)
+                return j + 1
+            j += 1
+        self.out.emit("$", i)  # a lone dollar sign (a price), not math
+        return i + 1
+
+    def image(self, i: int, stop: int) -> int:
+        close = self._bracket_end(i + 1, stop)
+        if close < 0:
+            self.out.emit("!", i)
+            return i + 1
+        tail = _LINK_TAIL.match(self.src, close + 1, stop)
+        return tail.end() if tail else close + 1
+
+    def bracket(self, i: int, stop: int) -> int:
+        close = self._bracket_end(i, stop)
+        if close < 0:
+            self.out.emit("[", i)
+            return i + 1
+        inner = self.src[i + 1:close]
+        if inner.startswith("^"):  # footnote reference
+            return close + 1
+        tail = _LINK_TAIL.match(self.src, close + 1, stop)
+        if tail:  # [text](url) or [text][ref]
+            self.scan(i + 1, close)
+            return tail.end()
+        if "@" in inner and _BRACKET_CITE_ITEM.search("[" + inner):
+            keys = []
+            for at in re.finditer(r"(?:^|(?<=[\s;\[(]))-?@", inner):
+                found = citation_key_at(inner, at.end() - 1)
+                if found:
+                    keys.append(found[0])
+            if keys:
+                self.out.cite(keys, i)
+                return close + 1
+        self.out.emit("[", i)
+        self.scan(i + 1, close)
+        self.out.emit("]", close)
+        return close + 1
+
+    def in_text_citation(self, i: int, stop: int) -> int:
+        found = citation_key_at(self.src[:stop], i)
+        if not found:
+            self.out.emit("@", i)
+            return i + 1
+        key, end = found
+        self.out.cite([key], i, textual=True)
+        return end
+
+    def angle(self, i: int, stop: int) -> int:
+        if self.src.startswith("<!--", i):
+            end = self.src.find("-->", i, stop)
+            return stop if end < 0 else end + 3
+        for pattern in (_AUTOLINK, _HTML_TAG):
+            match = pattern.match(self.src, i, stop)
+            if match:
+                return match.end()
+        self.out.emit("<", i)
+        return i + 1
+
+    def _bracket_end(self, i: int, stop: int) -> int:
+        depth = 0
+        j = i
+        while j < stop:
+            char = self.src[j]
+            if char == "\\":
+                j += 2
+                continue
+            if char == "[":
+                depth += 1
+            elif char == "]":
+                depth -= 1
+                if depth == 0:
+                    return j
+            j += 1
+        return -1

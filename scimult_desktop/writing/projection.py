@@ -1,0 +1,100 @@
+"""Readable text projected out of a marked-up draft, each character tied to its source offset.
+
+Readers of LaTeX and Markdown emit the words a reader would see into a
+`ProjectedText`; every emitted character remembers where it came from, so a
+sentence found in the projection maps back to lines and offsets of the draft.
+Citation commands emit no text: they are recorded at the position they occur.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+PARAGRAPH_BREAK = "\n\n"
+
+
+@dataclass
+class CitationMark:
+    """Citation keys found at one place of the draft."""
+
+    position: int  # index into the projected text
+    keys: tuple[str, ...]
+    offset: int  # character offset in the source
+    textual: bool = False  # names the authors in the running text ("@key says", \\citet), so may open a sentence
+
+
+@dataclass
+class ProjectedText:
+    """Emitted characters, their source offsets, and the citations met on the way."""
+
+    source: str
+    chars: list[str] = field(default_factory=list)
+    offsets: list[int] = field(default_factory=list)
+    citations: list[CitationMark] = field(default_factory=list)
+
+    def emit(self, text: str, offset: int) -> None:
+        """Append `text`, which stands at `offset` in the source (character by character)."""
+        for i, char in enumerate(text):
+            self.chars.append(char)
+            self.offsets.append(offset + i)
+
+    def emit_as(self, text: str, offset: int) -> None:
+        """Append `text` that replaces source markup at `offset` (all characters map there)."""
+        for char in text:
+            self.chars.append(char)
+            self.offsets.append(offset)
+
+    def emit_break(self, offset: int) -> None:
+        """End the current paragraph: no sentence runs across a break."""
+        self.emit_as(PARAGRAPH_BREAK, offset)
+
+    def cite(self, keys: list[str] | tuple[str, ...], offset: int, *, textual: bool = False) -> None:
+        cleaned = tuple(k for k in (key.strip() for key in keys) if k)
+        if cleaned:
+            self.citations.append(CitationMark(len(self.chars), cleaned, offset, textual))
+
+    @property
+    def text(self) -> str:
+        return "".join(self.chars)
+
+
+def project_plain(source: str) -> ProjectedText:
+    """Plain text projects onto itself (no markup, no citation syntax)."""
+    projected = ProjectedText(source)
+    projected.emit(source, 0)
+    return projected
+
+
+MATH_WORDS = frozenset(
+    "log ln exp sin cos tan min max sup inf lim det dim arg mod alpha beta gamma delta epsilon theta lambda mu "
+    "sigma tau phi pi rho omega".split()
+)
+
+
+def emit_inline_math(projected: ProjectedText, source: str, start: int, stop: int) -> None:
+    """Inline math `source[start:stop]` as plain-ish words: `$92\\%$` -> `92%`, `$O(n \\log n)$` -> `O(n log n)`.
+
+    Numbers matter to the claim heuristic and to search, markup does not:
+    escaped symbols keep their character, a few function and Greek names stay
+    as words, other commands, braces and sub/superscript marks disappear.
+    """
+    i = start
+    while i < stop:
+        char = source[i]
+        if char == "\\" and i + 1 < stop:
+            j = i + 1
+            while j < stop and source[j].isalpha():
+                j += 1
+            if j == i + 1:  # escaped symbol such as \% or \,
+                symbol = source[i + 1]
+                projected.emit_as(symbol if symbol in "%$&#_" else " ", i)
+                i += 2
+                continue
+            name = source[i + 1:j]
+            if name in MATH_WORDS:
+                projected.emit_as(f" {name} ", i)
+            i = j
+            continue
+        if char not in "{}^_":
+            projected.emit(char, i)
+        i += 1
