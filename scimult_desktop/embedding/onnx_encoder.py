@@ -107,6 +107,15 @@ class OnnxEncoder(EncoderBase):
             l2_normalize(output)
         return output
 
+    def embedding_identity(self, task: Task | str, role: Role = Role.DOCUMENT) -> str:
+        """Tasks with the same identity embed a text identically (same graph, same instruction).
+
+        Upcycled models start with identical experts that export to one graph, so the
+        library stores one computation under several tasks instead of repeating it.
+        """
+        task_graph = self.manifest.task_graph(task)
+        return f"{self._graph_file(task)}|{task_graph.instruction or ''}"
+
     def warm_up(self, tasks: Sequence[Task | str] = ()) -> None:
         """Load the graphs of `tasks` now (all tasks when empty), e.g. before timing."""
         for task in tasks or list(self.manifest.tasks):

@@ -12,6 +12,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+import numpy as np
+
 from scimult_desktop.domain.progress import CancelToken, ProgressTracker
 from scimult_desktop.domain.records import Paper
 from scimult_desktop.domain.tasks import Role, Task
@@ -76,8 +78,14 @@ def embed_pending(
     cancel: CancelToken | None = None,
     commit_every: int = COMMIT_EVERY,
     batch_size: int = 16,
+    reuse_task: Task | None = None,
 ) -> int:
     """Embed and store the plan's pending papers, one committed transaction per batch.
+
+    Args:
+        reuse_task: a task whose vectors are identical to this task's by construction
+            (same graph, same instruction); its stored vectors for the same text are
+            copied instead of recomputed.
 
     Returns:
         How many papers were embedded.
@@ -91,10 +99,31 @@ def embed_pending(
         if cancel is not None:
             cancel.raise_if_cancelled()
         chunk = task_plan.pending[start : start + commit_every]
-        vectors = encoder.encode([t.text for t in chunk], task_plan.task, Role.DOCUMENT, batch_size)
+        vectors = np.zeros((len(chunk), encoder.dim), dtype=np.float32)
+        todo = list(range(len(chunk)))
+        if reuse_task is not None:
+            todo = _copy_identical(store, model_key, reuse_task, chunk, vectors)
+        if todo:
+            vectors[todo] = encoder.encode([chunk[i].text for i in todo], task_plan.task, Role.DOCUMENT, batch_size)
         with database.transaction():
             store.put_many(model_key, task_plan.task.value, [t.paper_id for t in chunk], [t.text_hash for t in chunk], vectors)
         done += len(chunk)
         if tracker is not None:
             tracker.advance(len(chunk), current=task_plan.task.value)
     return done
+
+
+def _copy_identical(store: VectorStore, model_key: str, source: Task, chunk: list[PaperText], out: np.ndarray) -> list[int]:
+    """Fill `out` from `source`'s stored vectors where the text is unchanged; returns rows still to embed."""
+    hashes = store.text_hashes(model_key, source.value)
+    usable = [i for i, t in enumerate(chunk) if hashes.get(t.paper_id) == t.text_hash]
+    if usable:
+        ids, matrix = store.vectors(model_key, source.value, [chunk[i].paper_id for i in usable])
+        row_of = {int(pid): j for j, pid in enumerate(ids)}
+        for i in usable:
+            j = row_of.get(chunk[i].paper_id)
+            if j is not None:
+                out[i] = matrix[j]
+        usable = [i for i in usable if chunk[i].paper_id in row_of]
+    done = set(usable)
+    return [i for i in range(len(chunk)) if i not in done]

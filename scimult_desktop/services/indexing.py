@@ -82,8 +82,15 @@ def index_library(
     with database.transaction():
         store.register_model(model_key, str(getattr(encoder, "folder", "")), model_key.partition("@")[2], encoder.dim)
     task_reports = []
+    identity = getattr(encoder, "embedding_identity", None)
+    seen: dict[str, Task] = {}
     for task_plan in plans:
-        embedded = embedding_cache.embed_pending(database, encoder, model_key, task_plan, tracker=tracker, cancel=cancel, commit_every=commit_every)
+        key = identity(task_plan.task) if identity else task_plan.task.value
+        reuse = seen.setdefault(key, task_plan.task)
+        embedded = embedding_cache.embed_pending(
+            database, encoder, model_key, task_plan, tracker=tracker, cancel=cancel, commit_every=commit_every,
+            reuse_task=reuse if reuse != task_plan.task else None,
+        )
         index = open_index(database, model_key, task_plan.task, encoder.dim)
         task_reports.append(
             {"task": task_plan.task.value, "embedded": embedded, "already_embedded": task_plan.up_to_date, "indexed": len(index)}

@@ -307,3 +307,12 @@ CREATE TABLE watch_files (
 );
 CREATE INDEX watch_files_folder ON watch_files(folder);
 """
+
+
+@migration("0003_embeddings_covering_index")
+def _embeddings_covering_index(database: "LibraryDatabase") -> None:
+    # Per-(model, task) listings and index sync checks then read only this index,
+    # never the table pages that hold the vector blobs.
+    database.conn.execute(
+        "CREATE INDEX IF NOT EXISTS embeddings_by_model_task ON embeddings(model, task, paper_id, text_hash, created_at)"
+    )

@@ -22,11 +22,6 @@ from scimult_desktop.store.database import LibraryDatabase
 
 _CHUNK = 500  # SQLite's host-parameter limit is 999 on old builds
 
-# A covering index: per-(model, task) listings and sync checks read only the
-# index, never the table pages holding the vector blobs.
-# TODO(lead): move into a numbered migration in store/migrations.py.
-_INDEX_SQL = "CREATE INDEX IF NOT EXISTS embeddings_by_model_task ON embeddings(model, task, paper_id, text_hash, created_at)"
-
 _clock_lock = threading.Lock()
 _last_stamp = ""
 
@@ -49,7 +44,6 @@ class VectorStore:
     def __init__(self, database: LibraryDatabase) -> None:
         self.database = database
         self.conn = database.conn
-        self.conn.execute(_INDEX_SQL)
 
     # ---- reading -------------------------------------------------------
     def paper_texts(self) -> list[tuple[int, str, str | None]]:

@@ -170,3 +170,23 @@ def test_library_index_end_to_end_with_a_real_bundle(library, tmp_path):
     assert vectors.shape == (1, models.list_models()[0].dim)
     hits = indexing.vector_search(library.database, library.encoder(), models.model_key(), "search", "graph search", k=3)
     assert len(hits) == 3
+
+
+def test_tasks_sharing_one_graph_are_embedded_once_and_stored_for_each(library):
+    class SharedGraphEncoder(HashingEncoder):
+        texts_seen = 0
+
+        def encode(self, texts, task, role=Role.DOCUMENT, batch_size=16):
+            SharedGraphEncoder.texts_seen += len(texts)
+            return super().encode(texts, Task.SEARCH, role, batch_size)  # every task: the same computation
+
+        def embedding_identity(self, task, role=Role.DOCUMENT):
+            return "expert0.onnx|"
+
+    report = _index(library, encoder=SharedGraphEncoder())
+    assert SharedGraphEncoder.texts_seen == 40
+    assert [t["embedded"] for t in report["tasks"]] == [40, 40, 40]
+    store = VectorStore(library.database)
+    ids_s, search = store.vectors(MODEL_KEY, "search")
+    ids_l, link = store.vectors(MODEL_KEY, "link")
+    assert list(ids_s) == list(ids_l) and np.array_equal(search, link)
