@@ -144,8 +144,26 @@ def eval_acm(args) -> dict:
             recalls.append(recall_at(ranked, qrels[q]))
             ndcgs.append(ndcg_at(ranked, qrels[q]))
         out[label] = {"recall@10": 100 * sum(recalls) / len(recalls), "ndcg@10": 100 * sum(ndcgs) / len(ndcgs), "ms_per_query": elapsed}
+    out["latency_ms"] = single_query_latency(library, texts[:40])
     library.close()
     return out
+
+
+def single_query_latency(library: Library, texts: list[str]) -> dict:
+    """Median and 90th-percentile wall time of one interactive query at a time (warm process)."""
+    library.search(texts[0], k=10)
+    library.suggest(texts[0], k=10)
+    timings: dict[str, list[float]] = {"search hybrid": [], "suggest": []}
+    for text in texts:
+        for name, call in (("search hybrid", library.search), ("suggest", library.suggest)):
+            started = time.perf_counter()
+            call(text, k=10)
+            timings[name].append((time.perf_counter() - started) * 1000)
+    summary = {}
+    for name, values in timings.items():
+        values.sort()
+        summary[name] = {"median": round(values[len(values) // 2], 1), "p90": round(values[int(len(values) * 0.9)], 1)}
+    return summary
 
 
 def eval_classify(args) -> dict:

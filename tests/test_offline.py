@@ -58,6 +58,30 @@ def test_main_journeys_make_no_network_connection(tmp_path):
         assert attempts == [], f"{args[0]} tried to connect to {attempts}"
 
 
+def test_model_install_index_and_semantic_features_make_no_network_connection(tmp_path, monkeypatch):
+    import pytest
+
+    pytest.importorskip("torch")
+    testing = pytest.importorskip("scimult_train.testing")
+    bundle = testing.build_tiny_bundle(tmp_path / "bundle", name="tiny-offline")
+    bib = tmp_path / "refs.bib"
+    bib.write_text(synthetic_bib(12))
+    lib = tmp_path / "lib"
+    journeys = (
+        ["model", "install", str(bundle)],
+        ["import", str(bib)],
+        ["index", "--json"],
+        ["search", "retrieval methods", "--json"],
+        ["related", "key1", "--json"],
+        ["suggest", "--text", "Citation methods have been shown to work.", "--json"],
+        ["classify", "key2", "--json"],
+    )
+    for args in journeys:
+        result, attempts = run_guarded(args, lib)
+        assert result.returncode == 0, result.stderr
+        assert attempts == [], f"{args[0]} tried to connect to {attempts}"
+
+
 def test_the_guard_really_catches_connections(tmp_path):
     code = GUARD.replace("from scimult_desktop.cli.main import cli", "import urllib.request\ntry:\n    urllib.request.urlopen('http://127.0.0.1:9/', timeout=1)\nexcept Exception:\n    pass\nraise SystemExit(0)\nfrom scimult_desktop.cli.main import cli")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

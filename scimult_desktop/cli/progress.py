@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sys
 import time
+from contextlib import contextmanager
+from typing import Iterator
 
 from scimult_desktop.domain.progress import ProgressEvent
 
@@ -54,3 +56,13 @@ def _duration(seconds: float) -> str:
 
 def _shorten(text: str, width: int) -> str:
     return text if len(text) <= width else "…" + text[-(width - 1) :]
+
+
+@contextmanager
+def progress_on_stderr() -> Iterator[StderrProgress]:
+    """A progress line for the duration of a block, closed cleanly even on errors."""
+    progress = StderrProgress()
+    try:
+        yield progress
+    finally:
+        progress.close()

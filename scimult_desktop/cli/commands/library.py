@@ -6,7 +6,7 @@ import click
 
 from scimult_desktop.cli.context import json_option, library_from
 from scimult_desktop.cli.output import emit_json, paper_json
-from scimult_desktop.cli.progress import StderrProgress
+from scimult_desktop.cli.progress import progress_on_stderr
 from scimult_desktop.domain.progress import CancelToken
 
 
@@ -24,11 +24,8 @@ def import_command(ctx: click.Context, paths: tuple[str, ...], force: bool, as_j
     JSON: {"added": n, "updated": n, "skipped": n, "failed": [{"path": p, "error": msg}]}
     """
     library = library_from(ctx)
-    progress = StderrProgress()
-    try:
+    with progress_on_stderr() as progress:
         report = library.import_paths(paths, progress=progress, cancel=CancelToken(), force=force)
-    finally:
-        progress.close()
     if as_json:
         emit_json(report.to_json())
     else:
@@ -93,11 +90,8 @@ def duplicates_group(ctx: click.Context, scan: bool, as_json: bool) -> None:
         return
     library = library_from(ctx)
     if scan:
-        progress = StderrProgress()
-        try:
+        with progress_on_stderr() as progress:
             made = library.scan_near_duplicates(progress=progress, cancel=CancelToken())
-        finally:
-            progress.close()
         click.echo(f"{made} new proposal(s)", err=True)
     proposals = library.duplicate_proposals()
     if as_json:

@@ -15,7 +15,7 @@ import click
 
 from scimult_desktop.cli.context import json_option, library_from
 from scimult_desktop.cli.output import emit_json
-from scimult_desktop.cli.progress import StderrProgress
+from scimult_desktop.cli.progress import progress_on_stderr
 from scimult_desktop.domain.progress import CancelToken
 from scimult_desktop.errors import ScimultError
 from scimult_desktop.services import models
@@ -45,11 +45,8 @@ def index_command(ctx: click.Context, as_json: bool, engine: str | None, model: 
     "tasks": [{"task", "embedded", "already_embedded", "indexed"}]}
     """
     library = library_from(ctx)
-    progress = StderrProgress()
-    try:
+    with progress_on_stderr() as progress:
         result = library.index(progress=progress, cancel=CancelToken(), model=model, engine=engine)
-    finally:
-        progress.close()
     if as_json:
         emit_json(result)
     else:
@@ -93,11 +90,8 @@ def model_install_command(path: str, vocab: str | None, name: str | None, as_jso
 
     Converting a checkpoint needs the training package (scimult-train, with torch).
     """
-    progress = StderrProgress()
-    try:
+    with progress_on_stderr() as progress:
         info = models.install(path, vocab=vocab, name=name, progress=progress)
-    finally:
-        progress.close()
     if as_json:
         emit_json(info.to_json())
     else:
@@ -120,11 +114,8 @@ def model_build_default_command(force: bool, as_json: bool) -> None:
 
     Needs the training package (scimult-train, with torch).
     """
-    progress = StderrProgress()
-    try:
+    with progress_on_stderr() as progress:
         info = models.build_default(force=force, progress=progress)
-    finally:
-        progress.close()
     if as_json:
         emit_json(info.to_json())
     else:
