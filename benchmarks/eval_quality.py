@@ -113,7 +113,7 @@ def eval_acm(args) -> dict:
     print(f"  import: +{report.added} (skipped {report.skipped}, failed {len(report.failed)}) in {time.monotonic() - started:.1f}s", file=sys.stderr)
     name = args.model or models.ensure_model()
     started = time.monotonic()
-    result = indexing.index_library(library.database, library.encoder(name, args.engine), models.model_key(name), tasks=[Task.LINK], progress=_progress)
+    result = indexing.index_library(library.database, library.encoder(name, args.engine), models.model_key(name), tasks=[Task.LINK, Task.SEARCH], progress=_progress)
     print(f"\n  index: {result['embedded']} new vectors in {time.monotonic() - started:.1f}s", file=sys.stderr)
 
     topics = _acm_topics(root / "topics+qrels" / "contexts.topics")
@@ -132,7 +132,8 @@ def eval_acm(args) -> dict:
         if mode == "hybrid":
             results = library.suggest_many(texts, k=50)
         elif mode == "keyword":
-            results = library._finder(None).search_many(texts, k=50, mode="keyword")
+            # Plain BM25 over the whole context (no pruning of common words): the baseline.
+            results = [library.papers.keyword_search(t, 50, snippets=0, max_terms=None) for t in texts]
         else:
             finder = library._finder(Task.LINK)
             rankings = finder._dense_rankings(texts, Task.LINK, 50, None)

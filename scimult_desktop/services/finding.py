@@ -57,7 +57,7 @@ class Finder:
         dense = self._dense_rankings(queries, Task.SEARCH, depth, allowed) if mode != "keyword" else None
         results = []
         for i, query in enumerate(queries):
-            keyword = self._keyword_ranking(query, depth, allowed) if mode != "semantic" else None
+            keyword = self._keyword_ranking(query, depth, allowed, snippets=k) if mode != "semantic" else None
             if mode == "keyword":
                 ranked = keyword
             elif mode == "semantic":
@@ -76,7 +76,7 @@ class Finder:
         dense = self._dense_rankings(texts, Task.LINK, depth, None, role=Role.QUERY)
         results = []
         for i, text in enumerate(texts):
-            keyword = self._keyword_ranking(text, depth, None)
+            keyword = self._keyword_ranking(text, depth, None, snippets=0)
             ranked = _fuse([keyword, dense[i]])
             skip = set(exclude[i]) if exclude else set()
             ranked.ids = [pid for pid in ranked.ids if pid not in skip]
@@ -146,8 +146,8 @@ class Finder:
         return Ranked(ids, strength, {pid: ", ".join(r) for pid, r in reasons.items()})
 
     # ---- building blocks ----------------------------------------------------------------
-    def _keyword_ranking(self, query: str, depth: int, allowed: set[int] | None) -> Ranked:
-        hits = self.papers.keyword_search(query, depth if allowed is None else depth * 5)
+    def _keyword_ranking(self, query: str, depth: int, allowed: set[int] | None, *, snippets: int = 10) -> Ranked:
+        hits = self.papers.keyword_search(query, depth if allowed is None else depth * 5, snippets=snippets)
         if allowed is not None:
             hits = [h for h in hits if h.paper.id in allowed][:depth]
         return Ranked([h.paper.id for h in hits], {h.paper.id: h.score for h in hits}, {h.paper.id: h.why for h in hits if h.why})

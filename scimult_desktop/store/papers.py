@@ -24,6 +24,12 @@ MERGEABLE_FIELDS = ("title", "authors", "year", "venue", "abstract", "doi", "arx
 # says more about a paper than one word deep in its full text.
 BM25_WEIGHTS = (10.0, 4.0, 2.0, 1.0)
 
+# Must match the tokenizer of papers_fts (migration 0001).
+FTS_TOKENIZER = "porter unicode61 remove_diacritics 2"
+# Longer queries keep their rarest words only (see keyword_search). On ACM-CR paragraph
+# contexts (15k papers) 48 halves BM25 time at the same hybrid quality (benchmarks/eval_quality.py).
+MAX_QUERY_TERMS = 48
+
 
 class PaperStore:
     """Reads and writes papers of one library database."""
@@ -238,25 +244,72 @@ class PaperStore:
         return None if row is None else row[0]
 
     # ---- keyword search --------------------------------------------------
-    def keyword_search(self, query: str, k: int = 10) -> list[SearchHit]:
+    def keyword_search(
+        self, query: str, k: int = 10, *, snippets: int | None = None, max_terms: int | None = MAX_QUERY_TERMS
+    ) -> list[SearchHit]:
         """BM25-ranked full-text search over title, abstract, authors and full text.
 
-        The query is free text: every word is matched as a term (OR), so users
-        need not know FTS5 syntax, and punctuation cannot cause a syntax error.
+        The query is free text: its words are matched as terms (OR), so users need
+        not know FTS5 syntax and punctuation cannot cause a syntax error. A long
+        text (a paragraph to find citations for) keeps only its rarest
+        `MAX_QUERY_TERMS` words: common words cost time and add noise, not signal.
+
+        Args:
+            snippets: how many of the top hits get a highlighted snippet (default: all `k`);
+                snippets are the costly part of an FTS5 query.
+            max_terms: keep at most this many (rarest) words; None keeps all.
         """
-        match = fts_query(query)
-        if not match:
+        words = query_words(query)
+        if max_terms is not None and len(words) > max_terms:
+            words = self._rarest_words(words, max_terms)
+        if not words:
             return []
+        match = " OR ".join(f'"{w}"' for w in words)
         weights = ", ".join(str(w) for w in BM25_WEIGHTS)
         rows = self.conn.execute(
-            f"""SELECT rowid, bm25(papers_fts, {weights}) AS rank,
-                       snippet(papers_fts, -1, '[', ']', '…', 16) AS snip
+            f"""SELECT rowid, bm25(papers_fts, {weights}) AS rank
                 FROM papers_fts WHERE papers_fts MATCH ? ORDER BY rank LIMIT ?""",
             (match, k),
         ).fetchall()
-        papers = {p.id: p for p in self.get_many([row[0] for row in rows])}
+        ids = [int(row[0]) for row in rows]
+        snippet_ids = ids[: k if snippets is None else snippets]
+        why: dict[int, str] = {}
+        if snippet_ids:
+            marks = ",".join("?" * len(snippet_ids))
+            for rowid, snip in self.conn.execute(
+                f"""SELECT rowid, snippet(papers_fts, -1, '[', ']', '…', 16) FROM papers_fts
+                    WHERE papers_fts MATCH ? AND rowid IN ({marks})""",
+                (match, *snippet_ids),
+            ):
+                why[int(rowid)] = snip
+        papers = {p.id: p for p in self.get_many(ids)}
         # bm25() is lower-is-better and negative; flip it so higher scores are better.
-        return [SearchHit(papers[row[0]], round(-float(row[1]), 6), why=row[2]) for row in rows if row[0] in papers]
+        return [SearchHit(papers[i], round(-float(row[1]), 6), why=why.get(i)) for i, row in zip(ids, rows) if i in papers]
+
+    def _rarest_words(self, words: list[str], keep: int) -> list[str]:
+        """The `keep` words with the fewest matching papers (document frequency).
+
+        Words are stemmed exactly as the index stems them by running them through a
+        scratch FTS5 table with the same tokenizer; frequencies come from fts5vocab.
+        """
+        conn = self.conn
+        conn.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.query_terms USING fts5(word, tokenize={FTS_TOKENIZER!r})")
+        conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.query_terms_vocab USING fts5vocab(temp, query_terms, 'instance')")
+        conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.papers_fts_rows USING fts5vocab(main, papers_fts, 'row')")
+        conn.execute("DELETE FROM temp.query_terms")
+        conn.executemany("INSERT INTO temp.query_terms (rowid, word) VALUES (?, ?)", list(enumerate(words, start=1)))
+        stem_of = {int(doc): term for term, doc in conn.execute("SELECT term, doc FROM temp.query_terms_vocab")}
+        stems = sorted(set(stem_of.values()))
+        frequency: dict[str, int] = {}
+        for start in range(0, len(stems), 500):
+            chunk = stems[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            frequency.update(conn.execute(f"SELECT term, doc FROM temp.papers_fts_rows WHERE term IN ({marks})", chunk).fetchall())
+        # A word the library never uses cannot match; among the rest, the rarest discriminate best.
+        scored = [(frequency.get(stem_of.get(i, ""), 0), i) for i in range(1, len(words) + 1)]
+        ranked = sorted((f, i) for f, i in scored if f > 0)
+        chosen = sorted(i for _, i in ranked[:keep])
+        return [words[i - 1] for i in chosen]
 
 
 _WORD_RE = re.compile(r"\w+", re.UNICODE)
@@ -265,12 +318,11 @@ _FTS_STOPWORDS = frozenset(
 )
 
 
-def fts_query(text: str) -> str:
-    """An FTS5 MATCH expression that ORs the words of free text, stop words dropped."""
+def query_words(text: str) -> list[str]:
+    """The distinct lower-cased words of free text, stop words dropped (kept if nothing else is left)."""
     words = [w.lower() for w in _WORD_RE.findall(text)]
     terms = [w for w in words if w not in _FTS_STOPWORDS] or words
-    unique = list(dict.fromkeys(terms))
-    return " OR ".join(f'"{w}"' for w in unique)
+    return list(dict.fromkeys(terms))
 
 
 def _suffix(n: int) -> str:

@@ -144,3 +144,22 @@ def test_foreign_keys_are_enforced(store):
     with pytest.raises(sqlite3.IntegrityError):
         with store.database.transaction():
             store.conn.execute("INSERT INTO files (paper_id, path, added_at) VALUES (999, 'x', 'now')")
+
+
+def test_long_queries_keep_their_rarest_words(store):
+    target = add(store, title="Zygomorphic flowers attract specialised pollinators")
+    for i in range(30):
+        add(store, title=f"Common words study number {i} about results and methods")
+    filler = " ".join(f"common words study results methods number{i}" for i in range(40))
+    hits = store.keyword_search(filler + " zygomorphic", k=3)
+    assert hits[0].paper.id == target
+    words = store._rarest_words(["common", "zygomorphic", "unknownword", "study"], 2)
+    assert words == ["zygomorphic", "common"] or words == ["common", "zygomorphic"]
+    assert "unknownword" not in words
+
+
+def test_snippets_only_for_the_requested_top_hits(store):
+    for i in range(5):
+        add(store, title=f"Graph neural networks part {i}")
+    hits = store.keyword_search("graph networks", k=5, snippets=2)
+    assert [h.why is not None for h in hits] == [True, True, False, False, False]
