@@ -48,6 +48,8 @@ class Library:
         self.engine = engine  # None: the engine from settings
         self._backend: SemanticBackend | None = None
         self._ensured_tasks: set[Task] = set()
+        # Receives progress of work a query triggers implicitly (embedding papers not indexed yet).
+        self.background_progress: ProgressCallback | None = None
 
     @classmethod
     def open(
@@ -308,7 +310,9 @@ class Library:
         if self._backend is None:
             self._backend = semantic_backend.build_backend(self.database, self.model_name, self.engine)
         if task not in self._ensured_tasks:
-            semantic_backend.ensure_indexed(self.database, self._backend, task, model=self.model_name, engine=self.engine)
+            semantic_backend.ensure_indexed(
+                self.database, self._backend, task, model=self.model_name, engine=self.engine, progress=self.background_progress
+            )
             self._ensured_tasks.add(task)
         return Finder(self.database, self._backend)
 

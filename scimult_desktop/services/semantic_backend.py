@@ -8,16 +8,10 @@ import numpy as np
 
 from scimult_desktop.domain.progress import CancelToken, ProgressCallback
 from scimult_desktop.domain.tasks import Role, Task
-from scimult_desktop.errors import ScimultError
 from scimult_desktop.services import indexing, models
 from scimult_desktop.services.semantic import SemanticBackend
 from scimult_desktop.store.database import LibraryDatabase
 from scimult_desktop.store.vectors import VectorStore
-
-# Papers a query may embed on the fly before answering (a few seconds of work);
-# beyond that the user is asked to run `scimult index` with its progress bar.
-AUTO_INDEX_LIMIT = 300
-
 
 def build_backend(database: LibraryDatabase, model: str | None = None, engine: str | None = None) -> SemanticBackend:
     encoder = models.load_encoder(model, engine)
@@ -50,17 +44,16 @@ def ensure_indexed(
     engine: str | None = None,
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
-) -> None:
-    """Embed the few papers a task is missing, or say how to index a large backlog."""
+) -> int:
+    """Embed the papers a task is still missing before answering with it; returns how many.
+
+    Usually nothing (imports are followed by `scimult index`); after a fresh import it is
+    the same resumable work as `scimult index`, for this one task, with progress reported.
+    """
     total = int(database.conn.execute("SELECT count(*) FROM papers").fetchone()[0])
-    missing = total - backend.embedded_count(task)
-    if missing <= 0:
-        return
-    if missing > AUTO_INDEX_LIMIT:
-        raise ScimultError(
-            f"{missing} of {total} papers are not indexed yet for {task.value}: run `scimult index` first "
-            "(it shows progress and can be interrupted and resumed)"
-        )
-    indexing.index_library(
+    if total - backend.embedded_count(task) <= 0:
+        return 0
+    report = indexing.index_library(
         database, models.load_encoder(model, engine), models.model_key(model), tasks=[task], progress=progress, cancel=cancel
     )
+    return int(report["embedded"])

@@ -132,3 +132,17 @@ def test_suggest_file_reports_sentences_needing_citations(library, tmp_path):
     assert second["cited"] == ["bm25", "nokey"] and second["flags"] == ["nokey: not in the library"]
     text = run("--library", library, "suggest", "--file", str(draft), "--format", "pandoc")
     assert text.exit_code == 0 and "[@" in text.stdout
+
+
+def test_search_on_a_library_never_indexed_embeds_what_it_needs_first(tiny_bundle, tmp_path):
+    assert run("model", "install", str(tiny_bundle)).exit_code == 0
+    bib = tmp_path / "refs.bib"
+    bib.write_text(bib_entry("a", "graph neural networks for molecules") + bib_entry("b", "protein folding with attention"))
+    lib = str(tmp_path / "fresh")
+    assert run("--library", lib, "import", str(bib)).exit_code == 0
+    result = run("--library", lib, "search", "protein folding", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)[0]["citekey"] == "b"
+    report = json.loads(run("--library", lib, "index", "--json").stdout)
+    by_task = {t["task"]: t for t in report["tasks"]}
+    assert by_task["search"]["already_embedded"] == 2 and by_task["link"]["embedded"] == 2
