@@ -11,7 +11,6 @@ import re
 
 import numpy as np
 
-from scimult_desktop.domain.tasks import Task
 from scimult_desktop.services.semantic import SemanticBackend
 from scimult_desktop.store.papers import PaperStore
 

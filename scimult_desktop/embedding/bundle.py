@@ -25,6 +25,7 @@ from pathlib import Path
 
 from scimult_desktop.domain.tasks import Task
 from scimult_desktop.errors import ModelError
+from scimult_desktop.hashing import update_with_file
 
 BUNDLE_FORMAT = "scimult-model-bundle"
 BUNDLE_FORMAT_VERSION = 1
@@ -114,9 +115,7 @@ def bundle_fingerprint(folder: Path) -> str:
     digest = hashlib.sha256()
     for path in sorted(p for p in folder.iterdir() if p.suffix in {".json", ".onnx", ".data"}):
         digest.update(path.name.encode())
-        with path.open("rb") as handle:
-            for chunk in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(chunk)
+        update_with_file(digest, path)
     return digest.hexdigest()
 
 

@@ -17,6 +17,7 @@ from typing import Iterable, Iterator
 from scimult_desktop.domain.progress import CancelToken, ProgressCallback, ProgressTracker
 from scimult_desktop.domain.records import ImportedRecord, ImportProblem, ImportReport
 from scimult_desktop.errors import Cancelled, ImportFailed
+from scimult_desktop.hashing import sha256_file
 from scimult_desktop.ingest.base import Importer
 from scimult_desktop.ingest.registry import builtin_importers, importer_for
 from scimult_desktop.store import links
@@ -122,7 +123,7 @@ def _import_file(
         report.failed.append(ImportProblem(str(path), f"unsupported file type {path.suffix or '(none)'}"))
         return
     try:
-        sha256, size = file_sha256(path), path.stat().st_size
+        sha256, size = sha256_file(path), path.stat().st_size
     except OSError as exc:
         report.failed.append(ImportProblem(str(path), f"cannot read file ({exc.strerror or exc})"))
         return
@@ -238,14 +239,3 @@ def record_hash(record: ImportedRecord) -> str:
         "references": [r.raw for r in record.references],
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-

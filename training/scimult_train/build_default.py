@@ -75,7 +75,8 @@ def build_default_model(model_dir: Path | None = None, *, moe_type: str = "mod2:
 
 def build_default_bundle(out: Path, name: str = DEFAULT_NAME, *, int8: bool = False) -> Path:
     """Write the default bundle to `out` (atomically) and return the folder."""
-    from scimult_train.export_onnx import export_bundle_atomically, sha256_file
+    from scimult_desktop.hashing import sha256_file
+    from scimult_train.export_onnx import export_bundle_atomically
 
     model, folder = build_default_model()
     source = {

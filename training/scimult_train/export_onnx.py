@@ -21,7 +21,6 @@ Command line: see `scimult_train.build_default` and `scimult_train.convert_offic
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import json
 import shutil
 import tempfile
@@ -41,6 +40,7 @@ from scimult_desktop.embedding.bundle import (
     write_manifest,
 )
 from scimult_desktop.errors import ModelError
+from scimult_desktop.hashing import sha256_file
 from scimult_train.model.encoder import TaskAwareEncoder, tokenize_batch
 from scimult_train.model.tokenizer import load_tokenizer, write_bundle_tokenizer
 
@@ -70,13 +70,7 @@ class _GraphModule(nn.Module):
         return self.dense(input_ids, attention_mask, token_type_ids)  # (batch, dim)
 
 
-def sha256_file(path: Path) -> str:
-    """Hex sha256 of a file, read in chunks."""
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+
 
 
 def export_graph(dense: TaskAwareEncoder, path: Path, max_length: int) -> Path:

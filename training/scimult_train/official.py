@@ -11,7 +11,6 @@ the same way.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +18,7 @@ from pathlib import Path
 import torch
 
 from scimult_desktop.errors import ModelError
+from scimult_desktop.hashing import sha256_file
 from scimult_train.model.config import OFFICIAL_TASK_EXPERTS, EncoderConfig
 from scimult_train.model.encoder import TaskAwareEncoder
 from scimult_train.model.hf_weights import load_bert_state
@@ -39,12 +39,6 @@ class OfficialCheckpoint:
     epoch: object = None
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _encoder_state(model_dict: dict, where: str) -> dict[str, torch.Tensor]:
@@ -133,4 +127,4 @@ def load_official_checkpoint(path: Path, *, max_length: int = 512, num_heads: in
         raise ModelError(f"{where}: model_dict holds non-tensor values")
     cfg = infer_config(state, params, where, max_length, num_heads)
     model = load_bert_state(TaskAwareEncoder(cfg), state, where).eval()
-    return OfficialCheckpoint(model=model, encoder_params=params, path=path, sha256=_sha256(path), epoch=data.get("epoch"))
+    return OfficialCheckpoint(model=model, encoder_params=params, path=path, sha256=sha256_file(path), epoch=data.get("epoch"))
