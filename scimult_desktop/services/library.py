@@ -94,6 +94,35 @@ class Library:
     def count_papers(self) -> int:
         return self.papers.count()
 
+    def status(self) -> dict:
+        """What the library holds and whether it is ready for semantic work (JSON-able)."""
+        from scimult_desktop.services import models
+        from scimult_desktop.store.vectors import VectorStore
+
+        conn = self.database.conn
+
+        def count(sql: str) -> int:
+            return int(conn.execute(sql).fetchone()[0])
+
+        name = self.model_name or models.active_model_name()
+        indexed = None
+        if name is not None:
+            key = models.model_key(name)
+            vectors = VectorStore(self.database)
+            indexed = {task.value: vectors.count(key, task.value) for task in Task}
+        last = conn.execute("SELECT started_at, finished_at, status FROM import_jobs ORDER BY id DESC LIMIT 1").fetchone()
+        return {
+            "library": str(self.folder) if self.folder else None,
+            "papers": self.count_papers(),
+            "files": count("SELECT count(*) FROM files"),
+            "files_missing": count("SELECT count(*) FROM files WHERE status = 'missing'"),
+            "citations": count("SELECT count(*) FROM citations"),
+            "duplicate_proposals": count("SELECT count(*) FROM duplicate_candidates WHERE status = 'proposed'"),
+            "model": name,
+            "indexed": indexed,
+            "last_import": dict(last) if last else None,
+        }
+
     def get_paper(self, reference: str | int) -> Paper:
         """A paper by id, citation key or DOI. Raises `PaperNotFound`."""
         return self.papers.get(self.papers.resolve(str(reference)))

@@ -90,3 +90,11 @@ def test_import_of_only_broken_inputs_fails_with_exit_1_and_lists_them(runner, t
     result = runner.invoke(cli, ["--library", str(tmp_path / "lib"), "import", str(tmp_path / "nope.bib"), "--json"])
     assert result.exit_code == 1
     assert json.loads(result.stdout)["failed"] == [{"path": str(tmp_path / "nope.bib"), "error": "no such file or folder"}]
+
+
+def test_status_reports_counts_without_a_model(runner, bib, tmp_path):
+    lib = str(tmp_path / "lib")
+    runner.invoke(cli, ["--library", lib, "import", str(bib)])
+    info = json.loads(runner.invoke(cli, ["--library", lib, "status", "--json"]).stdout)
+    assert (info["papers"], info["model"], info["indexed"]) == (2, None, None)
+    assert info["last_import"]["status"] == "done"

@@ -122,4 +122,30 @@ def duplicates_reject(ctx: click.Context, paper_a: str, paper_b: str) -> None:
     library_from(ctx).resolve_duplicate(paper_a, paper_b, same_work=False)
 
 
-COMMANDS = [import_command, list_command, show_command, duplicates_group]
+@click.command("status")
+@json_option
+@click.pass_context
+def status_command(ctx: click.Context, as_json: bool) -> None:
+    """Show what the library holds and how much of it is indexed.
+
+    JSON: {"library", "papers", "files", "files_missing", "citations", "duplicate_proposals",
+    "model", "indexed": {task: n} | null, "last_import": {...} | null}
+    """
+    info = library_from(ctx).status()
+    if as_json:
+        emit_json(info)
+        return
+    click.echo(f"library: {info['library']}")
+    click.echo(f"papers: {info['papers']} ({info['files']} files, {info['files_missing']} missing)")
+    click.echo(f"citation edges: {info['citations']}; duplicate proposals: {info['duplicate_proposals']}")
+    if info["model"] is None:
+        click.echo("model: none installed (`scimult model build-default`)")
+    else:
+        indexed = ", ".join(f"{task} {n}/{info['papers']}" for task, n in info["indexed"].items())
+        click.echo(f"model: {info['model']}; indexed: {indexed}")
+    if info["last_import"]:
+        last = info["last_import"]
+        click.echo(f"last import: {last['started_at']} ({last['status']})")
+
+
+COMMANDS = [import_command, list_command, show_command, status_command, duplicates_group]
