@@ -282,8 +282,10 @@ class Library:
         from scimult_desktop.services import classifying, label_sets
 
         ids = self.papers.all_ids() if reference is None else [self.papers.resolve(str(reference))]
+        labels = label_sets.load_label_set(label_set)  # a bad label file fails before any model work
+        if not ids:
+            return []
         finder = self._finder(Task.CLASSIFY)
-        labels = label_sets.load_label_set(label_set)
         vectors = finder.paper_vectors(Task.CLASSIFY, ids)
         matrix = np.stack([vectors[i] for i in ids]) if ids else np.zeros((0, 1), np.float32)
         probs = classifying.zero_shot_scores(finder.backend, matrix, labels.labels)

@@ -98,3 +98,11 @@ def test_status_reports_counts_without_a_model(runner, bib, tmp_path):
     info = json.loads(runner.invoke(cli, ["--library", lib, "status", "--json"]).stdout)
     assert (info["papers"], info["model"], info["indexed"]) == (2, None, None)
     assert info["last_import"]["status"] == "done"
+
+
+def test_finding_commands_on_an_empty_library_return_empty_lists(runner, tmp_path):
+    lib = str(tmp_path / "empty")
+    result = runner.invoke(cli, ["--library", lib, "classify", "--all", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == []
+    assert json.loads(runner.invoke(cli, ["--library", lib, "search", "x", "--mode", "keyword", "--json"]).stdout) == []
