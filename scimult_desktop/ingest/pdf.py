@@ -110,6 +110,8 @@ def _record(document, path: Path, max_pages: int, ocr: bool) -> ImportedRecord:
     has_text, quality_note = _text_layer_state(layouts)
     if not has_text and ocr and tesseract_available():
         layouts, has_text, extra["ocr"] = _ocr_layouts(document, layouts)
+        # A scan's file dates say when it was scanned, not when the paper appeared.
+        metadata = {k: v for k, v in metadata.items() if k not in {"creationDate", "modDate"}}
     elif not has_text:
         extra["text_layer"] = quality_note
     if has_text:
@@ -191,7 +193,9 @@ def _ocr_layouts(document, layouts: list[PageLayout]) -> tuple[list[PageLayout],
     ocr_layouts: list[PageLayout] = []
     try:
         for index in range(min(len(layouts), MAX_OCR_PAGES)):
-            ocr_layouts.append(layout_from_dict(ocr_page_dict(document[index]), index + 1))
+            layout = layout_from_dict(ocr_page_dict(document[index]), index + 1)
+            layout.from_ocr = True
+            ocr_layouts.append(layout)
     except Exception as exc:  # OCR is a bonus: any Tesseract failure leaves the record as it was
         return layouts, False, f"failed ({_reason(exc)})"
     has_text, _ = _text_layer_state(ocr_layouts)

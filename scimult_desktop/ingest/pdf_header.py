@@ -167,7 +167,7 @@ def layout_title(page: PageLayout) -> tuple[str | None, list[TextLine]]:
     if stop is not None:
         limit = min(limit, stop)
     candidates = [ln for ln in lines if ln.y0 < limit and _may_be_title_line(ln)]
-    groups = _group_lines(candidates)
+    groups = _group_lines(candidates, size_tolerance=0.25 if page.from_ocr else 0.1)
     best: list[TextLine] | None = None
     best_key: tuple = ()
     for group in groups:
@@ -218,8 +218,12 @@ def _may_be_title_line(line: TextLine) -> bool:
     return letters >= 0.5 * len(text.replace(" ", ""))
 
 
-def _group_lines(lines: list[TextLine]) -> list[list[TextLine]]:
-    """Consecutive lines of one font size, close together and overlapping horizontally."""
+def _group_lines(lines: list[TextLine], size_tolerance: float = 0.1) -> list[list[TextLine]]:
+    """Consecutive lines of one font size, close together and overlapping horizontally.
+
+    `size_tolerance` is relative: OCR layers estimate sizes from word boxes, so one
+    title's lines can differ by 20% (a line without ascenders or descenders looks smaller).
+    """
     groups: list[list[TextLine]] = []
     for line in lines:
         placed = False
@@ -227,7 +231,8 @@ def _group_lines(lines: list[TextLine]) -> list[list[TextLine]]:
             last = group[-1]
             pitch = line.y0 - last.y0
             overlap = min(line.x1, last.x1) - max(line.x0, last.x0)
-            if abs(line.size - last.size) <= 0.6 and 0 < pitch <= 1.55 * max(line.size, last.size) and overlap > 0:
+            same_size = abs(line.size - last.size) <= max(0.6, size_tolerance * max(line.size, last.size))
+            if same_size and 0 < pitch <= 1.55 * max(line.size, last.size) and overlap > 0:
                 group.append(line)
                 placed = True
                 break

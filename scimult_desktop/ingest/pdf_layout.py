@@ -43,6 +43,7 @@ class PageLayout:
     lines: list[TextLine] = field(default_factory=list)  # horizontal lines, reading order
     side_lines: list[TextLine] = field(default_factory=list)  # rotated text (e.g. arXiv margin stamps)
     image_count: int = 0
+    from_ocr: bool = False  # sizes are estimated from OCR word boxes, not read from fonts
 
     def text(self) -> str:
         """Page text in reading order, one visual line per text line, rotated text last."""

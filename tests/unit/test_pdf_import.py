@@ -259,3 +259,28 @@ def test_real_corpus_imports_or_fails_clearly(shared_data):
             matched += titles_agree(record.paper.title, row["title"])
     assert total >= 30
     assert matched / total >= 0.9
+
+
+def test_scanned_pdf_is_read_by_ocr_when_tesseract_is_installed(tmp_path):
+    from scimult_desktop.ingest.pdf_ocr import tesseract_available
+
+    if not tesseract_available():
+        pytest.skip("optional OCR: tesseract is not installed (apt-get install tesseract-ocr)")
+    text_pdf = pymupdf.open()
+    page = text_pdf.new_page()
+    page.insert_text((72, 100), "Measuring Glacier Retreat with", fontsize=20)
+    page.insert_text((72, 126), "Satellite Radar Interferometry", fontsize=20)
+    page.insert_text((72, 170), "Anna Berg and Lars Holm", fontsize=12)
+    page.insert_text((72, 220), "Abstract. We measure the retreat of glaciers over ten years.", fontsize=11)
+    pixmap = page.get_pixmap(dpi=200)
+    scan = pymupdf.open()
+    scan_page = scan.new_page(width=page.rect.width, height=page.rect.height)
+    scan_page.insert_image(scan_page.rect, pixmap=pixmap)
+    scan.set_metadata({"creationDate": "D:20251231000000Z"})
+    path = tmp_path / "scan.pdf"
+    scan.save(path)
+    record = read_pdf(path, ocr=True)
+    assert record.status == "ok" and "tesseract" in record.extra["ocr"]
+    assert record.paper.title == "Measuring Glacier Retreat with Satellite Radar Interferometry"
+    assert record.paper.year is None  # the scan's file date is not the paper's year
+    assert "glaciers" in record.full_text
