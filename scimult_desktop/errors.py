@@ -27,13 +27,6 @@ class ModelError(ScimultError):
     """A model file or bundle is missing, invalid or incompatible."""
 
 
-class NotImplementedYet(ScimultError):
-    """A command whose capability lands in a later release."""
-
-    def __init__(self, what: str) -> None:
-        super().__init__(f"{what}: not implemented yet")
-
-
 class Cancelled(ScimultError):
     """Long work stopped because the user asked it to."""
 

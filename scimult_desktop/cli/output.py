@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 
 import click
 
@@ -39,10 +38,3 @@ def hit_lines(hits: list[SearchHit]) -> None:
         if hit.why:
             click.echo(f"     {hit.why}")
 
-
-def warn(message: str) -> None:
-    click.echo(f"warning: {message}", err=True)
-
-
-def stderr_is_tty() -> bool:
-    return sys.stderr.isatty()

@@ -27,9 +27,9 @@ class CslJsonImporter:
         # A CSL-JSON file is a list of objects with CSL fields; other JSON lists
         # (tool outputs, data files) found while scanning a folder are not ours.
         head = head.removeprefix(b"\xef\xbb\xbf").lstrip()
-        return head.startswith(b"[") and re.search(rb'^\[\s*\{', head) is not None and b'"title"' in head or (
-            head.startswith(b"[") and head[1:].lstrip().startswith(b"]")
-        )
+        if re.match(rb"\[\s*\]", head):
+            return True  # an empty export
+        return re.match(rb"\[\s*\{", head) is not None and b'"title"' in head
 
     def read(self, path: Path) -> Iterator[ImportItem]:
         try:

@@ -15,11 +15,11 @@ from typing import Sequence
 
 import numpy as np
 
-from scimult_desktop.domain.records import Paper
 from scimult_desktop.domain.tasks import Role, Task
 from scimult_desktop.services.semantic import SemanticBackend
 from scimult_desktop.store.clock import utc_now
 from scimult_desktop.store.database import LibraryDatabase
+from scimult_desktop.store.papers import PaperStore
 
 KNN_NEIGHBOURS = 15
 
@@ -132,16 +132,12 @@ def knn_tag_scores(
 
 def apply_tags(database: LibraryDatabase, assignments: dict[int, list[str]], description: str) -> int:
     """Tag papers as the user confirmed; returns the undo entry's id."""
+    papers = PaperStore(database)
     added: list[list] = []
     with database.transaction():
         for paper_id, names in assignments.items():
             for name in names:
-                database.conn.execute("INSERT OR IGNORE INTO tags (name) VALUES (?)", (name,))
-                cursor = database.conn.execute(
-                    "INSERT OR IGNORE INTO paper_tags (paper_id, tag_id, source) SELECT ?, id, 'classifier' FROM tags WHERE name = ?",
-                    (paper_id, name),
-                )
-                if cursor.rowcount:
+                if papers.add_tag(paper_id, name, "classifier"):
                     added.append([paper_id, name])
         cursor = database.conn.execute(
             "INSERT INTO undo_log (description, payload, created_at) VALUES (?, ?, ?)",
@@ -166,6 +162,3 @@ def undo_last(database: LibraryDatabase) -> str | None:
         database.conn.execute("UPDATE undo_log SET undone = 1 WHERE id = ?", (row["id"],))
     return str(row["description"])
 
-
-def paper_texts(papers: Sequence[Paper]) -> list[str]:
-    return [p.embedding_text() for p in papers]

@@ -15,7 +15,7 @@ from scimult_desktop.domain.ids import normalize_title
 from scimult_desktop.domain.progress import CancelToken, ProgressCallback, ProgressTracker
 from scimult_desktop.domain.tasks import Task
 from scimult_desktop.services.semantic import SemanticBackend
-from scimult_desktop.store.clock import utc_now
+from scimult_desktop.store.links import add_duplicate_proposal
 from scimult_desktop.store.database import LibraryDatabase
 from scimult_desktop.store.papers import PaperStore
 
@@ -78,9 +78,5 @@ def _propose(database: LibraryDatabase, store: PaperStore, candidates: list[tupl
             if pa.doi and pb.doi and pa.doi == pb.doi:
                 continue  # cannot happen after import matching, but never propose a record with itself
             reason = f"nearly identical content (similarity {score:.2f}) and titles ({ratio:.0%} alike)"
-            cursor = database.conn.execute(
-                "INSERT OR IGNORE INTO duplicate_candidates (paper_a, paper_b, reason, created_at) VALUES (?, ?, ?, ?)",
-                (a, b, reason, utc_now()),
-            )
-            made += cursor.rowcount
+            made += add_duplicate_proposal(database, a, b, reason)
     return made

@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Callable
 
 from scimult_desktop import __version__, config
-from scimult_desktop.errors import LibraryError, NotImplementedYet, PaperNotFound, ScimultError
+from scimult_desktop.errors import LibraryError, PaperNotFound, ScimultError
 from scimult_desktop.services.library import SEARCH_MODES, Library
 
 ENDPOINT_FILE_NAME = "editor-endpoint.json"
@@ -263,8 +263,6 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(HTTPStatus.OK, result)
         except _RequestError as exc:
             self._send(exc.status, {"error": str(exc)})
-        except NotImplementedYet as exc:
-            self._send(HTTPStatus.NOT_IMPLEMENTED, {"error": str(exc)})
         except PaperNotFound as exc:
             self._send(HTTPStatus.NOT_FOUND, {"error": str(exc)})
         except LibraryError as exc:

@@ -94,6 +94,8 @@ def embed_pending(
         Cancelled: `cancel` was set; batches finished before stay stored.
     """
     store = VectorStore(database)
+    # Read once: the source task's vectors are all stored before this task starts.
+    source_hashes = store.text_hashes(model_key, reuse_task.value) if reuse_task is not None else {}
     done = 0
     for start in range(0, len(task_plan.pending), commit_every):
         if cancel is not None:
@@ -102,7 +104,7 @@ def embed_pending(
         vectors = np.zeros((len(chunk), encoder.dim), dtype=np.float32)
         todo = list(range(len(chunk)))
         if reuse_task is not None:
-            todo = _copy_identical(store, model_key, reuse_task, chunk, vectors)
+            todo = _copy_identical(store, model_key, reuse_task, source_hashes, chunk, vectors)
         if todo:
             vectors[todo] = encoder.encode([chunk[i].text for i in todo], task_plan.task, Role.DOCUMENT, batch_size)
         with database.transaction():
@@ -113,9 +115,10 @@ def embed_pending(
     return done
 
 
-def _copy_identical(store: VectorStore, model_key: str, source: Task, chunk: list[PaperText], out: np.ndarray) -> list[int]:
+def _copy_identical(
+    store: VectorStore, model_key: str, source: Task, hashes: dict[int, str], chunk: list[PaperText], out: np.ndarray
+) -> list[int]:
     """Fill `out` from `source`'s stored vectors where the text is unchanged; returns rows still to embed."""
-    hashes = store.text_hashes(model_key, source.value)
     usable = [i for i, t in enumerate(chunk) if hashes.get(t.paper_id) == t.text_hash]
     if usable:
         ids, matrix = store.vectors(model_key, source.value, [chunk[i].paper_id for i in usable])

@@ -83,13 +83,6 @@ class Finder:
             results.append(self._hits(ranked, k, text, {}))
         return results
 
-    def link_scores(self, text: str, paper_ids: Sequence[int]) -> dict[int, float]:
-        """Similarity of `text` (query side) to given papers under the link expert."""
-        backend = self._require_backend()
-        query = backend.encode([text], Task.LINK, Role.QUERY)[0]
-        vectors = self.paper_vectors(Task.LINK, paper_ids)
-        return {pid: float(vec @ query) for pid, vec in vectors.items()}
-
     # ---- related -----------------------------------------------------------------------
     def related(self, paper_id: int, *, k: int) -> list[SearchHit]:
         depth = max(CANDIDATE_DEPTH, k)

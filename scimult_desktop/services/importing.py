@@ -195,12 +195,7 @@ def _store_related(papers: PaperStore, paper_id: int, record: ImportedRecord) ->
         papers.add_attachment(paper_id, attachment)
         changed = changed or conn.total_changes != before
     for tag in record.paper.tags:
-        conn.execute("INSERT OR IGNORE INTO tags (name) VALUES (?)", (tag,))
-        cur = conn.execute(
-            "INSERT OR IGNORE INTO paper_tags (paper_id, tag_id, source) SELECT ?, id, 'import' FROM tags WHERE name = ?",
-            (paper_id, tag),
-        )
-        changed = changed or cur.rowcount > 0
+        changed = papers.add_tag(paper_id, tag, "import") or changed
     for name in record.paper.collections:
         conn.execute(
             "INSERT OR IGNORE INTO collections (name, source, source_key) VALUES (?, ?, ?)",

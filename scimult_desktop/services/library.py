@@ -217,7 +217,7 @@ class Library:
             previous = sentences[i - 1].text if i > 0 and sentences[i - 1].line >= sentences[i].line - 3 else ""
             contexts.append(f"{previous} {sentences[i].text}".strip())
             nearby = [key for j in (i - 1, i + 1) if 0 <= j < len(sentences) for key in sentences[j].citations]
-            excludes.append(self._ids_for_keys(nearby))
+            excludes.append(list(self.papers.ids_by_citekey(nearby).values()))
         finder = self._finder(Task.LINK)
         suggestions = finder.suggest_many(contexts, k=k, exclude=excludes) if contexts else []
         report: dict[int, dict] = {}
@@ -242,14 +242,8 @@ class Library:
         }
 
     def _citation_flags(self, finder: Finder, text: str, keys: Sequence[str]) -> list[str]:
-        flags = []
-        known = {}
-        for key in keys:
-            row = self.database.conn.execute("SELECT id FROM papers WHERE citekey = ?", (key,)).fetchone()
-            if row is None:
-                flags.append(f"{key}: not in the library")
-            else:
-                known[key] = int(row[0])
+        known = self.papers.ids_by_citekey(keys)
+        flags = [f"{key}: not in the library" for key in keys if key not in known]
         if not known:
             return flags
         # Rank-based, so it means the same for cosine and dot-product models: a cited paper
@@ -263,14 +257,6 @@ class Library:
                 if pid not in close:
                     flags.append(f"{key}: looks unrelated to this sentence (not among its {depth} closest papers)")
         return flags
-
-    def _ids_for_keys(self, keys: Sequence[str]) -> list[int]:
-        ids = []
-        for key in keys:
-            row = self.database.conn.execute("SELECT id FROM papers WHERE citekey = ?", (key,)).fetchone()
-            if row:
-                ids.append(int(row[0]))
-        return ids
 
     def classify(self, reference: str | int | None = None, *, label_set: str = "mag", k: int = 5) -> list[dict]:
         """Suggested labels for one paper (or all when `reference` is None), with scores.
@@ -353,7 +339,7 @@ class Library:
         for group in re.findall(r"\\[A-Za-z]*cite[a-zA-Z]*\*?(?:\[[^\]]*\])*\{([^}]*)\}", text):
             names |= {k.strip() for k in group.split(",") if k.strip()}
         names |= {k.rstrip(".:") for k in re.findall(r"(?<![\w.])@([A-Za-z0-9_:.\-]+)", text)}
-        return self._ids_for_keys(sorted(names))
+        return list(self.papers.ids_by_citekey(sorted(names)).values())
 
     def index(
         self,

@@ -14,6 +14,7 @@ from typing import Iterable
 from scimult_desktop.domain.ids import normalize_arxiv_id, normalize_doi, normalize_title
 from scimult_desktop.store.clock import utc_now
 from scimult_desktop.store.database import LibraryDatabase
+from scimult_desktop.store.papers import PaperStore
 
 
 def match_references(database: LibraryDatabase) -> int:
@@ -39,15 +40,9 @@ def match_references(database: LibraryDatabase) -> int:
 
 def _find_cited(database: LibraryDatabase, doi: str | None, arxiv_id: str | None, title: str | None, year: int | None) -> int | None:
     conn = database.conn
-    doi, arxiv_id = normalize_doi(doi), normalize_arxiv_id(arxiv_id)
-    if doi:
-        row = conn.execute("SELECT id FROM papers WHERE doi = ?", (doi,)).fetchone()
-        if row:
-            return int(row[0])
-    if arxiv_id:
-        row = conn.execute("SELECT id FROM papers WHERE arxiv_id = ?", (arxiv_id,)).fetchone()
-        if row:
-            return int(row[0])
+    found = PaperStore(database).id_by_identifier(normalize_doi(doi), normalize_arxiv_id(arxiv_id))
+    if found is not None:
+        return found
     title_norm = normalize_title(title)
     if len(title_norm) < 16:
         return None  # short titles ("Introduction") are too ambiguous to link on
@@ -56,13 +51,6 @@ def _find_cited(database: LibraryDatabase, doi: str | None, arxiv_id: str | None
         exact = [c for c in candidates if c["year"] in (None, year)]
         candidates = exact or candidates
     return int(candidates[0]["id"]) if len(candidates) == 1 else None
-
-
-def add_citation(database: LibraryDatabase, citing: int, cited: int, source: str) -> bool:
-    cursor = database.conn.execute(
-        "INSERT OR IGNORE INTO citations (citing_paper_id, cited_paper_id, source) VALUES (?, ?, ?)", (citing, cited, source)
-    )
-    return cursor.rowcount > 0
 
 
 def propose_duplicates(database: LibraryDatabase, paper_ids: Iterable[int]) -> int:
@@ -82,14 +70,18 @@ def propose_duplicates(database: LibraryDatabase, paper_ids: Iterable[int]) -> i
             ):
                 if row["first_author_norm"] and other["first_author_norm"] and row["first_author_norm"] != other["first_author_norm"]:
                     continue
-                reason = _duplicate_reason(row, other)
-                a, b = sorted((paper_id, int(other["id"])))
-                cursor = conn.execute(
-                    "INSERT OR IGNORE INTO duplicate_candidates (paper_a, paper_b, reason, created_at) VALUES (?, ?, ?, ?)",
-                    (a, b, reason, utc_now()),
-                )
-                made += cursor.rowcount
+                made += add_duplicate_proposal(database, paper_id, int(other["id"]), _duplicate_reason(row, other))
     return made
+
+
+def add_duplicate_proposal(database: LibraryDatabase, paper_a: int, paper_b: int, reason: str) -> int:
+    """Propose a pair once (in either order; an answered pair is not asked again); returns 1 if new."""
+    a, b = sorted((paper_a, paper_b))
+    cursor = database.conn.execute(
+        "INSERT OR IGNORE INTO duplicate_candidates (paper_a, paper_b, reason, created_at) VALUES (?, ?, ?, ?)",
+        (a, b, reason, utc_now()),
+    )
+    return cursor.rowcount
 
 
 def _duplicate_reason(a, b) -> str:

@@ -132,6 +132,15 @@ class PaperStore:
         row = self.conn.execute("SELECT id FROM files WHERE paper_id = ? AND path = ?", (paper_id, attachment.path)).fetchone()
         return int(row[0])
 
+    def add_tag(self, paper_id: int, name: str, source: str) -> bool:
+        """Tag a paper (creating the tag); returns whether the paper did not have it yet."""
+        self.conn.execute("INSERT OR IGNORE INTO tags (name) VALUES (?)", (name,))
+        cursor = self.conn.execute(
+            "INSERT OR IGNORE INTO paper_tags (paper_id, tag_id, source) SELECT ?, id, ? FROM tags WHERE name = ?",
+            (paper_id, source, name),
+        )
+        return cursor.rowcount > 0
+
     def delete(self, paper_id: int) -> None:
         self.conn.execute("DELETE FROM papers WHERE id = ?", (paper_id,))
 
@@ -157,16 +166,10 @@ class PaperStore:
         Identity is a DOI, an arXiv id, or normalised title + year + first author.
         A preprint and its published version differ in DOI and are not matched here.
         """
-        doi = normalize_doi(paper.doi)
-        if doi:
-            row = self.conn.execute("SELECT id FROM papers WHERE doi = ?", (doi,)).fetchone()
-            if row:
-                return int(row[0])
-        arxiv_id = normalize_arxiv_id(paper.arxiv_id)
-        if arxiv_id:
-            row = self.conn.execute("SELECT id FROM papers WHERE arxiv_id = ?", (arxiv_id,)).fetchone()
-            if row:
-                return int(row[0])
+        doi, arxiv_id = normalize_doi(paper.doi), normalize_arxiv_id(paper.arxiv_id)
+        found = self.id_by_identifier(doi, arxiv_id)
+        if found is not None:
+            return found
         title_norm = normalize_title(paper.title)
         if len(title_norm) < 12:
             return None  # "Introduction" or "Editorial" says nothing about identity
@@ -187,6 +190,24 @@ class PaperStore:
             return int(row["id"])
         return None
 
+    def id_by_identifier(self, doi: str | None, arxiv_id: str | None) -> int | None:
+        """The paper with this DOI, else with this arXiv id (both already normalised)."""
+        for column, value in (("doi", doi), ("arxiv_id", arxiv_id)):
+            if value:
+                row = self.conn.execute(f"SELECT id FROM papers WHERE {column} = ?", (value,)).fetchone()
+                if row:
+                    return int(row[0])
+        return None
+
+    def ids_by_citekey(self, keys: Iterable[str]) -> dict[str, int]:
+        """Citation key -> paper id for the keys this library has."""
+        found = {}
+        for key in keys:
+            row = self.conn.execute("SELECT id FROM papers WHERE citekey = ?", (key,)).fetchone()
+            if row:
+                found[key] = int(row[0])
+        return found
+
     def resolve(self, reference: str) -> int:
         """The id of the paper named by an id, a citation key or a DOI."""
         reference = reference.strip()
@@ -194,14 +215,12 @@ class PaperStore:
             row = self.conn.execute("SELECT id FROM papers WHERE id = ?", (int(reference),)).fetchone()
             if row:
                 return int(row[0])
-        row = self.conn.execute("SELECT id FROM papers WHERE citekey = ?", (reference,)).fetchone()
-        if row:
-            return int(row[0])
-        doi = normalize_doi(reference)
-        if doi:
-            row = self.conn.execute("SELECT id FROM papers WHERE doi = ?", (doi,)).fetchone()
-            if row:
-                return int(row[0])
+        by_key = self.ids_by_citekey([reference])
+        if by_key:
+            return by_key[reference]
+        found = self.id_by_identifier(normalize_doi(reference), None)
+        if found is not None:
+            return found
         raise PaperNotFound(f"no paper with id, citation key or DOI {reference!r} in this library")
 
     # ---- reading -------------------------------------------------------
