@@ -111,6 +111,8 @@ def test_duplicates_lists_proposals_as_json(library):
     result = run("--library", library, "duplicates", "--json")
     assert result.exit_code == 0, result.output
     proposals = json.loads(result.stdout)
+    # vitd and vitd2 share title and first author but not the year: proposed, not merged.
+    assert [(p["paper_a"], p["paper_b"], p["status"]) for p in proposals] == [(3, 4, "proposed")]
     assert all({"paper_a", "paper_b", "reason", "status"} <= set(p) for p in proposals)
 
 
