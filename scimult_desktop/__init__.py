@@ -6,4 +6,6 @@ SQLite adapters, ONNX Runtime, FAISS, PyMuPDF, torch or Qt.
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from scimult_desktop._version import __version__
+
+__all__ = ["__version__"]

@@ -3,14 +3,18 @@
 Resolution order for the library: `--library DIR`, else `$SCIMULT_LIBRARY`, else
 the platform's user-data folder (platformdirs). Model bundles are shared by all
 libraries of a user: `$SCIMULT_MODELS_DIR`, else `<user data>/models`.
+Read-only bundled models (shipped with a packaged app or a model wheel) are found
+by `bundled_models_dirs()`; an installed model of the same name wins.
 Settings are a small JSON file: `$SCIMULT_CONFIG_DIR`, else the platform's
 user-config folder.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import os
+import sys
 import tempfile
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -43,6 +47,38 @@ def library_dir(explicit: str | os.PathLike | None = None) -> Path:
 def models_dir() -> Path:
     env = os.environ.get("SCIMULT_MODELS_DIR")
     return Path(env).expanduser() if env else _user_data_dir() / "models"
+
+
+BUNDLED_MODELS_ENV = "SCIMULT_BUNDLED_MODELS"
+BUNDLED_MODELS_ENTRY_POINTS = "scimult_desktop.models"
+
+
+def bundled_models_dirs() -> list[Path]:
+    """Read-only folders of model bundles shipped with the app, in search order.
+
+    `$SCIMULT_BUNDLED_MODELS` (folders separated by `os.pathsep`); `models/` beside
+    the executable of a frozen (PyInstaller) app; then the folder each
+    `scimult_desktop.models` entry point returns (a model wheel such as
+    scimult-desktop-model). Missing folders are left out.
+    """
+    candidates = [Path(p).expanduser() for p in os.environ.get(BUNDLED_MODELS_ENV, "").split(os.pathsep) if p]
+    if getattr(sys, "frozen", False):
+        candidates.append(Path(sys.executable).resolve().parent / "models")
+    candidates.extend(_entry_point_models_dirs())
+    return [folder for folder in candidates if folder.is_dir()]
+
+
+@functools.lru_cache(maxsize=1)  # scanning installed distributions costs ~15 ms; they do not change while we run
+def _entry_point_models_dirs() -> tuple[Path, ...]:
+    from importlib.metadata import entry_points
+
+    folders = []
+    for entry in entry_points(group=BUNDLED_MODELS_ENTRY_POINTS):
+        try:
+            folders.append(Path(entry.load()()))
+        except Exception:  # noqa: BLE001 - a broken model package must not stop the app
+            continue
+    return tuple(folders)
 
 
 def config_dir() -> Path:

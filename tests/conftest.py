@@ -17,6 +17,7 @@ def _isolated_user_folders(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("SCIMULT_CONFIG_DIR", str(home / "config"))
     monkeypatch.setenv("SCIMULT_MODELS_DIR", str(home / "models"))
     monkeypatch.setenv("SCIMULT_LIBRARY", str(home / "library"))
+    monkeypatch.delenv("SCIMULT_BUNDLED_MODELS", raising=False)
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
 

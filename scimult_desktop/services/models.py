@@ -1,7 +1,9 @@
 """Model bundles: install, list, choose, build the default, and load an encoder.
 
 Bundles live in `config.models_dir()/NAME` and are shared by every library;
-`Settings.active_model` names the one in use. Installing always goes through a
+read-only bundled models (`config.bundled_models_dirs()`: a packaged app's
+`models/` folder, a model wheel) are listed too, after installed ones of the
+same name. `Settings.active_model` names the one in use. Installing always goes through a
 temporary folder beside the target and one atomic rename, so a half-copied or
 half-converted model never appears under its name.
 
@@ -75,7 +77,7 @@ class ModelInfo:
 
 # ---- listing and choosing ---------------------------------------------------
 def list_models() -> list[ModelInfo]:
-    """Every valid bundle under `config.models_dir()`, sorted by name (broken folders are left out)."""
+    """Every valid installed or bundled model, sorted by name (broken folders are left out)."""
     active = active_model_name()
     return [_info(folder, manifest, folder.name == active) for folder, manifest in _installed()]
 
@@ -308,27 +310,34 @@ def _run_training_tool(args: list[str], what: str) -> None:
         raise ModelError(f"{what} failed: {detail}")
 
 
+def _model_roots() -> list[Path]:
+    """Where bundles are looked up: the user's models folder first, so an installed
+    model wins over a read-only bundled one of the same name."""
+    return [config.models_dir(), *config.bundled_models_dirs()]
+
+
 def _installed() -> list[tuple[Path, BundleManifest]]:
-    root = config.models_dir()
-    if not root.is_dir():
-        return []
-    found = []
-    for folder in sorted(root.iterdir()):
-        if folder.name.startswith(".") or not folder.is_dir():
+    found: dict[str, tuple[Path, BundleManifest]] = {}
+    for root in _model_roots():
+        if not root.is_dir():
             continue
-        try:
-            found.append((folder, read_manifest(folder)))
-        except ModelError:
-            continue  # a broken folder must not hide the others
-    return found
+        for folder in sorted(root.iterdir()):
+            if folder.name.startswith(".") or not folder.is_dir() or folder.name in found:
+                continue
+            try:
+                found[folder.name] = (folder, read_manifest(folder))
+            except ModelError:
+                continue  # a broken folder must not hide the others
+    return [found[name] for name in sorted(found)]
 
 
 def _bundle(name: str) -> tuple[Path, BundleManifest]:
-    folder = config.models_dir() / name
-    if not folder.is_dir():
-        names = ", ".join(f.name for f, _ in _installed()) or "none"
-        raise ModelError(f"no model named {name!r} is installed (installed: {names})")
-    return folder, read_manifest(folder)
+    for root in _model_roots():
+        folder = root / name
+        if folder.is_dir():
+            return folder, read_manifest(folder)
+    names = ", ".join(f.name for f, _ in _installed()) or "none"
+    raise ModelError(f"no model named {name!r} is installed (installed: {names})")
 
 
 def _require_active() -> str:

@@ -7,4 +7,6 @@ Importable without Qt; `scimult_desktop` never imports this package. Heavy modul
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from scimult_train._version import __version__  # symlink to scimult_desktop/_version.py
+
+__all__ = ["__version__"]

@@ -1,0 +1,1 @@
+../../scimult_desktop/_version.py
