@@ -1,0 +1,193 @@
+"""Before/after evaluation of a fine-tuned model on the held-out signals (ONNX encoders, no torch).
+
+One metric per task, computed the same way for the old and the new bundle:
+
+- link: **Recall@10** of held-out citation edges. The citing paper (or the writer's text of
+  an accepted suggestion) is the query; every library paper is a candidate, except the
+  query paper itself and the papers it cites in the training part (they are known, so they
+  do not count against the held-out one);
+- classify: **accuracy@1** of the collections/tags of held-out papers, predicted as the
+  classify service does for the user's own labels: the 15 nearest papers *filed in the
+  training part* vote, weighted by similarity; a hit when the top label is one of the
+  paper's own;
+- search: **MRR@10** of held-out titles finding their own paper among every library paper
+  represented by its abstract only (with its title in the candidate text the query would
+  be trivially contained in it), plus relevant results marked by the user ranked among the
+  full paper texts.
+
+Candidate vectors on the "full" view are the library's stored embeddings of that model
+(`embedding_cache`): the new model's are computed once here and are exactly what serving
+needs after an accept, so accepting re-embeds only what evaluation did not.
+
+**Recommended** (`recommend`): no task is worse by more than noise (mean paired
+difference below -2 standard errors of that difference, and at least 0.01) and the mean
+change over the tasks is positive.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+
+from scimult_desktop.domain.progress import CancelToken, ProgressCallback, ProgressEvent
+from scimult_desktop.domain.tasks import Role, Task
+from scimult_desktop.embedding.encoder import Encoder
+from scimult_desktop.services import embedding_cache, indexing
+from scimult_desktop.services.classifying import KNN_NEIGHBOURS
+from scimult_desktop.services.finetune_signals import SignalSet, Signal
+from scimult_desktop.store.database import LibraryDatabase
+from scimult_desktop.store.vectors import VectorStore
+
+CUTOFF = 10
+METRICS = {"link": "recall@10", "classify": "accuracy@1", "search": "mrr@10"}
+MIN_NOISE = 0.01
+
+
+@dataclass
+class TaskScore:
+    """One model's score on one task's held-out signals, with the per-signal values."""
+
+    task: str
+    metric: str
+    per_item: list[float] = field(default_factory=list)
+
+    @property
+    def value(self) -> float:
+        return float(np.mean(self.per_item)) if self.per_item else 0.0
+
+
+def evaluate(
+    database: LibraryDatabase,
+    encoder: Encoder,
+    model_key: str,
+    signals: SignalSet,
+    *,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+) -> dict[str, TaskScore]:
+    """Score one model on every task of `signals` that has held-out signals.
+
+    Embeds the library papers the model has no stored vectors for yet (stored, resumable).
+    """
+    tasks = [task for task, items in signals.held_out.items() if items]
+    full_view = [Task.parse(t) for t in tasks if t != "search" or any(s.view == "full" for s in signals.held_out[t])]
+    if full_view:
+        indexing.index_library(database, encoder, model_key, tasks=full_view, progress=progress, cancel=cancel)
+    candidates = _Candidates(database, encoder, model_key, progress, cancel)
+    scores = {}
+    for task in tasks:
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        if task == "classify":
+            scores[task] = _classify_score(candidates, signals.train.get(task, []), signals.held_out[task])
+        else:
+            scores[task] = _ranking_score(candidates, task, signals.train.get(task, []), signals.held_out[task])
+    return scores
+
+
+def recommend(before: dict[str, TaskScore], after: dict[str, TaskScore]) -> bool:
+    """True when no task is worse beyond noise and the mean change over tasks is positive."""
+    changes = []
+    for task, old in before.items():
+        new = after.get(task)
+        if new is None or len(new.per_item) != len(old.per_item) or not old.per_item:
+            return False
+        diff = np.asarray(new.per_item) - np.asarray(old.per_item)
+        noise = max(MIN_NOISE, 2 * float(diff.std(ddof=1)) / math.sqrt(len(diff))) if len(diff) > 1 else MIN_NOISE
+        if float(diff.mean()) < -noise:
+            return False
+        changes.append(float(diff.mean()))
+    return bool(changes) and float(np.mean(changes)) > 0
+
+
+# ---- ranking tasks (link, search) ---------------------------------------------------
+def _ranking_score(candidates: "_Candidates", task: str, train: Sequence[Signal], held_out: Sequence[Signal]) -> TaskScore:
+    known: dict[object, set[int]] = {}
+    for s in train:
+        if s.positive_paper is not None:
+            known.setdefault(s.query_paper if s.query_paper is not None else s.query, set()).add(s.positive_paper)
+    queries = candidates.encoder.encode([s.query for s in held_out], Task.parse(task), Role.QUERY)
+    per_item = []
+    for signal, vector in zip(held_out, queries):
+        ids, matrix = candidates.view(task, signal.view)
+        scores = matrix @ vector
+        skip = known.get(signal.query_paper if signal.query_paper is not None else signal.query, set())
+        if signal.query_paper is not None and signal.query_paper != signal.positive_paper:
+            skip = skip | {signal.query_paper}
+        rank = _rank_of(ids, scores, signal.positive_paper, skip - {signal.positive_paper})
+        if task == "search":
+            per_item.append(1.0 / rank if rank <= CUTOFF else 0.0)
+        else:
+            per_item.append(1.0 if rank <= CUTOFF else 0.0)
+    return TaskScore(task, METRICS[task], per_item)
+
+
+def _rank_of(ids: np.ndarray, scores: np.ndarray, target: int | None, skip: set[int]) -> int:
+    """1-based rank of `target` among the candidates not in `skip` (len+1 when absent)."""
+    where = np.nonzero(ids == target)[0]
+    if target is None or not len(where):
+        return len(ids) + 1
+    mask = np.ones(len(ids), dtype=bool)
+    if skip:
+        mask &= ~np.isin(ids, list(skip))
+    return int(np.sum(scores[mask] > scores[where[0]])) + 1
+
+
+# ---- classification ---------------------------------------------------------------------
+def _classify_score(candidates: "_Candidates", train: Sequence[Signal], held_out: Sequence[Signal]) -> TaskScore:
+    filed: dict[int, set[str]] = {}
+    for s in train:
+        filed.setdefault(s.query_paper, set()).add(s.label)  # type: ignore[arg-type]
+    truth: dict[int, set[str]] = {}
+    for s in held_out:
+        truth.setdefault(s.query_paper, set()).add(s.label)  # type: ignore[arg-type]
+    ids, matrix = candidates.view("classify", "full")
+    row = {int(pid): i for i, pid in enumerate(ids)}
+    voters = [pid for pid in filed if pid in row]
+    voter_matrix = matrix[[row[p] for p in voters]] if voters else np.zeros((0, matrix.shape[1]), np.float32)
+    per_item = []
+    for pid, labels in truth.items():
+        if pid not in row or not voters:
+            per_item.append(0.0)
+            continue
+        sims = voter_matrix @ matrix[row[pid]]
+        votes: dict[str, float] = {}
+        for j in np.argsort(-sims)[:KNN_NEIGHBOURS]:
+            for name in filed[voters[j]]:
+                votes[name] = votes.get(name, 0.0) + max(float(sims[j]), 0.0)
+        best = max(sorted(votes), key=votes.get) if votes else None
+        per_item.append(1.0 if best in labels else 0.0)
+    return TaskScore("classify", METRICS["classify"], per_item)
+
+
+# ---- candidate vectors -------------------------------------------------------------------
+class _Candidates:
+    """Every library paper's document vectors for a task, per view, loaded once."""
+
+    def __init__(self, database, encoder, model_key, progress, cancel) -> None:
+        self.database, self.encoder, self.model_key = database, encoder, model_key
+        self.progress, self.cancel = progress, cancel
+        self._views: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
+
+    def view(self, task: str, view: str) -> tuple[np.ndarray, np.ndarray]:
+        key = (task, view)
+        if key not in self._views:
+            self._views[key] = self._abstracts(task) if view == "abstract" else VectorStore(self.database).vectors(self.model_key, task)
+        return self._views[key]
+
+    def _abstracts(self, task: str) -> tuple[np.ndarray, np.ndarray]:
+        rows = [(int(pid), abstract.strip()) for pid, abstract in
+                self.database.conn.execute("SELECT id, abstract FROM papers WHERE trim(coalesce(abstract, '')) != '' ORDER BY id")]
+        vectors = np.zeros((len(rows), self.encoder.dim), np.float32)
+        batch = embedding_cache.COMMIT_EVERY
+        for start in range(0, len(rows), batch):
+            if self.cancel is not None:
+                self.cancel.raise_if_cancelled()
+            chunk = rows[start : start + batch]
+            vectors[start : start + len(chunk)] = self.encoder.encode([text for _, text in chunk], Task.parse(task), Role.DOCUMENT)
+            if self.progress is not None:
+                self.progress(ProgressEvent("evaluating", start + len(chunk), len(rows), f"{self.encoder.name}: abstracts"))
+        return np.asarray([pid for pid, _ in rows], dtype=np.int64), vectors
