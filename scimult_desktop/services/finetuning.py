@@ -79,7 +79,7 @@ class TrainingSettings:
 class FinetunePlan:
     """What a run would train on, before starting: counts per task and the settings."""
 
-    base_model: str
+    base_model: str | None
     tasks: list[str]
     counts: dict[str, dict[str, int]]
     settings: TrainingSettings
@@ -132,12 +132,14 @@ def plan(
 ) -> FinetunePlan:
     """Counts per task and the training settings this machine would use; starts nothing."""
     names = finetune_signals.parse_tasks(tasks)
-    base = _base_model()
+    base = models.active_model_name()
     signals = signals or finetune_signals.collect(library.database, names)
     problem = None
     try:
         signals.check_enough(min_examples)
-    except finetune_signals.NotEnoughSignals as exc:
+        if base is None:
+            _base_model()
+    except ScimultError as exc:
         problem = str(exc)
     train_count = sum(c["train"] for c in signals.counts().values())
     return FinetunePlan(base, names, signals.counts(), training_settings(train_count, epochs), problem, dict(signals.ignored))

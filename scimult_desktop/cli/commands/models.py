@@ -5,6 +5,7 @@ Public contract (keep stable):
     scimult model list [--json]
     scimult model install PATH [--vocab VOCAB_TXT] [--name NAME]
     scimult model use NAME
+    scimult model rollback [--json]
     scimult model build-default [--force]
     scimult embed --task T (--text TEXT... | --file FILE) [--model NAME] [--json]
 """
@@ -101,9 +102,27 @@ def model_install_command(path: str, vocab: str | None, name: str | None, as_jso
 @model_group.command("use")
 @click.argument("name")
 def model_use_command(name: str) -> None:
-    """Make NAME the active model."""
-    info = models.use(name)
+    """Make NAME the active model (the previous one is remembered for `scimult model rollback`)."""
+    from scimult_desktop.services import model_history
+
+    info = model_history.activate(name)
     click.echo(f"active model: {info.name}")
+
+
+@model_group.command("rollback")
+@json_option
+def model_rollback_command(as_json: bool) -> None:
+    """Switch back to the previously active model (e.g. after accepting a fine-tuned one).
+
+    JSON: {"active": name, "replaced": name}
+    """
+    from scimult_desktop.services import model_history
+
+    replaced, info = model_history.rollback()
+    if as_json:
+        emit_json({"active": info.name, "replaced": replaced})
+    else:
+        click.echo(f"active model: {info.name} (was {replaced})")
 
 
 @model_group.command("build-default")

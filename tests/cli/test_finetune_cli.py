@@ -1,0 +1,85 @@
+"""`scimult finetune` and `scimult model rollback` from the command line.
+
+The full run (real training, real bundles) is in tests/training/test_finetune_run.py; here:
+counts first (--dry-run), refusal, subcommand wiring and rollback, without torch.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from scimult_desktop import config
+from scimult_desktop.cli.main import cli
+from scimult_desktop.services import finetuning, models
+from scimult_desktop.services.library import Library
+from tests.unit.test_finetune_signals import make_library
+
+
+@pytest.fixture
+def library_dir(tmp_path, monkeypatch):
+    monkeypatch.setattr(finetuning, "detect_device", lambda: "cpu")
+    folder = tmp_path / "lib"
+    with Library.open(folder) as library:
+        make_library(library)
+    return folder
+
+
+def invoke(*args):
+    return CliRunner().invoke(cli, list(args))
+
+
+def test_dry_run_shows_counts_per_task_and_needs_no_model(library_dir):
+    result = invoke("--library", str(library_dir), "finetune", "--dry-run", "--json")
+    assert result.exit_code == 0, result.stderr
+    plan = json.loads(result.stdout)
+    assert set(plan["tasks"]) == {"link", "classify", "search"}
+    assert plan["tasks"]["search"] == {"train": plan["tasks"]["search"]["train"], "held_out": plan["tasks"]["search"]["held_out"]}
+    assert sum(plan["tasks"]["search"].values()) == 40 and plan["min_examples"] == 30
+    assert plan["ready"] is False and "no model installed" in plan["problem"]  # nothing installed in this test
+    text = invoke("--library", str(library_dir), "finetune", "--dry-run", "--tasks", "link")
+    assert text.exit_code == 0 and "link" in text.stdout and "held out" in text.stdout and "search" not in text.stdout
+
+
+def test_too_few_examples_is_one_line_with_the_minimum(tmp_path, monkeypatch):
+    monkeypatch.setattr(finetuning, "detect_device", lambda: "cpu")
+    folder = tmp_path / "small"
+    with Library.open(folder) as library:
+        make_library(library, papers=10)
+    base = tmp_path / "base"
+    (base / "torch").mkdir(parents=True)
+    (base / "torch" / "model.safetensors").write_bytes(b"")
+    monkeypatch.setattr(finetuning.models, "active_model_name", lambda: "base")
+    monkeypatch.setattr(finetuning.models, "model_path", lambda name=None: base)
+    monkeypatch.setattr(finetuning.models, "training_available", lambda: True)
+    result = invoke("--library", str(folder), "finetune", "--tasks", "link,search")
+    assert result.exit_code == 1
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("error: link: only") and "at least 30 per task" in line
+    assert not (folder / "finetune").exists()
+
+
+def test_unknown_task_is_a_clear_error(library_dir):
+    result = invoke("--library", str(library_dir), "finetune", "--tasks", "link,colour", "--dry-run")
+    assert result.exit_code == 1 and "unknown fine-tuning task(s) colour" in result.stderr
+
+
+def test_model_use_remembers_and_rollback_switches_back(monkeypatch):
+    names = ["base", "base-ft-1"]
+    monkeypatch.setattr(models, "_installed", lambda: [(config.models_dir() / n, None) for n in names])
+    monkeypatch.setattr(models, "_bundle", lambda name: (config.models_dir() / name, None))
+    monkeypatch.setattr(models, "_info", lambda folder, manifest, active: models.ModelInfo(folder.name, active, 1, "mean", "cosine", [], str(folder)))
+    assert invoke("model", "use", "base").exit_code == 0
+    assert invoke("model", "use", "base-ft-1").exit_code == 0
+    result = invoke("model", "rollback", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout) == {"active": "base", "replaced": "base-ft-1"}
+    again = invoke("model", "rollback")
+    assert again.exit_code == 1 and again.stderr.startswith("error: no earlier model to roll back to")
+
+
+def test_runs_lists_nothing_on_a_fresh_library(library_dir):
+    result = invoke("--library", str(library_dir), "finetune", "runs", "--json")
+    assert result.exit_code == 0 and json.loads(result.stdout) == []
