@@ -94,7 +94,16 @@ class Signal:
         record: dict = {"task": self.task, "query": self.query, "positive": self.positive}
         if self.negatives:
             record["negatives"] = list(self.negatives)
+        if self.positive_id is not None:
+            record["positive_id"] = self.positive_id
         return json.dumps(record, ensure_ascii=False)
+
+    @property
+    def positive_id(self) -> str | None:
+        """What the positive is, so the loop never treats the same label or paper as a negative."""
+        if self.label is not None:
+            return f"label:{self.label}"
+        return f"paper:{self.positive_paper}" if self.positive_paper is not None else None
 
 
 @dataclass

@@ -372,7 +372,12 @@ def _open_run(library, base: str, tasks: list[str], signals: SignalSet, epochs, 
         "warmup_steps": max(1, settings.max_steps // 10),
         "max_length": settings.max_length,
         "num_hard_negatives": 1 if any(s.negatives for items in signals.train.values() for s in items) else 0,
+        # The init model's similarity decides the scale: cosine scores need a low temperature.
+        "temperature": 0.05 if read_manifest(models.model_path(base)).similarity == "cosine" else 1.0,
         "seed": finetune_signals.SPLIT_SEED,
+        "log_every": 5,  # enough points for a live loss plot
+        "save_every": 50,  # a crash loses at most 50 steps; --resume continues from the last checkpoint
+        "num_threads": _cpu_threads(),
         "out_dir": str(run.out_dir),
         "export_bundle": True,
         "bundle_name": run.model,
@@ -535,6 +540,13 @@ def _last_line(path: Path) -> str | None:
     except OSError:
         return None
     return lines[-1].removeprefix("error: ") if lines else None
+
+
+def _cpu_threads() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
 
 
 def _lower_priority() -> None:

@@ -50,6 +50,7 @@ def run_setup(fresh_library, tmp_path, monkeypatch):
     trainer.write_text(FAKE_TRAINER, encoding="utf-8")
     monkeypatch.setattr(finetuning, "trainer_command", lambda cfg, resume: [sys.executable, str(trainer), "--config", str(cfg)] + (["--resume"] if resume else []))
     monkeypatch.setattr(finetuning.models, "model_path", lambda name=None: tmp_path / "base-bundle")
+    monkeypatch.setattr(finetuning, "read_manifest", lambda folder: type("M", (), {"similarity": "cosine"})())
     monkeypatch.setattr(finetuning, "detect_device", lambda: "cpu")
     signals = finetune_signals.collect(fresh_library.database)
     return fresh_library, signals
@@ -70,6 +71,7 @@ def test_run_folder_holds_the_training_part_and_the_contract_config(run_setup):
     assert cfg["init"].endswith("base-bundle") and cfg["trainable"] == "experts+top:1" and cfg["max_length"] == 128
     assert cfg["export_bundle"] is True and cfg["bundle_name"] == run.model == "base-ft-1"
     assert cfg["data"] == [str(run.folder / "train.jsonl")] and cfg["max_steps"] == 40
+    assert cfg["temperature"] == 0.05 and cfg["save_every"] > 0  # cosine base model; crash-resumable
     lines = (run.folder / "train.jsonl").read_text(encoding="utf-8").splitlines()
     assert len(lines) == sum(c["train"] for c in signals.counts().values())
     held = json.loads((run.folder / "held_out.json").read_text())
