@@ -1,0 +1,95 @@
+"""Settings: library folder, model, engine, watch folders, citation format."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from scimult_desktop.errors import ScimultError
+from scimult_desktop.gui.operations import Operations
+from scimult_desktop.services import citing, models, preferences
+from scimult_desktop.services.preferences import Preferences
+
+
+class SettingsDialog(QDialog):
+    """Edits `services.preferences`; watch folders are edited on the Import page (they belong to a library)."""
+
+    def __init__(self, ops: Operations, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Settings")
+        self.resize(560, 260)
+        self.ops = ops
+        self.saved: Preferences | None = None
+        current = preferences.load_preferences()
+        self.folder = QLineEdit(ops.session.folder)
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._browse)
+        folder_row = QHBoxLayout()
+        folder_row.addWidget(self.folder, 1)
+        folder_row.addWidget(browse)
+        self.model = QComboBox()
+        self.model.addItem("(active model)", None)
+        self.engine = QComboBox()
+        for value, label in preferences.ENGINES.items():
+            self.engine.addItem(label, value)
+        self.engine.setCurrentIndex(max(self.engine.findData(current.engine), 0))
+        self.citation = QComboBox()
+        for style in citing.CITATION_STYLES:
+            self.citation.addItem(style, style)
+        self.citation.setCurrentIndex(max(self.citation.findData(current.citation_format), 0))
+        self.watch = QPushButton("Watch folders are on the Import page")
+        self.watch.setFlat(True)
+        self.watch.setEnabled(False)
+        form = QFormLayout()
+        form.addRow("Library folder", folder_row)
+        form.addRow("Model", self.model)
+        form.addRow("Engine", self.engine)
+        form.addRow("Citation format", self.citation)
+        form.addRow("Watch folders", self.watch)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.save)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(buttons)
+        ops.run_query(lambda library, ctx: models.list_models(), on_success=self._fill_models, key="settings-models")
+
+    def _fill_models(self, installed: list) -> None:
+        for info in installed:
+            self.model.addItem(info.name, info.name)
+            if info.active:
+                self.model.setCurrentIndex(self.model.count() - 1)
+
+    def _browse(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Library folder", self.folder.text())
+        if folder:
+            self.folder.setText(folder)
+
+    def preferences(self) -> Preferences:
+        return Preferences(
+            library_folder=self.folder.text().strip() or None,
+            engine=self.engine.currentData(),
+            citation_format=self.citation.currentData(),
+            active_model=self.model.currentData(),
+        )
+
+    def save(self) -> None:
+        chosen = self.preferences()
+        try:
+            preferences.save_preferences(chosen)
+        except ScimultError as exc:
+            QMessageBox.warning(self, "Settings", str(exc))
+            return
+        self.saved = chosen
+        self.accept()

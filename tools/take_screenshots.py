@@ -1,0 +1,159 @@
+"""Save a screenshot of each main view of the GUI into docs/screenshots/ (offscreen, widget.grab()).
+
+Usage:
+    QT_QPA_PLATFORM=offscreen python tools/take_screenshots.py --library LIB [--out docs/screenshots]
+
+LIB should be an imported and indexed library (e.g. the demo library after `make run`);
+it is copied to a temporary folder first, so the screenshots never change it.
+Uses the active model (`$SCIMULT_MODELS_DIR`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+DRAFT = (
+    "Vitamin D supplementation has been proposed to prevent fractures in older adults. "
+    "Several randomised trials found that high doses of vitamin D reduce the risk of hip fracture \\cite{nosuchkey2020}. "
+    "In this paper we study how statins change bone density in women after menopause.\n"
+)
+BROKEN_PDF = b"%PDF-1.4\n% this is not really a PDF: the importer must report it with the reason\n"
+EXTRA_BIB = """@article{demo_extra,
+  title = {Dense retrieval for scientific literature with task-aware experts},
+  author = {Doe, Jane and Roe, Richard},
+  year = {2024},
+  journal = {Journal of Examples},
+  abstract = {A short example abstract about retrieval of scientific papers.}
+}
+"""
+
+
+def wait_until(app, predicate, timeout: float = 120.0, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out waiting for {what}")
+        app.processEvents()
+        time.sleep(0.01)
+    for _ in range(20):  # let layouts and repaints settle
+        app.processEvents()
+
+
+def save(widget, out: Path, name: str) -> Path:
+    path = out / f"{name}.png"
+    widget.grab().save(str(path))
+    print(f"saved {path}")
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--library", required=True, help="an imported, indexed library folder (copied, not changed)")
+    parser.add_argument("--out", default=str(Path(__file__).resolve().parents[1] / "docs" / "screenshots"))
+    args = parser.parse_args(argv)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+
+    from PySide6.QtCore import QSettings
+
+    from scimult_desktop.gui.app import create_application, create_window
+
+    app = create_application([])
+    work = Path(tempfile.mkdtemp(prefix="scimult-shots-"))
+    try:
+        library = work / "library"
+        shutil.copytree(args.library, library)
+        settings = QSettings(str(work / "layout.ini"), QSettings.Format.IniFormat)
+        window = create_window(str(library), settings=settings)
+        window.resize(1400, 860)
+        window.show()
+        loaded = []
+        window.library_panel.rows_loaded.connect(loaded.append)
+        window.start()
+        wait_until(app, lambda: loaded, what="library rows")
+
+        first = window.library_panel.model.row_record(0).id
+        shown, related = [], []
+        window.detail_panel.details_shown.connect(shown.append)
+        window.related_panel.related_shown.connect(lambda pid, n: related.append(pid))
+        window.library_panel.table.selectRow(0)
+        wait_until(app, lambda: shown and related, what="details and related papers")
+        save(window, out, "library")
+
+        results = []
+        window.search_panel.results_shown.connect(lambda q, n: results.append(n))
+        window.show_tab(window.search_panel)
+        window.search_panel.query_edit.setText("vitamin D supplementation and fractures")
+        wait_until(app, lambda: results, what="search results")
+        window.search_panel.view.setCurrentIndex(window.search_panel.results.index(0))
+        wait_until(app, lambda: len(shown) >= 2, what="details of the first hit")
+        save(window, out, "search")
+
+        suggested = []
+        window.write_panel.suggestions_shown.connect(suggested.append)
+        window.show_tab(window.write_panel)
+        window.write_panel.format.setCurrentIndex(window.write_panel.format.findData("natbib-citep"))
+        window.write_panel.editor.setPlainText(DRAFT)
+        window.write_panel.analyse_now()
+        wait_until(app, lambda: suggested, what="citation suggestions")
+        save(window, out, "write-and-cite")
+
+        mapped = []
+        window.fields_panel.map_shown.connect(mapped.append)
+        window.show_tab(window.fields_panel)  # classifies on first show
+        wait_until(app, lambda: mapped, timeout=300, what="the field map")
+        window.session.select_paper(first)
+        wait_until(app, lambda: window.fields_panel.suggestions.count() > 0, what="suggested fields")
+        save(window, out, "fields")
+
+        drops = work / "drop"
+        drops.mkdir()
+        (drops / "extra.bib").write_text(EXTRA_BIB, encoding="utf-8")
+        (drops / "broken.pdf").write_bytes(BROKEN_PDF)
+        imported, indexed = [], []
+        window.import_panel.import_finished.connect(imported.append)
+        window.import_panel.index_finished.connect(indexed.append)
+        window.show_tab(window.import_panel)
+        window.import_panel.import_paths([str(drops)])
+        wait_until(app, lambda: imported and indexed, timeout=300, what="import and indexing")
+        save(window, out, "import")
+
+        from scimult_desktop.gui.dialogs.model_dialog import ModelDialog
+        from scimult_desktop.gui.dialogs.settings_dialog import SettingsDialog
+
+        dialog = ModelDialog(window.ops, window)
+        dialog.show()
+        wait_until(app, lambda: dialog.summary is not None, what="model summary")
+        save(dialog, out, "model")
+        dialog.close()
+        settings_dialog = SettingsDialog(window.ops, window)
+        settings_dialog.show()
+        wait_until(app, lambda: settings_dialog.model.count() > 1, what="model list in settings")
+        save(settings_dialog, out, "settings")
+        settings_dialog.close()
+        window.close()
+
+        empty = create_window(str(work / "empty-library"), settings=settings)
+        empty.resize(1100, 700)
+        empty.show()
+        empty_loaded = []
+        empty.library_panel.rows_loaded.connect(empty_loaded.append)
+        empty.start()
+        wait_until(app, lambda: empty_loaded, what="empty library")
+        save(empty, out, "first-launch")
+        empty.close()
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
