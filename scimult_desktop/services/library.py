@@ -210,7 +210,15 @@ class Library:
         """
         from scimult_desktop.writing.draft import read_draft
 
-        sentences = read_draft(path)
+        return self._suggest_for_sentences(read_draft(path), k)
+
+    def suggest_for_text(self, text: str, *, kind: str = "plain", k: int = 5) -> list[dict]:
+        """`suggest_for_draft` for text being typed or pasted (`kind`: latex, markdown or plain)."""
+        from scimult_desktop.writing.draft import analyse_draft
+
+        return self._suggest_for_sentences(analyse_draft(text, kind), k)
+
+    def _suggest_for_sentences(self, sentences: list, k: int) -> list[dict]:
         needing = [i for i, s in enumerate(sentences) if s.missing_citation]
         contexts, excludes = [], []
         for i in needing:
@@ -313,6 +321,19 @@ class Library:
                 "INSERT INTO feedback (kind, query, paper_id, value, created_at) VALUES (?, ?, ?, ?, ?)",
                 (kind, query, paper_id, value, utc_now()),
             )
+
+    def paper_vectors(self, task: "Task | str", reference_ids: Sequence[int] | None = None) -> tuple[list[int], "np.ndarray"]:
+        """Stored vectors of `task`'s expert for papers (default: all), embedding missing ones first.
+
+        Returns:
+            (paper ids that have a vector, float32 matrix with one row per id).
+        """
+        task = Task.parse(task)
+        ids = self.papers.all_ids() if reference_ids is None else list(reference_ids)
+        vectors = self._finder(task).paper_vectors(task, ids)
+        kept = [pid for pid in ids if pid in vectors]
+        matrix = np.stack([vectors[pid] for pid in kept]) if kept else np.zeros((0, 0), np.float32)
+        return kept, matrix
 
     def use_semantic_backend(self, backend: SemanticBackend) -> None:
         """Use a given backend instead of the active model (tests, evaluations of other models)."""
