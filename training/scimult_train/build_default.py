@@ -12,7 +12,6 @@ mean + cosine, as the model was trained; max_length 256.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -35,41 +34,17 @@ def minilm_path() -> Path:
 
 def build_default_model(model_dir: Path | None = None, *, moe_type: str = "mod2:attn", num_experts: int = 3):
     """The upcycled MiniLM TaskAwareEncoder (eval mode) and the folder it came from."""
-    from safetensors.torch import load_file
+    from dataclasses import replace
 
-    from scimult_train.model.config import EncoderConfig
-    from scimult_train.model.encoder import TaskAwareEncoder
-    from scimult_train.model.hf_weights import load_bert_state
-    from scimult_train.model.tokenizer import load_tokenizer
+    from scimult_train.init_model import load_hf_folder
 
     folder = Path(model_dir) if model_dir else minilm_path()
-    try:
-        hf = json.loads((folder / "config.json").read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise ModelError(f"{folder / 'config.json'}: unreadable model config ({exc})") from exc
-    if hf.get("hidden_act", "gelu") != "gelu" or hf.get("position_embedding_type", "absolute") != "absolute":
-        raise ModelError(f"{folder / 'config.json'}: only BERT with erf GELU and absolute positions is supported")
-    cfg = EncoderConfig(
-        vocab_size=hf["vocab_size"],
-        hidden_size=hf["hidden_size"],
-        num_layers=hf["num_hidden_layers"],
-        num_heads=hf["num_attention_heads"],
-        intermediate_size=hf["intermediate_size"],
-        max_position_embeddings=hf["max_position_embeddings"],
-        type_vocab_size=hf["type_vocab_size"],
-        layer_norm_eps=hf["layer_norm_eps"],
-        pad_token_id=hf.get("pad_token_id", 0),
-        num_experts=num_experts,
-        moe_type=moe_type,
-        pooling="mean",
-        similarity="cosine",
-        max_length=MAX_LENGTH,
-    )
-    state = load_file(str(folder / "model.safetensors"))
-    # Some exports prefix BERT keys with "bert."; strip it so the HF names match.
-    state = {k.removeprefix("bert."): v for k, v in state.items()}
-    model = load_bert_state(TaskAwareEncoder(cfg), state, str(folder / "model.safetensors")).eval()
-    model.tokenizer = load_tokenizer(folder / "tokenizer.json")
+    init = load_hf_folder(folder, moe_type, num_experts)
+    model = init.model
+    # all-MiniLM-L6-v2 was trained with mean pooling + cosine; the app embeds 256 tokens.
+    model.cfg = replace(model.cfg, pooling="mean", similarity="cosine", max_length=MAX_LENGTH)
+    model.tokenizer = init.tokenizer
+    model.eval()
     return model, folder
 
 

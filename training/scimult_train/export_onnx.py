@@ -43,6 +43,7 @@ from scimult_desktop.errors import ModelError
 from scimult_desktop.hashing import sha256_file
 from scimult_train.model.encoder import TaskAwareEncoder, tokenize_batch
 from scimult_train.model.tokenizer import load_tokenizer, write_bundle_tokenizer
+from scimult_train.model.torch_weights import CONFIG_NAME, TORCH_DIR, WEIGHTS_NAME, save_torch_weights
 
 OPSET = 17
 PARITY_MIN_COSINE = 0.9999
@@ -184,6 +185,7 @@ def export_bundle(
     *,
     int8: bool = False,
     check_parity: bool = True,
+    torch_dtype: torch.dtype = torch.float32,
 ) -> Path:
     """Write a complete model bundle for `model`.
 
@@ -197,6 +199,8 @@ def export_bundle(
         max_length: tokens per text, special tokens included (<= the position table).
         int8: also write int8 dynamic-quantised variants (kept only if cosine >= 0.999).
         check_parity: compare ONNX Runtime against torch on probe texts (raises below 0.9999).
+        torch_dtype: precision of the torch weights stored in `torch/` (so training can
+            continue from the bundle; see `scimult_train.model.torch_weights`).
 
     Returns:
         The bundle folder.
@@ -279,6 +283,7 @@ def export_bundle(
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "graphs": graphs,
         "encoder_config": cfg.to_json(),
+        "torch_weights": f"{TORCH_DIR}/{WEIGHTS_NAME} + {TORCH_DIR}/{CONFIG_NAME} ({str(torch_dtype).removeprefix('torch.')})",
     }
     if check_parity:
         export_info["parity_min_cosine"] = round(min_cos, 7)
@@ -296,6 +301,7 @@ def export_bundle(
         source=dict(source),
         export=export_info,
     )
+    save_torch_weights(model, out_dir, torch_dtype)
     write_manifest(out_dir, manifest)
     (out_dir / "MODEL_CARD.md").write_text(_render_card(manifest, cfg.to_json(), graphs), encoding="utf-8")
     return out_dir

@@ -27,6 +27,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.utils.checkpoint import checkpoint
 
 from scimult_desktop.domain.tasks import Role, Task
 from scimult_train.model.config import EncoderConfig
@@ -50,6 +51,7 @@ class TaskAwareEncoder(nn.Module):
             for i in range(cfg.num_layers)
         )
         self.tokenizer = None  # a tokenizers.Tokenizer, set by the loaders; needed only by encode()
+        self.gradient_checkpointing = False  # recompute layer activations in backward (training only)
         self.apply(self._init_weights)
 
     @staticmethod
@@ -104,7 +106,11 @@ class TaskAwareEncoder(nn.Module):
         keep = attention_mask[:, None, None, :].to(x.dtype)  # (batch, 1, 1, seq)
         additive_mask = (1.0 - keep) * torch.finfo(x.dtype).min  # 0 where kept, very negative where padded
         for layer in self.layers:
-            x = layer(x, additive_mask, expert)  # (batch, seq, dim)
+            if self.gradient_checkpointing and self.training and torch.is_grad_enabled():
+                # Keep only layer inputs; recompute the rest in backward (dropout masks are replayed).
+                x = checkpoint(layer, x, additive_mask, expert, use_reentrant=False)  # (batch, seq, dim)
+            else:
+                x = layer(x, additive_mask, expert)  # (batch, seq, dim)
         return x
 
     def pool(self, hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
@@ -168,7 +174,9 @@ class TaskAwareEncoder(nn.Module):
                     for i in range(0, len(prepared), batch_size)
                 ]
             outputs = []
+            device = next(self.parameters()).device
             for batch in batches:
+                batch = {name: tensor.to(device) for name, tensor in batch.items()}
                 vectors = self(batch["input_ids"], batch["attention_mask"], batch.get("token_type_ids"), expert)
                 if normalize:
                     vectors = F.normalize(vectors, dim=-1)

@@ -75,10 +75,18 @@ class SelfAttention(nn.Module):
         q = self._heads(self.q[e](x))  # (batch, heads, seq, head_dim)
         k = self._heads(self.k[e](x))  # (batch, heads, seq, head_dim)
         v = self._heads(self.v[e](x))  # (batch, heads, seq, head_dim)
-        scores = q @ k.transpose(-1, -2) / math.sqrt(self.head_dim)  # (batch, heads, seq, seq)
-        scores = scores + additive_mask  # mask: (batch, 1, 1, seq)
-        probs = self.attn_dropout(scores.softmax(dim=-1))  # (batch, heads, seq, seq)
-        context = (probs @ v).transpose(1, 2).flatten(2)  # (batch, seq, dim)
+        if torch.onnx.is_in_onnx_export():
+            # Spelled out for export: the graph stays the plain BERT attention pattern.
+            scores = q @ k.transpose(-1, -2) / math.sqrt(self.head_dim)  # (batch, heads, seq, seq)
+            scores = scores + additive_mask  # mask: (batch, 1, 1, seq)
+            probs = self.attn_dropout(scores.softmax(dim=-1))  # (batch, heads, seq, seq)
+            context = probs @ v  # (batch, heads, seq, head_dim)
+        else:
+            # Same math through PyTorch's fused kernels (memory-efficient attention on GPU).
+            context = F.scaled_dot_product_attention(
+                q, k, v, attn_mask=additive_mask.to(q.dtype), dropout_p=self.attn_dropout.p if self.training else 0.0
+            )  # (batch, heads, seq, head_dim)
+        context = context.transpose(1, 2).flatten(2)  # (batch, seq, dim)
         return self.norm(x + self.out_dropout(self.o[e](context)))  # (batch, seq, dim)
 
 

@@ -1,0 +1,88 @@
+"""Process-group plumbing, kept in one place (nanochat's compute_init / compute_cleanup).
+
+    python -m scimult_train ...                         one process (CPU or one GPU)
+    torchrun --nproc_per_node=N -m scimult_train ...    N processes: NCCL on GPU, gloo on CPU
+
+`all_gather_with_grad` is what makes in-batch negatives span ranks *with* gradient: the
+backward pass sends each rank the gradient of every rank's loss with respect to its own
+vectors, so N processes compute the same update as one process with the global batch.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+
+import torch
+import torch.distributed as dist
+
+
+@dataclass(frozen=True)
+class Dist:
+    rank: int
+    world_size: int
+    local_rank: int
+    device: torch.device
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+    @property
+    def enabled(self) -> bool:
+        return self.world_size > 1
+
+
+def compute_init(prefer_cuda: bool = True) -> Dist:
+    """Start the process group when launched by torchrun (RANK/WORLD_SIZE set); pick the device."""
+    world_size = int(os.environ.get("WORLD_SIZE", "1"))
+    rank = int(os.environ.get("RANK", "0"))
+    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+    use_cuda = prefer_cuda and torch.cuda.is_available()
+    device = torch.device("cuda", local_rank) if use_cuda else torch.device("cpu")
+    if use_cuda:
+        torch.cuda.set_device(device)
+    if world_size > 1 and not dist.is_initialized():
+        dist.init_process_group(backend="nccl" if use_cuda else "gloo", device_id=device if use_cuda else None)
+    return Dist(rank, world_size, local_rank, device)
+
+
+def compute_cleanup() -> None:
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
+
+
+def print0(*args, **kwargs) -> None:
+    """Print on rank 0 only (stderr by default: stdout stays free for results)."""
+    if int(os.environ.get("RANK", "0")) == 0:
+        kwargs.setdefault("file", sys.stderr)
+        kwargs.setdefault("flush", True)
+        print(*args, **kwargs)
+
+
+def all_gather_with_grad(tensor: torch.Tensor) -> torch.Tensor:
+    """Concatenate `tensor` from every rank along dim 0, differentiably (rank order).
+
+    Uses torch.distributed.nn.functional.all_gather, whose backward sums the incoming
+    gradients across ranks and hands each rank the part for its own slice.
+    """
+    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1:
+        return tensor
+    from torch.distributed.nn.functional import all_gather
+
+    return torch.cat(all_gather(tensor.contiguous()), dim=0)
+
+
+def any_rank(flag: bool, device: torch.device) -> bool:
+    """True on every rank when `flag` is True on at least one (e.g. a stop request)."""
+    if not (dist.is_available() and dist.is_initialized()):
+        return flag
+    value = torch.tensor([1.0 if flag else 0.0], device=device)
+    dist.all_reduce(value, op=dist.ReduceOp.MAX)
+    return bool(value.item())
+
+
+def barrier() -> None:
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
