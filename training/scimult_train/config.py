@@ -57,6 +57,9 @@ class TrainConfig:
     # ---- loss --------------------------------------------------------------------
     temperature: float = 1.0  # scores are divided by it (SciMult: dot with 1.0; cosine needs ~0.05)
     gather_negatives: bool = True  # all-gather (with gradient) in-batch negatives across ranks
+    # Mask in-batch candidates that equal the query's own positive (same positive_id or same text);
+    # the SciMult reference does not (spec §6.8), set false to reproduce that.
+    mask_false_negatives: bool = True
 
     # ---- optimisation ------------------------------------------------------------
     trainable: str = "all"  # "all" | "experts" | "experts+top:N" (experts plus the top N layers)

@@ -74,6 +74,15 @@ def all_gather_with_grad(tensor: torch.Tensor) -> torch.Tensor:
     return torch.cat(all_gather(tensor.contiguous()), dim=0)
 
 
+def gather_plain(tensor: torch.Tensor) -> torch.Tensor:
+    """Concatenate `tensor` from every rank along dim 0, without gradient (e.g. integer keys)."""
+    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1:
+        return tensor
+    parts = [torch.empty_like(tensor) for _ in range(dist.get_world_size())]
+    dist.all_gather(parts, tensor.contiguous())
+    return torch.cat(parts, dim=0)
+
+
 def any_rank(flag: bool, device: torch.device) -> bool:
     """True on every rank when `flag` is True on at least one (e.g. a stop request)."""
     if not (dist.is_available() and dist.is_initialized()):

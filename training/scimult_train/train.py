@@ -30,7 +30,7 @@ from torch import nn
 from scimult_train.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint, set_rng_state
 from scimult_train.config import TrainConfig, config_from_json
 from scimult_train.distributed import Dist, any_rank, barrier, compute_cleanup, compute_init, print0
-from scimult_train.losses import contrastive_loss
+from scimult_train.losses import contrastive_loss, text_key
 from scimult_train.metrics import MetricsLog, eval_line, format_seconds, plot_metrics, progress_line
 from scimult_train.sampling import BatchStream, ExampleIndex, TaskSchedule, choose_negatives
 
@@ -84,10 +84,11 @@ def tokenize(tokenizer, texts: list[str], device: torch.device) -> dict[str, tor
 
 
 def collate(batch, model, tokenizer, num_hard_negatives: int, seed: int, device: torch.device):
-    """Tokenised queries and contexts of one rank's micro-batch, and where each context sits.
+    """Tokenised queries and contexts of one rank's micro-batch, where each context sits, and keys.
 
     Contexts are the B positives followed by up to H hard negatives per query. Slot
     `B + i*H + j` holds query i's j-th negative; `slots` lists the filled slots in order.
+    `keys` is (B * (1 + H), 2): (positive_id key or 0, text key) per slot.
     """
     examples = batch.examples
     size, hard = len(examples), num_hard_negatives
@@ -98,11 +99,18 @@ def collate(batch, model, tokenizer, num_hard_negatives: int, seed: int, device:
             texts.append(negative)
             slots.append(size + i * hard + j)
     contexts = model.prepare_texts(texts, batch.task)
+    # (id key, text key) per slot, for masking false negatives; empty slots keep (0, 0).
+    keys = torch.zeros(size * (1 + hard), 2, dtype=torch.long)
+    for slot, text in zip(slots, texts):
+        keys[slot, 1] = text_key(text)
+    for i, example in enumerate(examples):
+        if example.positive_id is not None:
+            keys[i, 0] = text_key("id:" + example.positive_id)
     return (
         tokenize(tokenizer, queries, device),
         tokenize(tokenizer, contexts, device),
         torch.tensor(slots, dtype=torch.long, device=device),
-        size * (1 + hard),
+        keys.to(device),
     )
 
 
@@ -223,6 +231,9 @@ def run(cfg: TrainConfig, resume: bool = False) -> int:
         f"({schedule.steps_per_epoch} batches/epoch; examples {index.counts})"
     )
 
+    if resume_from is None:
+        evaluate_now()  # the starting point, so the plot shows what training changed
+
     # ---- the loop ------------------------------------------------------------------------
     interrupted = False
     start_time, start_step = time.perf_counter(), step
@@ -233,7 +244,7 @@ def run(cfg: TrainConfig, resume: bool = False) -> int:
             for micro in range(cfg.grad_accum):
                 batch = stream.batch(position)
                 position += 1
-                queries, contexts, slots, n_slots = collate(
+                queries, contexts, slots, keys = collate(
                     batch, model, tokenizer, cfg.num_hard_negatives, cfg.seed, ddp.device
                 )
                 expert = model.expert_for(batch.task)
@@ -244,11 +255,13 @@ def run(cfg: TrainConfig, resume: bool = False) -> int:
                     with autocast:
                         q, c = bi_encoder(queries, contexts, expert)  # (B, dim), (filled slots, dim)
                     # Put the encoded contexts into their fixed slots (missing negatives stay zero and masked).
+                    n_slots = len(keys)
                     placed = c.float().new_zeros(n_slots, c.shape[1]).index_copy(0, slots, c.float())
                     valid = torch.zeros(n_slots, dtype=torch.bool, device=ddp.device).index_fill(0, slots, True)
                     loss, accuracy = contrastive_loss(
                         q, placed, valid, temperature=cfg.temperature, similarity=model.cfg.similarity,
                         rank=ddp.rank, gather=cfg.gather_negatives and ddp.enabled,
+                        keys=keys if cfg.mask_false_negatives else None,
                     )
                     (loss / cfg.grad_accum).backward()
                 losses.append(loss.detach())
