@@ -5,8 +5,9 @@ Four sources, each turned into (query, positive[, hard negatives]) examples of o
 - **link**: citation edges between library papers (citing paper -> cited paper), plus
   accepted citation suggestions from the feedback table (the writer's text -> the paper);
 - **classify**: collections and tags the user filed papers under (paper -> the
-  collection's or tag's name); tags the classifier applied are left out, since training
-  on the model's own guesses would only reinforce them;
+  collection's or tag's name), for labels on at least `MIN_LABEL_PAPERS` papers; tags the
+  classifier applied are left out, since training on the model's own guesses would only
+  reinforce them;
 - **search**: each paper's title as the query and its abstract alone as the positive
   (the title must not be inside the text it has to find), plus search results the user
   marked relevant;
@@ -54,6 +55,9 @@ FEEDBACK_TASKS = {
     "tag": "classify",
 }
 SEP = " [SEP] "
+# A collection or tag on fewer papers can be neither learnt nor checked by its neighbours
+# (imported keyword tags are mostly on one or two papers).
+MIN_LABEL_PAPERS = 5
 
 
 class NotEnoughSignals(ScimultError):
@@ -233,11 +237,15 @@ def _label_signals(database: LibraryDatabase, papers: dict[int, _Texts]) -> list
            SELECT pt.paper_id, t.name, 'tags' FROM paper_tags pt JOIN tags t ON t.id = pt.tag_id WHERE pt.source != 'classifier'
            ORDER BY 1, 2"""
     )
+    usable = [(int(pid), (name or "").strip(), kind) for pid, name, kind in rows if int(pid) in papers and papers[int(pid)].title]
+    sizes: dict[tuple[str, str], int] = {}
+    for _, name, kind in usable:
+        sizes[(kind, name)] = sizes.get((kind, name), 0) + 1
     signals = []
-    for pid, name, kind in rows:
-        texts = papers.get(int(pid))
-        if texts is None or not texts.title or not (name or "").strip():
+    for pid, name, kind in usable:
+        if not name or sizes[(kind, name)] < MIN_LABEL_PAPERS:
             continue
+        texts = papers[pid]
         signals.append(Signal("classify", f"paper:{pid}", texts.full, name.strip(), int(pid), label=name.strip(), source=kind))
     return signals
 

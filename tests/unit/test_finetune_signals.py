@@ -38,8 +38,10 @@ def make_library(library, papers: int = 40):
             for j in (i + 4, i + 8):  # same topic, a later paper
                 if j < len(ids):
                     conn.execute("INSERT INTO citations VALUES (?, ?, 'test')", (pid, ids[j]))
-        library.papers.add_tag(ids[0], "to read", "user")
-        library.papers.add_tag(ids[1], "machine guess", "classifier")
+        for pid in ids[:5]:
+            library.papers.add_tag(pid, "to read", "user")
+            library.papers.add_tag(pid, "machine guess", "classifier")
+        library.papers.add_tag(ids[0], "rare keyword", "import")
     return ids
 
 
@@ -49,10 +51,11 @@ def test_counts_per_source(fresh_library):
     counts = signals.counts()
     edges = fresh_library.database.conn.execute("SELECT count(*) FROM citations").fetchone()[0]
     assert counts["link"]["train"] + counts["link"]["held_out"] == edges
-    # 40 collection memberships + one user tag; the classifier's tag is not a signal.
-    assert counts["classify"]["train"] + counts["classify"]["held_out"] == len(ids) + 1
+    # 40 collection memberships + a user tag on 5 papers; the classifier's tags are not a
+    # signal, nor is a tag on fewer than MIN_LABEL_PAPERS papers.
+    assert counts["classify"]["train"] + counts["classify"]["held_out"] == len(ids) + 5
     labels = {s.label for part in (signals.train, signals.held_out) for s in part["classify"]}
-    assert "to read" in labels and "machine guess" not in labels
+    assert "to read" in labels and "machine guess" not in labels and "rare keyword" not in labels
     assert counts["search"]["train"] + counts["search"]["held_out"] == len(ids)
 
 
