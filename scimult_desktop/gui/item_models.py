@@ -120,12 +120,14 @@ class PaperFilterProxy(QSortFilterProxyModel):
         self._allowed: set[int] | None = None
 
     def set_text(self, text: str) -> None:
+        self.beginFilterChange()
         self._words = text.casefold().split()
-        self.invalidateFilter()
+        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
 
     def set_allowed_ids(self, ids: set[int] | None) -> None:
+        self.beginFilterChange()
         self._allowed = ids
-        self.invalidateFilter()
+        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
 
     def filterAcceptsRow(self, source_row: int, source_parent: _Index) -> bool:
         model: PaperTableModel = self.sourceModel()  # type: ignore[assignment]

@@ -72,8 +72,7 @@ class MainWindow(QMainWindow):
         self.library_panel.rows_loaded.connect(self._on_rows_loaded)
         self.import_panel.import_finished.connect(lambda r: self.statusBar().showMessage(
             f"Import: {r.added} added, {r.updated} updated, {len(r.failed)} failed", 8000))
-        self.undo_stack.indexChanged.connect(lambda _i: self.statusBar().showMessage(self.undo_stack.undoText() and
-                                                                                      f"Undo: {self.undo_stack.undoText()}", 4000))
+        self.undo_stack.indexChanged.connect(self._on_undo_index_changed)
 
         self._build_menus()
         self._restore_layout()
@@ -137,6 +136,9 @@ class MainWindow(QMainWindow):
         self._action(self.model_menu, "&Model and engine…", self.open_model_dialog)
         self._action(self.model_menu, "&Index library now", self.import_panel.start_indexing, "Ctrl+R")
         self._action(self.model_menu, "&Classify library", lambda: (self.show_tab(self.fields_panel), self.fields_panel.classify()))
+        from scimult_desktop.gui.finetune_dialog import add_menu_actions
+
+        add_menu_actions(self)  # Fine-tune on this library…, Roll back to the previous model
 
         help_menu = bar.addMenu("&Help")
         self._action(help_menu, "&About SciMult Desktop", self.show_about)
@@ -201,6 +203,10 @@ class MainWindow(QMainWindow):
                            on_success=lambda name: self.status_model.setText(f"Model: {name or 'none (built on first indexing)'}"))
 
     # ---- actions ----
+    def _on_undo_index_changed(self, _index: int) -> None:
+        if self.undo_stack.undoText():
+            self.statusBar().showMessage(f"Done: {self.undo_stack.undoText()} (Ctrl+Z undoes it)", 4000)
+
     def show_tab(self, panel: QWidget) -> None:
         self.tabs.setCurrentWidget(panel)
 
