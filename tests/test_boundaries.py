@@ -3,6 +3,7 @@
 - importing the CLI or the services loads neither PySide6 nor torch (nor other heavy libraries);
 - no module under scimult_desktop (outside gui/) imports Qt; none imports torch/transformers/scimult_train;
 - the CLI never reaches past the service layer into store/ingest/embedding/index.
+- the GUI imports only services/domain/config/errors from the core, and loads no torch or inference library.
 """
 
 from __future__ import annotations
@@ -89,3 +90,25 @@ def test_training_package_imports_only_shared_contract_from_the_app():
             if module.split(".")[0] in {"PySide6", "shiboken6"}:
                 offenders.append(f"{path.name} imports {module}")
     assert offenders == []
+
+
+def test_gui_imports_only_services_domain_config_errors_from_the_core():
+    allowed = ("scimult_desktop.services", "scimult_desktop.domain", "scimult_desktop.config", "scimult_desktop.errors",
+               "scimult_desktop.gui")
+    offenders = []
+    for path in sorted((PACKAGE / "gui").rglob("*.py")):
+        for module, _ in imports_of(path):
+            if module.startswith("scimult_desktop.") and not module.startswith(allowed):
+                offenders.append(f"{path.relative_to(PACKAGE)} imports {module}")
+    assert offenders == []
+
+
+def test_importing_the_gui_loads_no_torch_and_no_inference_library():
+    pytest.importorskip("PySide6")
+    code = (
+        "import json, sys, scimult_desktop.gui.main_window; "
+        f"print(json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules and m not in ('PySide6', 'shiboken6'))))"
+    )
+    env = dict(__import__("os").environ, QT_QPA_PLATFORM="offscreen")
+    loaded = json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env).stdout)
+    assert loaded == []
