@@ -8,7 +8,7 @@ PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml training/pyproject.toml 2>/dev/null | sha256sum | cut -c1-12)
 DEMO_LIBRARY ?= .demo-library
 
-.PHONY: setup run test bench clean
+.PHONY: setup run demo-cli test bench clean
 
 setup: $(STAMP)
 
@@ -24,7 +24,19 @@ $(STAMP):
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
+# With a display: the desktop window on the demo library (imported and indexed in the window on first run).
+# Without one (SSH, CI, containers): one line saying so, then the command-line demo. A display
+# counts only if a tiny Qt probe starts within 15 s, so `make run` never hangs on a dead X server.
 run: setup
+	@if [ -n "$$DISPLAY$$WAYLAND_DISPLAY" ] && timeout 15 $(PY) -c "from PySide6.QtWidgets import QApplication; QApplication([])" >/dev/null 2>&1; then \
+		echo "Opening SciMult Desktop on the demo library ($(DEMO_LIBRARY)); the default model is built on first run."; \
+		SCIMULT_LIBRARY=$(DEMO_LIBRARY) $(VENV)/bin/scimult gui --demo; \
+	else \
+		echo "No display available: running the command-line demo instead (on a desktop, make run opens the window)."; \
+		$(MAKE) --no-print-directory demo-cli; \
+	fi
+
+demo-cli: setup
 	# First run builds the default model locally (no download), then embeds the demo library.
 	SCIMULT_LIBRARY=$(DEMO_LIBRARY) $(VENV)/bin/scimult import resources/demo/scifact-demo.json
 	SCIMULT_LIBRARY=$(DEMO_LIBRARY) $(VENV)/bin/scimult index
