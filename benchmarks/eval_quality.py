@@ -2,6 +2,7 @@
 
     python benchmarks/eval_quality.py [--only scifact,acm,classify] [--model NAME] [--engine E]
                                       [--workdir .bench-out] [--limit-queries N]
+    python benchmarks/eval_quality.py --compare BEFORE,AFTER     # e.g. minilm-scimult-moe-untrained,minilm-scimult-moe
 
 - SciFact test (../shared/data/scifact): nDCG@10 of `search` in keyword (BM25, the baseline),
   semantic and hybrid (default) modes.
@@ -13,6 +14,13 @@
 With the default model (all-MiniLM-L6-v2 upcycled; experts are copies of its attention weights),
 "semantic" *is* plain all-MiniLM-L6-v2, so that column is the MiniLM baseline.
 Libraries are built in --workdir and reused: re-runs skip import and embedding.
+
+--compare BEFORE,AFTER runs every benchmark for two installed models in one run (same data,
+same libraries, vectors kept apart by model key) and ends with the before/after table of the
+six numbers the shipped default must improve: SciFact nDCG@10 (search expert) and ACM-CR
+Recall@10 (link expert), each semantic and hybrid, and MAG top-1 accuracy (classification
+expert) against bare field names and with the app's label prompts. In this mode ACM-CR indexes
+only the link expert (what `suggest` uses) and skips the latency probe.
 """
 
 from __future__ import annotations
@@ -113,7 +121,8 @@ def eval_acm(args) -> dict:
     print(f"  import: +{report.added} (skipped {report.skipped}, failed {len(report.failed)}) in {time.monotonic() - started:.1f}s", file=sys.stderr)
     name = args.model or models.ensure_model()
     started = time.monotonic()
-    result = indexing.index_library(library.database, library.encoder(name, args.engine), models.model_key(name), tasks=[Task.LINK, Task.SEARCH], progress=_progress)
+    tasks = [Task.LINK] if args.compare else [Task.LINK, Task.SEARCH]
+    result = indexing.index_library(library.database, library.encoder(name, args.engine), models.model_key(name), tasks=tasks, progress=_progress)
     print(f"\n  index: {result['embedded']} new vectors in {time.monotonic() - started:.1f}s", file=sys.stderr)
 
     topics = _acm_topics(root / "topics+qrels" / "contexts.topics")
@@ -145,7 +154,8 @@ def eval_acm(args) -> dict:
             recalls.append(recall_at(ranked, qrels[q]))
             ndcgs.append(ndcg_at(ranked, qrels[q]))
         out[label] = {"recall@10": 100 * sum(recalls) / len(recalls), "ndcg@10": 100 * sum(ndcgs) / len(ndcgs), "ms_per_query": elapsed}
-    out["latency_ms"] = single_query_latency(library, texts[:40])
+    if not args.compare:
+        out["latency_ms"] = single_query_latency(library, texts[:40])
     library.close()
     return out
 
@@ -210,6 +220,30 @@ def macro_f1(gold: dict[str, str], predicted: dict[str, str]) -> float:
     return sum(f1s) / len(f1s)
 
 
+# The six numbers of the before/after comparison: (label, benchmark, path into its result).
+COMPARED = (
+    ("SciFact nDCG@10, semantic (search expert)", "scifact", ("semantic", "ndcg@10")),
+    ("SciFact nDCG@10, hybrid", "scifact", ("hybrid", "ndcg@10")),
+    ("ACM-CR Recall@10, semantic (link expert)", "acm", ("link expert", "recall@10")),
+    ("ACM-CR Recall@10, hybrid (suggest)", "acm", ("hybrid (default)", "recall@10")),
+    ("MAG accuracy, field names (classify expert)", "classify", ("field name, cosine (baseline)", "accuracy")),
+    ("MAG accuracy, label prompts (classify)", "classify", ("classify (default)", "accuracy")),
+)
+
+
+def comparison_table(before: str, after: str, results: dict[str, dict]) -> tuple[str, bool]:
+    """Markdown table of the compared numbers and whether `after` beats `before` on every one evaluated."""
+    lines = [f"| benchmark | {before} | {after} | change |", "|---|---:|---:|---:|"]
+    wins = []
+    for label, bench, (mode, metric) in COMPARED:
+        if bench not in results[before]:
+            continue
+        old, new = results[before][bench][mode][metric], results[after][bench][mode][metric]
+        wins.append(new > old)
+        lines.append(f"| {label} | {old:.1f} | {new:.1f} | {new - old:+.1f} |")
+    return "\n".join(lines), bool(wins) and all(wins)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", default="scifact,acm,classify", help="comma-separated subset of scifact,acm,classify")
@@ -217,16 +251,34 @@ def main() -> None:
     parser.add_argument("--engine", default=None, help="inference engine (default: settings)")
     parser.add_argument("--workdir", default=str(ROOT / ".bench-out"), help="where evaluation libraries are kept")
     parser.add_argument("--limit-queries", type=int, default=None, help="evaluate on the first N queries only")
+    parser.add_argument("--compare", default=None, metavar="BEFORE,AFTER", help="two installed models: before/after table")
     args = parser.parse_args()
     if not DATA.is_dir():
         sys.exit(f"evaluation data not found at {DATA}")
+    if not args.compare:
+        print(json.dumps(run_benchmarks(args)))
+        return
+    names = [n.strip() for n in args.compare.split(",")]
+    if len(names) != 2:
+        sys.exit("--compare takes two installed model names: BEFORE,AFTER")
+    results = {}
+    for name in names:
+        print(f"==== model {name}", file=sys.stderr)
+        results[name] = run_benchmarks(argparse.Namespace(**{**vars(args), "model": name}))
+    table, better = comparison_table(names[0], names[1], results)
+    print(json.dumps(results))
+    print(table)
+    print(f"{names[1]} beats {names[0]} on every compared number: {'yes' if better else 'no'}")
+
+
+def run_benchmarks(args) -> dict:
     results = {}
     for name, fn in (("scifact", eval_scifact), ("acm", eval_acm), ("classify", eval_classify)):
         if name in args.only.split(","):
             print(f"== {name}", file=sys.stderr)
             results[name] = fn(args)
             print(json.dumps({name: results[name]}, indent=1))
-    print(json.dumps(results))
+    return results
 
 
 if __name__ == "__main__":
