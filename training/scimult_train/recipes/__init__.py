@@ -1,0 +1,1 @@
+"""Recipes: one command that reproduces a shipped artefact from data to weights."""

