@@ -8,7 +8,8 @@
    <work>/config.json``; the same settings as ``presets/default-minilm.json`` when present):
    all-MiniLM-L6-v2 upcycled to 3 attention experts (layers 1, 3, 5), only the experts
    trainable, every batch from one task, so each expert learns from its own task alone;
-3. measures the held-out slice of the training data (never the benchmarks) before and after;
+3. reads the loop's evaluation of the held-out slice of the training data (never the
+   benchmarks) at step 0 and at the end;
 4. writes the tensors that differ from the upcycled MiniLM, fp16, as
    ``minilm-scimult-trained.safetensors`` with a JSON sidecar into ``--out`` (default
    ``<work>/artefact``; the shipped copy lives in ``resources/models``, put there only after
@@ -68,10 +69,16 @@ def training_config(work: Path, data_dir: Path, overrides: dict | None = None) -
     return config
 
 
-def held_out_metrics(model, eval_files: list[str], max_examples: int) -> dict:
-    from scimult_train.evaluate import evaluate, load_eval_examples
-
-    return evaluate(model, model.tokenizer, load_eval_examples(eval_files, max_examples))
+def held_out_metrics(run_dir: Path) -> tuple[dict, dict]:
+    """The loop's evaluations on the held-out slice: (at step 0, at the last step)."""
+    evals = []
+    for line in (run_dir / "metrics.jsonl").read_text(encoding="utf-8").splitlines():
+        record = json.loads(line)
+        if "eval" in record:
+            evals.append(record)
+    if not evals:
+        return {}, {}
+    return evals[0]["eval"], evals[-1]["eval"]
 
 
 def trained_state(run_dir: Path) -> dict:
@@ -117,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     work = args.work.resolve()
     args.out = args.out or work / "artefact"
     data_dir = work / "data"
-    print(f"[1/4] building training pairs in {data_dir}", file=sys.stderr)
+    print(f"[1/3] building training pairs in {data_dir}", file=sys.stderr)
     stats = build_default_data(data_dir, args.data_root)
     overrides = {}
     for item in args.set:
@@ -130,12 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     config_path = work / "config.json"
     config_path.write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
 
-    base_model, minilm_folder = build_default_model()
-    print("[2/4] held-out slice with the untrained upcycled MiniLM", file=sys.stderr)
-    before = held_out_metrics(base_model, config["eval_data"], config["eval_max_examples"])
-    print(json.dumps(before), file=sys.stderr)
-
-    print(f"[3/4] training: {sys.executable} -m scimult_train --config {config_path}", file=sys.stderr)
+    print(f"[2/3] training: {sys.executable} -m scimult_train --config {config_path}", file=sys.stderr)
     train_started = time.monotonic()
     result = subprocess.run([sys.executable, "-m", "scimult_train", "--config", str(config_path)])
     if result.returncode != 0:
@@ -143,12 +145,12 @@ def main(argv: list[str] | None = None) -> int:
         return result.returncode
     train_seconds = time.monotonic() - train_started
 
-    state, meta = trained_state(Path(config["out_dir"]))
+    run_dir = Path(config["out_dir"])
+    state, meta = trained_state(run_dir)
+    base_model, minilm_folder = build_default_model()
     changed = changed_tensors(base_model.state_dict(), state)
-    base_state = base_model.state_dict()
-    base_model.load_state_dict({**base_state, **{k: v.float() for k, v in changed.items()}})
-    after = held_out_metrics(base_model, config["eval_data"], config["eval_max_examples"])
-    print("[4/4] held-out slice after training (fp16 weights as shipped):", json.dumps(after), file=sys.stderr)
+    before, after = held_out_metrics(run_dir)
+    print(f"[3/3] held-out slice (acc@1/MRR) before: {json.dumps(before)}\n      after: {json.dumps(after)}", file=sys.stderr)
 
     from safetensors.torch import save_file
 
