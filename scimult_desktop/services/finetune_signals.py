@@ -122,8 +122,9 @@ class SignalSet:
         """{task: {"train": n, "held_out": n}} for every task collected."""
         return {task: {"train": len(self.train.get(task, [])), "held_out": len(self.held_out.get(task, []))} for task in self.train}
 
-    def check_enough(self, minimum: int = MIN_EXAMPLES) -> None:
-        """Raise `NotEnoughSignals` naming the first task below `minimum` examples."""
+    def check_enough(self, minimum: int | None = None) -> None:
+        """Raise `NotEnoughSignals` naming the first task below `minimum` (default `MIN_EXAMPLES`) examples."""
+        minimum = MIN_EXAMPLES if minimum is None else minimum
         for task, count in self.counts().items():
             total = count["train"] + count["held_out"]
             if total < minimum or not count["held_out"] or not count["train"]:

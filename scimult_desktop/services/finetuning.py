@@ -44,7 +44,7 @@ from scimult_desktop.domain.progress import CancelToken, ProgressCallback, Progr
 from scimult_desktop.embedding.bundle import read_manifest, write_manifest
 from scimult_desktop.errors import Cancelled, ModelError, ScimultError
 from scimult_desktop.services import finetune_eval, finetune_signals, model_history, models
-from scimult_desktop.services.finetune_signals import MIN_EXAMPLES, SignalSet
+from scimult_desktop.services.finetune_signals import SignalSet
 from scimult_desktop.store.vectors import VectorStore
 
 if TYPE_CHECKING:
@@ -90,7 +90,7 @@ class FinetunePlan:
         return {
             "base_model": self.base_model,
             "tasks": self.counts,
-            "min_examples": MIN_EXAMPLES,
+            "min_examples": finetune_signals.MIN_EXAMPLES,
             "settings": self.settings.to_json(),
             "ready": self.problem is None,
             "problem": self.problem,
@@ -127,7 +127,7 @@ def plan(
     tasks: str | Sequence[str] | None = None,
     *,
     epochs: int | None = None,
-    min_examples: int = MIN_EXAMPLES,
+    min_examples: int | None = None,
     signals: SignalSet | None = None,
 ) -> FinetunePlan:
     """Counts per task and the training settings this machine would use; starts nothing."""
@@ -193,7 +193,7 @@ def finetune(
     epochs: int | None = None,
     max_steps: int | None = None,
     accept_if_recommended: bool = False,
-    min_examples: int = MIN_EXAMPLES,
+    min_examples: int | None = None,
     progress: ProgressCallback | None = None,
     on_metrics: MetricsCallback | None = None,
     cancel: CancelToken | None = None,
@@ -335,23 +335,32 @@ def _open_run(library, base: str, tasks: list[str], signals: SignalSet, epochs, 
     root = _runs_root(library)
     root.mkdir(parents=True, exist_ok=True)
     fingerprint = _signals_fingerprint(signals)
+    train_count = sum(len(items) for items in signals.train.values())
+    settings = training_settings(train_count, epochs)
+    if max_steps:
+        settings.max_steps = max_steps
+    # The trainer draws single-task batches: each task needs at least one full batch.
+    smallest = min((len(items) for items in signals.train.values() if items), default=settings.batch_size)
+    settings.batch_size = max(2, min(settings.batch_size, smallest))
     for run in reversed(_Run.all(root)):
-        same = run.state.get("base_model") == base and run.state.get("tasks") == tasks and run.state.get("signals") == fingerprint
+        same = (
+            run.state.get("base_model") == base
+            and run.state.get("tasks") == tasks
+            and run.state.get("signals") == fingerprint
+            and run.state.get("settings") == settings.to_json()
+        )
         if same and run.state.get("status") in RESUMABLE and (run.state.get("status") != "installed" or _installed(run.model)):
             return run
     number = 1 + max((int(p.name[4:]) for p in root.glob("run-*") if p.name[4:].isdigit()), default=0)
     folder = root / f"run-{number:03d}"
     folder.mkdir()
-    train_count = finetune_signals.write_training_jsonl(folder / "train.jsonl", signals)
+    finetune_signals.write_training_jsonl(folder / "train.jsonl", signals)
     held_out = {task: sorted({s.unit for s in items}) for task, items in signals.held_out.items()}
     (folder / "held_out.json").write_text(json.dumps(held_out, indent=1), encoding="utf-8")
-    settings = training_settings(train_count, epochs)
-    if max_steps:
-        settings.max_steps = max_steps
     run = _Run(folder, {})
     run.update(
         status="prepared",
-        model=_next_model_name(base),
+        model=_next_model_name(base, {r.state.get("model") for r in _Run.all(root)}),
         base_model=base,
         tasks=tasks,
         signals=fingerprint,
@@ -500,9 +509,10 @@ def _install(run: _Run, base: str) -> None:
     models.install(bundle, name=run.model)
 
 
-def _next_model_name(base: str) -> str:
+def _next_model_name(base: str, reserved: set | frozenset = frozenset()) -> str:
+    """`<root>-ft-<n>` with n above every installed model's and every run's (`reserved`) of that root."""
     root = re.sub(r"-ft-\d+$", "", base)
-    taken = {info.name for info in models.list_models()}
+    taken = {info.name for info in models.list_models()} | {n for n in reserved if n}
     numbers = [int(m.group(1)) for n in taken if (m := re.fullmatch(re.escape(root) + r"-ft-(\d+)", n))]
     return f"{root}-ft-{max(numbers, default=0) + 1}"
 
