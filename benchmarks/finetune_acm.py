@@ -113,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps({"index_seconds": round(time.monotonic() - started, 1), "embedded": index["embedded"]}), flush=True)
         if args.index_only:
             return 0
-        plan = finetuning.plan(library, args.tasks, epochs=args.epochs)
+        plan = finetuning.plan(library, args.tasks, epochs=args.epochs, max_steps=args.steps)
         print(json.dumps({"plan": plan.to_json()}), flush=True)
         started = time.monotonic()
         result = finetuning.finetune(library, args.tasks, epochs=args.epochs, max_steps=args.steps, progress=progress)

@@ -127,6 +127,7 @@ def plan(
     tasks: str | Sequence[str] | None = None,
     *,
     epochs: int | None = None,
+    max_steps: int | None = None,
     min_examples: int | None = None,
     signals: SignalSet | None = None,
 ) -> FinetunePlan:
@@ -141,8 +142,10 @@ def plan(
             _base_model()
     except ScimultError as exc:
         problem = str(exc)
-    train_count = sum(c["train"] for c in signals.counts().values())
-    return FinetunePlan(base, names, signals.counts(), training_settings(train_count, epochs), problem, dict(signals.ignored))
+    settings = training_settings(sum(c["train"] for c in signals.counts().values()), epochs)
+    if max_steps:
+        settings.max_steps = max_steps
+    return FinetunePlan(base, names, signals.counts(), settings, problem, dict(signals.ignored))
 
 
 def training_settings(train_examples: int, epochs: int | None = None, *, device: str | None = None) -> TrainingSettings:

@@ -11,11 +11,11 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from scimult_desktop import config
 from scimult_desktop.cli.main import cli
-from scimult_desktop.services import finetuning, models
+from scimult_desktop.services import finetuning
 from scimult_desktop.services.library import Library
 from tests.unit.test_finetune_signals import make_library
+from tests.unit.test_finetuning import pretend_installed
 
 
 @pytest.fixture
@@ -67,10 +67,7 @@ def test_unknown_task_is_a_clear_error(library_dir):
 
 
 def test_model_use_remembers_and_rollback_switches_back(monkeypatch):
-    names = ["base", "base-ft-1"]
-    monkeypatch.setattr(models, "_installed", lambda: [(config.models_dir() / n, None) for n in names])
-    monkeypatch.setattr(models, "_bundle", lambda name: (config.models_dir() / name, None))
-    monkeypatch.setattr(models, "_info", lambda folder, manifest, active: models.ModelInfo(folder.name, active, 1, "mean", "cosine", [], str(folder)))
+    pretend_installed(monkeypatch, ["base", "base-ft-1"])
     assert invoke("model", "use", "base").exit_code == 0
     assert invoke("model", "use", "base-ft-1").exit_code == 0
     result = invoke("model", "rollback", "--json")

@@ -153,11 +153,16 @@ def test_metrics_tail_reads_only_complete_new_lines(tmp_path):
     assert tail.read_new() == [{"step": 2}]
 
 
-def test_history_and_rollback(monkeypatch):
-    names = ["a", "b", "c"]
+def pretend_installed(monkeypatch, names: list[str]) -> None:
+    """Model names that `services.models` sees as installed bundles (no files: switching only)."""
     monkeypatch.setattr(models, "_installed", lambda: [(config.models_dir() / n, None) for n in names])
     monkeypatch.setattr(models, "_bundle", lambda name: (config.models_dir() / name, None))
     monkeypatch.setattr(models, "_info", lambda folder, manifest, active: models.ModelInfo(folder.name, active, 1, "mean", "cosine", [], str(folder)))
+
+
+def test_history_and_rollback(monkeypatch):
+    names = ["a", "b", "c"]
+    pretend_installed(monkeypatch, names)
     models.use("a")
     model_history.activate("b")
     model_history.activate("c")

@@ -43,7 +43,7 @@ def finetune_command(ctx, tasks, epochs, steps, accept, dry_run, as_json) -> Non
         return
     library = library_from(ctx)
     if dry_run:
-        plan = finetuning.plan(library, tasks, epochs=epochs)
+        plan = finetuning.plan(library, tasks, epochs=epochs, max_steps=steps)
         if as_json:
             emit_json(plan.to_json())
         else:
