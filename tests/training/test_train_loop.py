@@ -272,3 +272,61 @@ def test_scimult_train_without_the_training_package_says_so(monkeypatch):
     result = CliRunner().invoke(cli, ["train", "--preset", "tiny"])
     assert result.exit_code == 1
     assert result.output.strip().count("\n") == 0 and "pip install -e training" in result.output
+
+
+# ---- variants and memory/precision options ---------------------------------------------------------
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"variant": "instruction"},
+        {"variant": "vanilla", "grad_accum": 2},
+        {"precision": "bf16", "trainable": "experts+top:1"},
+    ],
+    ids=["instruction", "vanilla-accum", "bf16-experts"],
+)
+def test_variants_and_options_train(tmp_path, overrides):
+    cfg = tiny(tmp_path, "run", max_steps=3, **{**QUIET, **overrides})
+    assert run(cfg) == 0
+    assert sorted(losses(tmp_path / "run")) == [1, 2, 3]
+    saved = final_state(tmp_path / "run")
+    if overrides.get("variant") in ("instruction", "vanilla"):
+        assert "layers.1.attn.q.0.weight" in saved and "layers.1.attn.q.1.weight" not in saved  # no experts
+    if overrides.get("trainable"):
+        from scimult_train.init_model import load_init
+
+        start = load_init(cfg).model.state_dict()
+        assert torch.equal(start["embeddings.word.weight"], saved["embeddings.word.weight"])  # frozen
+        assert not torch.equal(start["layers.1.attn.q.0.weight"], saved["layers.1.attn.q.0.weight"])  # an expert trained
+
+
+def test_gradient_checkpointing_changes_memory_not_results(tmp_path):
+    plain = tiny(tmp_path, "plain", max_steps=3, **QUIET)
+    recomputed = tiny(tmp_path, "recomputed", max_steps=3, gradient_checkpointing=True, **QUIET)
+    assert run(plain) == 0 and run(recomputed) == 0
+    # Dropout stays on: checkpointing replays the same masks in the recomputation.
+    np.testing.assert_allclose(list(losses(tmp_path / "recomputed").values()), list(losses(tmp_path / "plain").values()), rtol=1e-5)
+
+
+def test_mined_negatives_are_top_ranked_non_positives(tmp_path):
+    from scimult_train.data.examples import read_examples
+    from scimult_train.init_model import load_init
+    from scimult_train.mining import mine_hard_negatives
+
+    cfg = tiny(tmp_path, "mine", max_steps=2, mine_hard_negatives=True, mine_top_k=3, **QUIET)
+    init = load_init(cfg)
+    out = tmp_path / "mined.jsonl"
+    assert mine_hard_negatives(init.model, init.tokenizer, cfg.data, out, top_k=3, num_negatives=1, seed=0) == 48
+    mined = list(read_examples(out))
+    originals = list(read_examples(cfg.data[0]))
+    assert [(e.task, e.query, e.positive) for e in mined] == [(e.task, e.query, e.positive) for e in originals]
+    assert all(len(e.negatives) == 1 and e.negatives[0] != e.positive for e in mined)
+    for example in mined[::8]:
+        # It is among the 3 best-scored non-positive candidates of the same task.
+        pool = list(dict.fromkeys([e.positive for e in originals if e.task == example.task]
+                                  + [n for e in originals if e.task == example.task for n in e.negatives]))
+        q = init.model.encode([example.query], example.task, "query")
+        scores = (init.model.encode(pool, example.task, "document") @ q.T)[:, 0]
+        ranked = [pool[i] for i in np.argsort(-scores) if pool[i] != example.positive]
+        assert example.negatives[0] in ranked[:3]
+    # The run option mines into out_dir/mined/ and trains on it.
+    assert run(cfg) == 0 and (tmp_path / "mine" / "mined" / "train_mined.jsonl").is_file()
