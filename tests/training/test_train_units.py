@@ -225,3 +225,16 @@ def test_vanilla_bundle_is_upcycled_and_moe_bundle_must_match(tmp_path):
         load_init(TrainConfig(init=str(tmp_path / "moe"), variant="vanilla", max_length=32))
     loaded = load_init(TrainConfig(init=str(tmp_path / "moe"), max_length=32)).model
     assert loaded.expert_fingerprint(2) == moe.expert_fingerprint(2)
+
+
+def test_index_cache_is_reused_until_a_file_changes(tmp_path, monkeypatch):
+    path = _examples(tmp_path, {"search": 5, "link": 4})
+    first = ExampleIndex([path], cache_dir=tmp_path / "cache")
+    assert len(list((tmp_path / "cache").glob("index-*.npz"))) == 1
+    monkeypatch.setattr(ExampleIndex, "_scan", lambda self: pytest.fail("scanned again"))
+    cached = ExampleIndex([path], cache_dir=tmp_path / "cache")
+    assert cached.counts == first.counts == {"search": 5, "link": 4}
+    assert cached.read("link", 3) == first.read("link", 3)
+    monkeypatch.undo()
+    _examples(tmp_path, {"search": 6})  # rewritten: new size and time, new cache entry
+    assert ExampleIndex([path], cache_dir=tmp_path / "cache").counts == {"search": 6}

@@ -17,8 +17,10 @@ Design choices:
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
+import os
 from array import array
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,16 +34,42 @@ TASK_IDS = {task.value: i for i, task in enumerate(Task)}
 
 
 class ExampleIndex:
-    """Where each example of a set of JSONL files starts, grouped by task; reads on demand."""
+    """Where each example of a set of JSONL files starts, grouped by task; reads on demand.
 
-    def __init__(self, paths: list[str | Path]) -> None:
+    With `cache_dir`, the offsets are stored there (keyed by the files' paths, sizes and
+    modification times), so a resumed run or the other ranks do not scan the files again.
+    """
+
+    def __init__(self, paths: list[str | Path], cache_dir: str | Path | None = None) -> None:
         self.paths = [Path(p) for p in paths]
         if not self.paths:
             raise ValueError("no training data: set `data` to one or more JSONL files")
-        per_task: dict[str, tuple[array, array]] = {}
-        for file_id, path in enumerate(self.paths):
+        for path in self.paths:
             if not path.is_file():
                 raise ValueError(f"{path}: training data file not found")
+        cache = Path(cache_dir) / f"index-{self._fingerprint()}.npz" if cache_dir else None
+        if cache is not None and cache.is_file():
+            with np.load(cache) as stored:
+                self.locations = {task: stored[task] for task in sorted(stored.files, key=TASK_IDS.get)}
+        else:
+            self.locations = self._scan()
+            if cache is not None:
+                cache.parent.mkdir(parents=True, exist_ok=True)
+                tmp = cache.with_name(cache.stem + f".{os.getpid()}.tmp.npz")
+                np.savez(tmp, **self.locations)
+                os.replace(tmp, cache)
+        self._handles: dict[int, object] = {}
+
+    def _fingerprint(self) -> str:
+        digest = hashlib.sha256()
+        for path in self.paths:
+            stat = path.stat()
+            digest.update(f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
+        return digest.hexdigest()[:16]
+
+    def _scan(self) -> dict[str, np.ndarray]:
+        per_task: dict[str, tuple[array, array]] = {}
+        for file_id, path in enumerate(self.paths):
             with path.open("rb") as handle:
                 offset = 0
                 for number, line in enumerate(handle, start=1):
@@ -55,11 +83,10 @@ class ExampleIndex:
                         offsets.append(offset)
                     offset += len(line)
         # (n, 2) int64 per task: file id, byte offset. Tasks in the Task enum's order.
-        self.locations = {
+        return {
             task: np.stack([np.frombuffer(f, dtype=np.int64), np.frombuffer(o, dtype=np.int64)], axis=1)
             for task, (f, o) in sorted(per_task.items(), key=lambda kv: TASK_IDS[kv[0]])
         }
-        self._handles: dict[int, object] = {}
 
     @property
     def counts(self) -> dict[str, int]:

@@ -169,7 +169,12 @@ def run(cfg: TrainConfig, resume: bool = False) -> int:
                                 num_negatives=max(1, cfg.num_hard_negatives), seed=cfg.seed)
         barrier()
         data_paths = [str(mined)]
-    index = ExampleIndex(data_paths)
+    # Rank 0 scans the files and caches the offsets; the other ranks then read the cache.
+    if ddp.is_main:
+        index = ExampleIndex(data_paths, cache_dir=out / "data_index")
+    barrier()
+    if not ddp.is_main:
+        index = ExampleIndex(data_paths, cache_dir=out / "data_index")
     global_batch = cfg.batch_size * ddp.world_size
     schedule = TaskSchedule(index.counts, global_batch, cfg.task_sampling, cfg.seed)
     stream = BatchStream(index, schedule, ddp.rank, ddp.world_size)
