@@ -62,6 +62,11 @@ class PaperTableModel(QAbstractTableModel):
     def haystack(self, row: int) -> str:
         return self._haystacks[row]
 
+    def column_is_empty(self, column: int) -> bool:
+        """Whether no row has text in `column` (stops at the first that has)."""
+        text = _COLUMNS[column].text
+        return not any(text(record) for record in self._rows)
+
     def row_of(self, paper_id: int) -> int | None:
         for i, record in enumerate(self._rows):
             if record.id == paper_id:

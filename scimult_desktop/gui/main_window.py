@@ -180,6 +180,11 @@ class MainWindow(QMainWindow):
         self.refresh_model_status()
 
     def _on_rows_loaded(self, count: int) -> None:
+        if not getattr(self, "_warmed_up", False):
+            # Once the window is interactive: load the model and index in the background so the
+            # first search answers at once (and those loads never land in the middle of an import).
+            self._warmed_up = True
+            self.ops.run_query(lambda library, ctx: browsing.warm_up(library), key="warm-up", name="warming up")
         if count == 0:
             self.show_tab(self.library_panel)  # the empty state says what to do next
         if count == 0 and getattr(self, "_demo_if_empty", False):

@@ -72,8 +72,10 @@ class Operation(QObject):
     finished = Signal()
 
     # Emitted from the worker thread; connected (queued) to slots of this UI-thread object.
+    # `_worker_done` carries no payload: the outcome is stored on the object first, because
+    # results never travel through Qt signal arguments across threads.
     _worker_progress = Signal(object)
-    _worker_done = Signal(str, object)
+    _worker_done = Signal()
 
     def __init__(self, name: str, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -81,6 +83,7 @@ class Operation(QObject):
         self.token = CancelToken()
         self.superseded = False
         self.done = False
+        self.outcome: tuple[str, object] = ("pending", None)
         self._worker_progress.connect(self._on_worker_progress)
         self._worker_done.connect(self._on_worker_done)
 
@@ -93,8 +96,14 @@ class Operation(QObject):
         if not self.superseded:
             self.progressed.emit(event)
 
-    @Slot(str, object)
-    def _on_worker_done(self, outcome: str, payload: object) -> None:
+    def _finish_from_worker(self, outcome: str, payload: object) -> None:
+        """Called on the worker thread: keep the outcome, then wake the UI thread."""
+        self.outcome = (outcome, payload)
+        self._worker_done.emit()
+
+    @Slot()
+    def _on_worker_done(self) -> None:
+        outcome, payload = self.outcome
         self.done = True
         if not self.superseded:
             if outcome == "ok":
@@ -126,14 +135,14 @@ class _Runnable(QRunnable):
             finally:
                 library.close()
         except Cancelled:
-            op._worker_done.emit("cancelled", None)
+            op._finish_from_worker("cancelled", None)
         except ScimultError as exc:
-            op._worker_done.emit("failed", str(exc))
+            op._finish_from_worker("failed", str(exc))
         except Exception as exc:  # a bug: keep the traceback visible, tell the user in one line
             traceback.print_exc(file=sys.stderr)
-            op._worker_done.emit("failed", f"internal error in {op.name}: {type(exc).__name__}: {exc}")
+            op._finish_from_worker("failed", f"internal error in {op.name}: {type(exc).__name__}: {exc}")
         else:
-            op._worker_done.emit("ok", result)
+            op._finish_from_worker("ok", result)
 
 
 class Operations(QObject):

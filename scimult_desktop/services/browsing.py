@@ -214,3 +214,22 @@ def demo_source() -> Path:
 def ids_matching(library: "Library", filters: "SearchFilters | None") -> set[int] | None:
     """Ids of the papers passing `filters` (a collection, tag, years...), or None for all papers."""
     return filters.allowed_ids(library.database) if filters is not None else None
+
+
+def warm_up(library: "Library") -> str | None:
+    """Load what the first semantic query needs (encoder, vector index) so the user's first search is fast.
+
+    Does nothing when no model is installed or the library is not fully indexed (it never
+    starts embedding by itself). Returns the model name when it warmed something up.
+    """
+    from scimult_desktop.services import models
+
+    name = models.active_model_name()
+    if name is None:
+        return None
+    library.encoder(name)
+    status = library.status()
+    indexed = (status.get("indexed") or {}).get(Task.SEARCH.value, 0)
+    if status["papers"] and indexed >= status["papers"]:
+        library.search("warm up", k=1, mode="semantic")
+    return name

@@ -109,3 +109,26 @@ def test_menus_have_actions_with_shortcuts_and_a_model_menu(window):
     shortcuts = {a.text(): a.shortcut().toString() for menu in window.menuBar().actions() for a in menu.menu().actions()}
     assert shortcuts["&Find in library…"] == "Ctrl+F"
     assert shortcuts["&Import files…"] == "Ctrl+O"
+
+
+def test_background_operations_keep_reference_counts_intact(qtbot, library_copy, gui_env):
+    """Thousands of operations and signal emits must not eat references to True/None
+    (PySide6 6.12.0 did, and Python 3.11 then aborted: the reason for the 6.11.3 pin)."""
+    import sys
+
+    from scimult_desktop.gui.operations import Operations
+    from scimult_desktop.gui.session import Session
+
+    session = Session(str(library_copy))
+    ops = Operations(session)
+    before = sys.getrefcount(True), sys.getrefcount(None)
+    done = []
+    for _ in range(300):
+        ops.run_query(lambda library, ctx: None, on_success=done.append)
+        ops.run_mutation(lambda library, ctx: True, on_success=done.append, changes={"nothing"})
+    qtbot.waitUntil(lambda: len(done) == 600, timeout=60000)
+    assert ops.wait(10000)
+    qtbot.wait(50)
+    after = sys.getrefcount(True), sys.getrefcount(None)
+    if sys.version_info < (3, 12):  # True/None are immortal from 3.12 on, so counts say nothing there
+        assert after[0] >= before[0] - 20 and after[1] >= before[1] - 50, (before, after)

@@ -134,8 +134,7 @@ class LibraryPanel(QWidget):
         self.stack.setCurrentIndex(1 if rows else 2)
         # Columns no paper has a value for (the demo library has no authors or venues) are hidden until one does.
         for column in range(1, self.model.columnCount()):
-            empty = not any(self.model.index(r, column).data() for r in range(len(rows)))
-            self.table.setColumnHidden(column, empty)
+            self.table.setColumnHidden(column, self.model.column_is_empty(column))
         self._update_count()
         if selected is not None:
             self._select_in_table(selected)
