@@ -70,6 +70,7 @@ class TrainingSettings:
     lr: float
     max_steps: int
     epochs: int
+    sampling: str = "balanced"  # every task gets about the same number of batches (see `task_rates`)
 
     def to_json(self) -> dict:
         return dict(self.__dict__)
@@ -168,6 +169,19 @@ def training_settings(train_examples: int, epochs: int | None = None, *, device:
         max_steps=max(1, steps),
         epochs=epochs or 1,
     )
+
+
+def task_rates(train_counts: dict[str, int], batch_size: int, max_steps: int) -> dict[str, float]:
+    """Trainer sampling rates giving every task about `max_steps / tasks` batches per epoch.
+
+    The trainer's rate multiplies a task's own batch count (rate 1 = each example about once
+    per epoch), so proportional sampling would starve small tasks: a library has thousands
+    of titles but often only a few hundred citation edges. Small tasks repeat their
+    examples instead.
+    """
+    usable = {task: n // batch_size for task, n in train_counts.items() if n // batch_size > 0}
+    per_task = math.ceil(max_steps / max(1, len(usable)))
+    return {task: round(per_task / batches, 4) for task, batches in usable.items()}
 
 
 _device_cache: dict[str, str] = {}
@@ -374,7 +388,7 @@ def _open_run(library, base: str, tasks: list[str], signals: SignalSet, epochs, 
     config = {
         "init": str(models.model_path(base)),
         "data": [str(folder / "train.jsonl")],
-        "task_sampling": {task: 1.0 for task in tasks if signals.train.get(task)},
+        "task_sampling": task_rates({task: len(signals.train.get(task, [])) for task in tasks}, settings.batch_size, settings.max_steps),
         "trainable": settings.trainable,
         "batch_size": settings.batch_size,
         "grad_accum": 1,

@@ -191,3 +191,11 @@ def test_plan_reports_counts_and_the_problem_without_starting(run_setup, monkeyp
     strict = finetuning.plan(library, "link", min_examples=10_000)
     assert strict.problem.startswith("link: only") and "10000" in strict.problem
     assert not (library.folder / finetuning.RUNS_FOLDER).exists()
+
+
+def test_tasks_are_sampled_about_equally_however_many_examples_each_has():
+    rates = finetuning.task_rates({"link": 158, "classify": 7309, "search": 2957}, 16, 120)
+    batches = {task: rates[task] * (n // 16) for task, n in {"link": 158, "classify": 7309, "search": 2957}.items()}
+    assert all(abs(b - 40) < 1 for b in batches.values()), batches
+    assert rates["link"] > 1 > rates["classify"]  # the small task repeats, the large one is subsampled
+    assert finetuning.task_rates({"link": 10, "search": 64}, 16, 10) == {"search": 2.5}  # no full batch: left out
