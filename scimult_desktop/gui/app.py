@@ -73,9 +73,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--demo", action="store_true", help="import the demo library when the library is empty")
     parser.add_argument("--model", help="installed model to use (default: the active model)")
     parser.add_argument("--engine", choices=list(preferences.ENGINES), help="inference engine (default: settings)")
+    parser.add_argument("--self-test", action="store_true",
+                        help="open the window, import the demo library if empty, index, search once, print JSON, exit")
+    parser.add_argument("--self-test-library", metavar="DIR", help="library for --self-test (default: a temporary one)")
     parser.add_argument("--quit-after", type=float, metavar="SECONDS", help=argparse.SUPPRESS)  # smoke tests
     args = parser.parse_args(argv)
     app = create_application()
+    if args.self_test:
+        from scimult_desktop.gui.self_test import run_self_test
+
+        return run_self_test(app, args.self_test_library or args.library)
     window = create_window(args.library, model=args.model, engine=args.engine)
     window.show()
     window.start(demo_if_empty=args.demo)

@@ -128,3 +128,14 @@ def test_scimult_gui_command_is_registered():
 
     result = CliRunner().invoke(cli, ["gui", "--help"])
     assert result.exit_code == 0 and "--demo" in result.output
+
+
+def test_self_test_imports_the_demo_indexes_searches_and_prints_json(qtbot, tmp_path, gui_env, capsys):
+    import json
+
+    from scimult_desktop.gui.app import create_application
+    from scimult_desktop.gui.self_test import run_self_test
+
+    assert run_self_test(create_application([]), str(tmp_path / "self-test-library"), timeout=300) == 0
+    report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert report["papers"] == 300 and report["results"] > 0 and report["model"] == "tiny-gui"
