@@ -80,3 +80,25 @@ def test_model_use_remembers_and_rollback_switches_back(monkeypatch):
 def test_runs_lists_nothing_on_a_fresh_library(library_dir):
     result = invoke("--library", str(library_dir), "finetune", "runs", "--json")
     assert result.exit_code == 0 and json.loads(result.stdout) == []
+
+
+@pytest.mark.train
+def test_a_real_run_prints_exactly_the_json_contract(library_dir, tmp_path, monkeypatch):
+    pytest.importorskip("torch")
+    testing = pytest.importorskip("scimult_train.testing")
+    from scimult_desktop.services import finetune_signals, models
+
+    bundle = testing.build_tiny_bundle(tmp_path / "tiny", name="tiny")
+    models.install(bundle, name="tiny")
+    monkeypatch.setattr(finetune_signals, "MIN_EXAMPLES", 5)
+    result = invoke("--library", str(library_dir), "finetune", "--tasks", "link,search", "--steps", "4", "--json")
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert list(report) == ["model", "base_model", "tasks", "recommended", "active"]
+    assert report["model"] == "tiny-ft-1" and report["base_model"] == "tiny"
+    assert list(report["tasks"]) == ["link", "search"]
+    for row in report["tasks"].values():
+        assert list(row) == ["train", "held_out", "metric", "before", "after"]
+        assert isinstance(row["before"], float) and isinstance(row["after"], float)
+    assert report["active"] is False and models.active_model_name() == "tiny"
+    assert "training:" in result.stderr  # progress on stderr, JSON alone on stdout
