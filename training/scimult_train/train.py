@@ -76,11 +76,15 @@ class StopRequest:
 
 
 def tokenize(tokenizer, texts: list[str], device: torch.device) -> dict[str, torch.Tensor]:
-    """(batch, seq) int64 ids and mask, padded to the longest text (the tokenizer truncates)."""
+    """(batch, seq) int64 ids and mask, padded to the longest text (the tokenizer truncates), and the token count."""
     encodings = tokenizer.encode_batch(texts)
     ids = torch.tensor([e.ids for e in encodings], dtype=torch.long)
     mask = torch.tensor([e.attention_mask for e in encodings], dtype=torch.long)
-    return {"input_ids": ids.to(device, non_blocking=True), "attention_mask": mask.to(device, non_blocking=True)}
+    return {
+        "input_ids": ids.to(device, non_blocking=True),
+        "attention_mask": mask.to(device, non_blocking=True),
+        "tokens": int(mask.sum()),  # counted on the CPU: no device sync in the loop
+    }
 
 
 def collate(batch, model, tokenizer, num_hard_negatives: int, seed: int, device: torch.device):
@@ -156,6 +160,7 @@ def run(cfg: TrainConfig, resume: bool = False) -> int:
         tokenizer.save(str(out / "tokenizer.json"))
     n_trainable, n_total = apply_trainable(model, cfg.trainable)
     model.to(ddp.device).train()
+    torch.manual_seed(cfg.seed + ddp.rank)  # dropout: a different stream per rank
 
     # ---- data ----------------------------------------------------------------------------
     data_paths = list(cfg.data)
@@ -273,7 +278,7 @@ def run(cfg: TrainConfig, resume: bool = False) -> int:
                 accuracies.append(accuracy)
                 tasks.append(batch.task)
                 window_samples += global_batch
-                window_tokens += int(queries["attention_mask"].sum() + contexts["attention_mask"].sum()) * ddp.world_size
+                window_tokens += (queries["tokens"] + contexts["tokens"]) * ddp.world_size
             grad_norm = (
                 torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], cfg.max_grad_norm)
                 if cfg.max_grad_norm > 0 else torch.tensor(0.0)
