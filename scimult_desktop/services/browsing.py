@@ -227,7 +227,14 @@ def warm_up(library: "Library") -> str | None:
     name = models.active_model_name()
     if name is None:
         return None
-    library.encoder(name)
+    encoder = library.encoder(name)
+    # Loading the vector index library (a large C extension) holds the interpreter lock for a
+    # while; doing it now keeps that pause out of the first indexing run after an import.
+    from scimult_desktop.services import indexing
+
+    indexing.FaissIndex(encoder.dim)
+    for task in Task:  # the first encode of each expert compiles its graph
+        encoder.encode(["warm up"], task)
     status = library.status()
     indexed = (status.get("indexed") or {}).get(Task.SEARCH.value, 0)
     if status["papers"] and indexed >= status["papers"]:

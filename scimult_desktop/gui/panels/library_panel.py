@@ -18,10 +18,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from scimult_desktop.gui.item_models import ID_ROLE, PaperFilterProxy, PaperTableModel
+from scimult_desktop.gui.item_models import ID_ROLE, PaperFilterProxy, PaperTableModel, PreparedRows
 from scimult_desktop.gui.operations import Operations
 from scimult_desktop.services import browsing
-from scimult_desktop.services.browsing import Facets, PaperRow
+from scimult_desktop.services.browsing import Facets
 from scimult_desktop.services.filters import SearchFilters
 
 _KIND_ROLE = Qt.ItemDataRole.UserRole + 10
@@ -117,28 +117,27 @@ class LibraryPanel(QWidget):
 
     # ---- loading ----
     def refresh(self) -> None:
-        """Reload the rows in the background (the table stays usable meanwhile)."""
-        self.ops.run_query(lambda library, ctx: browsing.list_rows(library), on_success=self._set_rows,
-                           on_failure=self._show_error, key="library-rows", name="loading the library")
+        """Reload the rows in the background (the table stays usable meanwhile), sorted as shown."""
+        header = self.table.horizontalHeader()
+        column, order = header.sortIndicatorSection(), header.sortIndicatorOrder()
+        self.ops.run_query(lambda library, ctx: PaperTableModel.prepare(browsing.list_rows(library), column, order),
+                           on_success=self._set_rows, on_failure=self._show_error, key="library-rows", name="loading the library")
 
     def _on_library_changed(self, changes: set[str]) -> None:
         if changes & {"papers", "tags", "edits", "index"}:
             self.refresh()
 
-    def _set_rows(self, rows: list[PaperRow]) -> None:
+    def _set_rows(self, prepared: PreparedRows) -> None:
         selected = self.session.selected_paper
-        header = self.table.horizontalHeader()
-        self.model.set_rows(rows)
-        if header.sortIndicatorSection() >= 0 and self.table.isSortingEnabled():
-            self.model.sort(header.sortIndicatorSection(), header.sortIndicatorOrder())
-        self.stack.setCurrentIndex(1 if rows else 2)
+        self.model.set_rows(prepared)
+        self.stack.setCurrentIndex(1 if prepared.rows else 2)
         # Columns no paper has a value for (the demo library has no authors or venues) are hidden until one does.
         for column in range(1, self.model.columnCount()):
-            self.table.setColumnHidden(column, self.model.column_is_empty(column))
+            self.table.setColumnHidden(column, column in prepared.empty_columns)
         self._update_count()
         if selected is not None:
             self._select_in_table(selected)
-        self.rows_loaded.emit(len(rows))
+        self.rows_loaded.emit(len(prepared.rows))
 
     def _show_error(self, message: str) -> None:
         self.loading.setText(f"The library could not be read: {message}")
