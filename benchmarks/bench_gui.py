@@ -11,7 +11,8 @@
    The import starts once the window is idle (after its start-up warm-up of the model).
 2. Time to an interactive window on a 10,000-paper library, in a fresh process: from process
    start to the window shown, to the table holding all rows, and to the first heartbeat tick
-   after that (the event loop answering). Goal < 2 s.
+   after that (the event loop answering). Goal < 2 s. The CPU seconds the process used by
+   then (all threads) are printed too: on a loaded machine, wall time also counts waiting for a core.
 
 Uses the active model of $SCIMULT_MODELS_DIR (the default model is built when none is installed).
 Runs offscreen by default. Usage: python benchmarks/bench_gui.py [--papers 1000] [--big 10000]
@@ -178,14 +179,14 @@ shown = time.time()
 marks = {}
 def on_rows(n):
     marks["rows"] = (time.time(), n)
-    QTimer.singleShot(0, lambda: (marks.__setitem__("tick", time.time()), app.quit()))
+    QTimer.singleShot(0, lambda: (marks.__setitem__("tick", time.time()), marks.__setitem__("cpu", time.process_time()), app.quit()))
 window.library_panel.rows_loaded.connect(on_rows)
 window.start()
 QTimer.singleShot(60000, app.quit)
 app.exec()
 window.close()
 print(json.dumps({"shown_s": shown - t0, "rows_s": marks["rows"][0] - t0, "rows": marks["rows"][1],
-                  "interactive_s": marks["tick"] - t0}))
+                  "interactive_s": marks["tick"] - t0, "cpu_s": marks["cpu"]}))
 """
 
 
@@ -227,7 +228,8 @@ def main(argv: list[str] | None = None) -> int:
         ready = bench_time_to_interactive(args.big, work)
         print(f"time to interactive window on {ready['papers']:,} papers (fresh process, best of {ready['runs']}): "
               f"window shown {ready['shown_s']} s, table filled {ready['rows_s']} s, event loop answering "
-              f"{ready['interactive_s']} s (median {ready['median_interactive_s']} s; goal < 2 s)")
+              f"{ready['interactive_s']} s (median {ready['median_interactive_s']} s; goal < 2 s), "
+              f"{ready['cpu_s']} s of CPU; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
         print(json.dumps({"stall": stall, "time_to_interactive": ready}))
     return 0
 

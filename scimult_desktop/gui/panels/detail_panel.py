@@ -93,7 +93,8 @@ class DetailPanel(QWidget):
             edit = QLineEdit()
             edit.textEdited.connect(self._on_edited)
             self.fields[name] = edit
-            form.addRow(name.capitalize() + ("  (a; b)" if name == "authors" else ""), edit)
+            label = {"doi": "DOI", "authors": "Authors  (a; b)"}.get(name, name.capitalize())
+            form.addRow(label, edit)
         self.citekey_label = QLabel()
         self.citekey_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         form.addRow("Key", self.citekey_label)
@@ -176,6 +177,7 @@ class DetailPanel(QWidget):
                              f"{' · ' + str(paper.year) if paper.year else ''}")
         for name, edit in self.fields.items():
             edit.setText(field_text(details, name))
+            edit.setCursorPosition(0)  # show the start of long titles
         self.citekey_label.setText(paper.citekey or "")
         tags = details.tags + [f"[{c}]" for c in details.collections]
         self.tags_label.setText(", ".join(tags) or "none")

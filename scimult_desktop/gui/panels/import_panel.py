@@ -146,6 +146,7 @@ class ProgressRow(QWidget):
         self.bar.setFormat("%p%")
         self.label.setText(f"{self.title}: {text}")
         self.cancel_button.setEnabled(False)
+        self.cancel_button.hide()
 
     def cancel(self) -> None:
         if self._op is not None:

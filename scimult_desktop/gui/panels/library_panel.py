@@ -56,6 +56,7 @@ class LibraryPanel(QWidget):
         self.table = QTableView()
         self.table.setModel(self.proxy)
         self.table.setSortingEnabled(True)
+        self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.setAlternatingRowColors(True)
@@ -76,7 +77,7 @@ class LibraryPanel(QWidget):
         self.empty_label = QLabel(
             "<h2>Your library is empty</h2>"
             "<p>Drop PDFs, .bib files or folders anywhere on this window, use <b>File → Import…</b> "
-            "(Ctrl+I), or start with the demo library: 300 SciFact abstracts.</p>"
+            "(Ctrl+O), or start with the demo library: 300 SciFact abstracts.</p>"
         )
         self.empty_label.setWordWrap(True)
         self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)

@@ -42,6 +42,8 @@ class RelatedPanel(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.status)
         layout.addWidget(self.view, 1)
+        layout.addStretch()
+        self.view.hide()  # until there is something to list
         self.session.paper_selected.connect(self.load)
 
     def load(self, paper_id: int) -> None:
@@ -61,6 +63,7 @@ class RelatedPanel(QWidget):
         ])
         self.status.setText(f"{len(hits)} related paper(s); double-click one to open it." if hits
                             else "No related papers found in this library.")
+        self.view.setVisible(bool(hits))
         self.related_shown.emit(paper_id, len(hits))
 
     def _open(self, index) -> None:

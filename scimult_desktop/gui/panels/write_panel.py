@@ -29,7 +29,7 @@ from scimult_desktop.services import citing, preferences
 
 DEBOUNCE_MS = 700
 SUGGESTIONS = 5
-_KINDS = {"plain": "Plain text", "latex": "LaTeX", "markdown": "Markdown"}
+_KINDS = {"auto": "Automatic", "plain": "Plain text", "latex": "LaTeX", "markdown": "Markdown"}
 
 
 class SuggestionRow(QWidget):
@@ -216,6 +216,8 @@ class WritePanel(QWidget):
     def analyse_now(self) -> None:
         self.debounce.stop()
         text, kind, path = self.editor.toPlainText(), self.kind.currentData(), self.draft_path
+        if kind == "auto":
+            kind = citing.guess_text_kind(text)
         if not text.strip():
             self.tree.clear()
             self.status.setText("Suggestions appear here as you write.")
