@@ -79,6 +79,7 @@ def main(argv: list[str] | None = None) -> int:
         window.library_panel.rows_loaded.connect(loaded.append)
         window.start()
         wait_until(app, lambda: loaded, what="library rows")
+        wait_until(app, lambda: not window.ops.busy(), what="the start-up warm-up")  # as a user would, a moment later
 
         first = window.library_panel.model.row_record(0).id
         shown, related = [], []
