@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 from PySide6.QtCore import QCoreApplication, QSettings, Qt

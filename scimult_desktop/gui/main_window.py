@@ -260,12 +260,8 @@ class MainWindow(QMainWindow):
 
     # ---- drag and drop anywhere ----
     def dragEnterEvent(self, event) -> None:
-        if event.mimeData().hasUrls():
-            event.acceptProposedAction()
+        self.import_panel.dragEnterEvent(event)
 
     def dropEvent(self, event) -> None:
-        paths = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
-        if paths:
-            event.acceptProposedAction()
-            self.show_tab(self.import_panel)
-            self.import_panel.import_paths(paths)
+        self.show_tab(self.import_panel)
+        self.import_panel.dropEvent(event)

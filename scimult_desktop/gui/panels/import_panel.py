@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 from scimult_desktop.domain.progress import ProgressEvent
 from scimult_desktop.domain.records import ImportReport
 from scimult_desktop.gui.operations import Operation, Operations
+from scimult_desktop.gui.widgets.buttons import button_box
 from scimult_desktop.services import watching
 
 WATCH_SCAN_INTERVAL_MS = 60_000
@@ -186,16 +187,8 @@ class ImportPanel(QWidget):
         intro = QLabel("Drop PDFs, .bib / CSL-JSON files, a Zotero data folder or any folder here, "
                        "or choose files. New papers are indexed automatically afterwards.")
         intro.setWordWrap(True)
-        add_files = QPushButton("Add files…")
-        add_files.clicked.connect(self.choose_files)
-        add_folder = QPushButton("Add folder…")
-        add_folder.clicked.connect(self.choose_folder)
-        zotero = QPushButton("Import Zotero library…")
-        zotero.clicked.connect(self.choose_zotero)
-        buttons = QHBoxLayout()
-        for button in (add_files, add_folder, zotero):
-            buttons.addWidget(button)
-        buttons.addStretch()
+        buttons = button_box([("Add files…", self.choose_files), ("Add folder…", self.choose_folder),
+                              ("Import Zotero library…", self.choose_zotero)])
 
         self.import_progress = ProgressRow("Import")
         self.index_progress = ProgressRow("Indexing")
@@ -214,16 +207,8 @@ class ImportPanel(QWidget):
         watch_box = QGroupBox("Watch folders (new or changed PDFs and .bib files import automatically)")
         self.watch_list = QListWidget()
         self.watch_list.setMaximumHeight(80)
-        add_watch = QPushButton("Watch a folder…")
-        add_watch.clicked.connect(self.choose_watch_folder)
-        remove_watch = QPushButton("Stop watching")
-        remove_watch.clicked.connect(self.remove_selected_watch)
-        scan = QPushButton("Scan now")
-        scan.clicked.connect(self.scan_watch_folders)
-        watch_buttons = QVBoxLayout()
-        for button in (add_watch, remove_watch, scan):
-            watch_buttons.addWidget(button)
-        watch_buttons.addStretch()
+        watch_buttons = button_box([("Watch a folder…", self.choose_watch_folder), ("Stop watching", self.remove_selected_watch),
+                                    ("Scan now", self.scan_watch_folders)], vertical=True)
         watch_layout = QHBoxLayout(watch_box)
         watch_layout.addWidget(self.watch_list, 1)
         watch_layout.addLayout(watch_buttons)

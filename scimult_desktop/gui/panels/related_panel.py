@@ -5,12 +5,12 @@ from __future__ import annotations
 import html
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QLabel, QListView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from scimult_desktop.domain.records import SearchHit
 from scimult_desktop.gui.item_models import ID_ROLE, HtmlItem, HtmlListModel
 from scimult_desktop.gui.operations import Operations
-from scimult_desktop.gui.widgets.html_delegate import HtmlDelegate
+from scimult_desktop.gui.widgets.html_delegate import html_list_view
 
 RELATED = 10
 
@@ -31,11 +31,7 @@ class RelatedPanel(QWidget):
         self.status = QLabel("Select a paper to see related papers and why they are related.")
         self.status.setWordWrap(True)
         self.results = HtmlListModel(self)
-        self.view = QListView()
-        self.view.setModel(self.results)
-        self.view.setItemDelegate(HtmlDelegate(self.view))
-        self.view.setWordWrap(True)
-        self.view.setResizeMode(QListView.ResizeMode.Adjust)
+        self.view = html_list_view(self.results)
         self.view.activated.connect(self._open)
         self.view.doubleClicked.connect(self._open)
         layout = QVBoxLayout(self)

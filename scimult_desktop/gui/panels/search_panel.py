@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QListView,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -21,7 +20,7 @@ from PySide6.QtWidgets import (
 from scimult_desktop.domain.records import SearchHit
 from scimult_desktop.gui.item_models import ID_ROLE, HtmlItem, HtmlListModel, authors_text
 from scimult_desktop.gui.operations import Operations
-from scimult_desktop.gui.widgets.html_delegate import HtmlDelegate, snippet_html
+from scimult_desktop.gui.widgets.html_delegate import html_list_view, snippet_html
 from scimult_desktop.services import browsing
 from scimult_desktop.services.filters import SearchFilters
 from scimult_desktop.services.library import SEARCH_MODES
@@ -69,13 +68,8 @@ class SearchPanel(QWidget):
         self.has_pdf = QCheckBox("has PDF")
 
         self.results = HtmlListModel(self)
-        self.view = QListView()
-        self.view.setModel(self.results)
-        self.view.setItemDelegate(HtmlDelegate(self.view))
-        self.view.setWordWrap(True)
-        self.view.setResizeMode(QListView.ResizeMode.Adjust)
+        self.view = html_list_view(self.results)
         self.view.setAlternatingRowColors(True)
-        self.view.setVerticalScrollMode(QListView.ScrollMode.ScrollPerPixel)
         self.view.selectionModel().currentChanged.connect(self._on_current)
         self.status = QLabel("Type to search. Results appear as you type.")
         self.status.setWordWrap(True)

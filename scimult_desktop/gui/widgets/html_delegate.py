@@ -54,3 +54,16 @@ class HtmlDelegate(QStyledItemDelegate):
         opt.rect.setWidth(width)
         doc = self._document(opt, index)
         return QSize(int(doc.idealWidth()), int(doc.size().height()) + 2)
+
+
+def html_list_view(model) -> "QListView":
+    """A list view over an `HtmlListModel`: rich-text rows that wrap to the view's width."""
+    from PySide6.QtWidgets import QListView
+
+    view = QListView()
+    view.setModel(model)
+    view.setItemDelegate(HtmlDelegate(view))
+    view.setWordWrap(True)
+    view.setResizeMode(QListView.ResizeMode.Adjust)
+    view.setVerticalScrollMode(QListView.ScrollMode.ScrollPerPixel)
+    return view
