@@ -424,7 +424,7 @@ def _train(run: _Run, progress: ProgressCallback | None, on_metrics: MetricsCall
         log.flush()
         process = subprocess.Popen(
             command, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
-            preexec_fn=_lower_priority if os.name == "posix" else None,
+            preexec_fn=_child_setup if os.name == "posix" else None,
         )
         tail = _MetricsTail(run.out_dir / "metrics.jsonl")
         try:
@@ -576,12 +576,24 @@ def _cpu_threads() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def _lower_priority() -> None:
-    # Training in the background must not make the desktop sluggish.
+def _child_setup() -> None:
+    """In the trainer process before it starts (POSIX): lower priority, and stop with the app.
+
+    Training in the background must not make the desktop sluggish; and if the app dies, the
+    trainer gets SIGINT (Linux), saves a checkpoint and exits, so the run resumes cleanly
+    instead of an orphan writing to the run folder.
+    """
     try:
         os.nice(10)
     except OSError:
         pass
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGINT)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
 
 
 def _emit(progress: ProgressCallback | None, stage: str) -> None:

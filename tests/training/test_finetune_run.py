@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+from pathlib import Path
 
 import pytest
 
@@ -70,3 +71,28 @@ def test_full_run_installs_a_versioned_model_scores_it_and_accept_then_rollback(
     replaced, now = model_history.rollback()
     assert (replaced, now.name, models.active_model_name()) == ("tiny-ft-1", "tiny", "tiny")
     assert finetuning.runs(fresh_library)[-1]["status"] == "accepted"
+
+
+@pytest.mark.skipif(not _loop_available(), reason="`python -m scimult_train` (the training loop) is not there yet")
+def test_cancelled_run_resumes_from_its_checkpoint(fresh_library, tiny_base):
+    from scimult_desktop.domain.progress import CancelToken
+    from scimult_desktop.errors import Cancelled
+
+    make_library(fresh_library, papers=48)
+    cancel = CancelToken()
+
+    def stop_at_first_metrics(record):
+        cancel.cancel()
+
+    with pytest.raises(Cancelled):
+        finetuning.finetune(fresh_library, "search", max_steps=40, min_examples=5, on_metrics=stop_at_first_metrics, cancel=cancel)
+    [run] = finetuning.runs(fresh_library)
+    assert run["status"] == "cancelled"
+    records = []
+    result = finetuning.finetune(fresh_library, "search", max_steps=40, min_examples=5, on_metrics=records.append)
+    assert result.run_folder == Path(run["folder"]) and result.model == run["model"]
+    log = (result.run_folder / "train.log").read_text(encoding="utf-8")
+    commands = [line for line in log.splitlines() if line.startswith("$ ")]
+    assert len(commands) == 2 and "--resume" not in commands[0] and commands[1].endswith("--resume")
+    steps = [r["step"] for r in records if "step" in r]
+    assert steps[-1] == 40

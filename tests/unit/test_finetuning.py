@@ -199,3 +199,40 @@ def test_tasks_are_sampled_about_equally_however_many_examples_each_has():
     assert all(abs(b - 40) < 1 for b in batches.values()), batches
     assert rates["link"] > 1 > rates["classify"]  # the small task repeats, the large one is subsampled
     assert finetuning.task_rates({"link": 10, "search": 64}, 16, 10) == {"search": 2.5}  # no full batch: left out
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="parent-death signal is Linux only")
+def test_when_the_app_dies_the_trainer_saves_a_checkpoint_and_stops(run_setup, tmp_path):
+    import os
+    import signal
+    import subprocess
+
+    library, signals = run_setup
+    run = _open(library, signals, steps=100000, step_s=0.02)
+    trainer = tmp_path / "fake_trainer.py"
+    app = tmp_path / "app.py"
+    app.write_text(
+        "import json, sys\nfrom pathlib import Path\n"
+        f"sys.path.insert(0, {str(finetuning.Path(__file__).resolve().parents[2])!r})\n"
+        "from scimult_desktop.services import finetuning\n"
+        f"folder = Path({str(run.folder)!r})\n"
+        "run = finetuning._Run(folder, json.loads((folder / 'run.json').read_text()))\n"
+        f"finetuning.trainer_command = lambda cfg, resume: [sys.executable, {str(trainer)!r}, '--config', str(cfg)]\n"
+        "finetuning._train(run, None, None, None)\n",
+        encoding="utf-8",
+    )
+    process = subprocess.Popen([sys.executable, str(app)], env=dict(os.environ))
+    metrics = run.out_dir / "metrics.jsonl"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (metrics.exists() and metrics.stat().st_size > 0):
+        time.sleep(0.1)
+    os.kill(process.pid, signal.SIGKILL)  # a crash: no cleanup code runs in the app
+    process.wait()
+    state = run.out_dir / "checkpoints" / "state.json"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not state.exists():
+        time.sleep(0.1)
+    assert state.exists(), "the orphaned trainer did not save a checkpoint"
+    size = metrics.stat().st_size
+    time.sleep(0.5)
+    assert metrics.stat().st_size == size  # and it stopped
