@@ -252,10 +252,14 @@ def finetune(
     timings: dict[str, float] = dict(run.state.get("seconds", {}))
     if run.state["status"] in ("prepared", "training", "cancelled", "failed"):
         started = time.monotonic()
-        _train(run, progress, on_metrics, cancel)
-        timings["training"] = timings.get("training", 0.0) + round(time.monotonic() - started, 1)
-        run.update(status="trained", seconds=timings)
+        try:
+            _train(run, progress, on_metrics, cancel)
+        finally:  # a cancelled or failed part counts too: the figure is the run's total
+            timings["training"] = round(timings.get("training", 0.0) + time.monotonic() - started, 1)
+            run.update(seconds=timings)
+        run.update(status="trained")
     if run.state["status"] == "trained":
+        _emit(progress, "installing the new model")
         _install(run, base)
         run.update(status="installed")
     started = time.monotonic()
