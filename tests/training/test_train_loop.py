@@ -28,7 +28,8 @@ QUIET = {"eval_data": [], "export_bundle": False, "save_every": 0, "log_every": 
 
 
 def tiny(tmp_path: Path, name: str, **overrides):
-    values = {"out_dir": str(tmp_path / name), **overrides}
+    # CPU even where a GPU exists: these tests compare runs bit for bit (CUDA kernels need not be deterministic).
+    values = {"out_dir": str(tmp_path / name), "device": "cpu", **overrides}
     return load_config(preset="tiny", overrides=[f"{k}={json.dumps(v)}" for k, v in values.items()])
 
 
@@ -215,7 +216,7 @@ def test_sigkill_at_random_moments_leaves_a_loadable_checkpoint(tmp_path):
 
 # ---- DDP ----------------------------------------------------------------------------------------
 def test_two_gloo_processes_equal_one_process_with_the_same_global_batch(tmp_path):
-    common = dict(max_steps=6, dropout=0.0, **QUIET)  # no dropout: ranks draw different masks than one process
+    common = dict(max_steps=6, dropout=0.0, device="cpu", **QUIET)  # no dropout: ranks draw different masks than one process
     assert run(tiny(tmp_path, "one", batch_size=4, **common)) == 0
     overrides = [f"{k}={json.dumps(v)}" for k, v in dict(out_dir=str(tmp_path / "two"), batch_size=2, **common).items()]
     command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
@@ -234,7 +235,8 @@ def test_two_gloo_processes_equal_one_process_with_the_same_global_batch(tmp_pat
 def test_scimult_train_runs_the_tiny_preset_and_the_result_installs(tmp_path):
     out = tmp_path / "cli-run"
     result = subprocess.run(
-        [sys.executable, "-m", "scimult_desktop", "train", "--preset", "tiny", "--set", f"out_dir={out}", "--set", "max_steps=4"],
+        [sys.executable, "-m", "scimult_desktop", "train", "--preset", "tiny", "--set", f"out_dir={out}", "--set", "max_steps=4",
+         "--set", "device=cpu"],
         capture_output=True, text=True, env=_env(), timeout=300,
     )
     assert result.returncode == 0, result.stderr[-2000:]

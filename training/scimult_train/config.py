@@ -75,6 +75,7 @@ class TrainConfig:
     adam_eps: float = 1e-8
     max_grad_norm: float = 2.0  # gradient clipping (0 = off)
     precision: str = "auto"  # "auto" (bf16 autocast on GPU, fp32 on CPU) | "bf16" | "fp32"
+    device: str = "auto"  # "auto" (CUDA when there is a GPU per process) | "cpu" | "cuda"
     seed: int = 12345
 
     # ---- run ---------------------------------------------------------------------
@@ -121,6 +122,8 @@ class TrainConfig:
             raise ValueError("set max_steps or epochs")
         if self.temperature <= 0:
             raise ValueError("temperature must be positive")
+        if self.device not in {"auto", "cpu", "cuda"}:
+            raise ValueError("device must be 'auto', 'cpu' or 'cuda'")
         if self.precision not in {"auto", "bf16", "fp32"}:
             raise ValueError("precision must be 'auto', 'bf16' or 'fp32'")
         if self.pooling not in (None, "cls", "mean") or self.similarity not in (None, "dot", "cosine"):

@@ -39,7 +39,9 @@ def compute_init(prefer_cuda: bool = True) -> Dist:
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
     rank = int(os.environ.get("RANK", "0"))
     local_rank = int(os.environ.get("LOCAL_RANK", "0"))
-    use_cuda = prefer_cuda and torch.cuda.is_available()
+    # One GPU per local process; with fewer GPUs than processes every rank stays on the CPU (gloo).
+    local_world = int(os.environ.get("LOCAL_WORLD_SIZE", "1"))
+    use_cuda = prefer_cuda and torch.cuda.is_available() and torch.cuda.device_count() >= local_world
     device = torch.device("cuda", local_rank) if use_cuda else torch.device("cpu")
     if use_cuda:
         torch.cuda.set_device(device)

@@ -87,7 +87,7 @@ def plot_metrics(records: list[dict], path: Path) -> Path | None:
             points = [(r["step"], r["eval"][task]["mrr"]) for r in evals if task in r["eval"]]
             ax.plot(*zip(*points), "o-", label=f"{task} MRR")
         ax.set_xlabel("step")
-        ax.set_ylabel("MRR (in-batch retrieval, eval data)")
+        ax.set_ylabel("MRR (eval query vs. its task's eval positives)")
         ax.set_title("evaluation")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)

@@ -125,7 +125,9 @@ def run(cfg: TrainConfig, resume: bool = False) -> int:
     from scimult_train.optim import apply_trainable, build_optimizer, linear_schedule
 
     # ---- processes, devices, seeds ---------------------------------------------------
-    ddp = compute_init()
+    ddp = compute_init(prefer_cuda=cfg.device != "cpu")
+    if cfg.device == "cuda" and ddp.device.type != "cuda":
+        raise ValueError("device 'cuda' asked for, but there is no CUDA GPU for this process")
     torch.set_num_threads(max(1, cfg.num_threads))
     out = cfg.output_dir.resolve()
     ckpt_root = out / "checkpoints"
