@@ -125,7 +125,7 @@ class LibraryPanel(QWidget):
                            on_success=self._set_rows, on_failure=self._show_error, key="library-rows", name="loading the library")
 
     def _on_library_changed(self, changes: set[str]) -> None:
-        if changes & {"papers", "tags", "edits", "index"}:
+        if changes & {"papers", "tags", "edits"}:  # indexing changes no row
             self.refresh()
 
     def _set_rows(self, prepared: PreparedRows) -> None:
@@ -134,7 +134,9 @@ class LibraryPanel(QWidget):
         self.stack.setCurrentIndex(1 if prepared.rows else 2)
         # Columns no paper has a value for (the demo library has no authors or venues) are hidden until one does.
         for column in range(1, self.model.columnCount()):
-            self.table.setColumnHidden(column, column in prepared.empty_columns)
+            hidden = column in prepared.empty_columns
+            if self.table.isColumnHidden(column) != hidden:  # each change re-lays out the header
+                self.table.setColumnHidden(column, hidden)
         self._update_count()
         if selected is not None:
             self._select_in_table(selected)
