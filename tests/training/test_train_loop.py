@@ -97,6 +97,7 @@ def test_tiny_run_writes_metrics_plot_checkpoints_and_an_installable_bundle(tmp_
     assert info.name == "tiny-trained" and info.active
 
 
+@pytest.mark.shared_data
 def test_loss_goes_down_on_scifact_pairs(tmp_path, shared_data):
     """A tiny random model learns SciFact train claims -> cited abstracts (training split only)."""
     root = shared_data / "scifact" / "original"
@@ -332,3 +333,12 @@ def test_mined_negatives_are_top_ranked_non_positives(tmp_path):
         assert example.negatives[0] in ranked[:3]
     # The run option mines into out_dir/mined/ and trains on it.
     assert run(cfg) == 0 and (tmp_path / "mine" / "mined" / "train_mined.jsonl").is_file()
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU (this checks the bf16 autocast path)")
+def test_tiny_run_on_gpu_with_bf16_autocast(tmp_path, capfd):
+    cfg = tiny(tmp_path, "gpu", device="cuda", max_steps=12, **QUIET)
+    assert run(cfg) == 0
+    assert "on cuda bf16" in capfd.readouterr().err
+    curve = list(losses(tmp_path / "gpu").values())
+    assert len(curve) == 12 and np.all(np.isfinite(curve))
