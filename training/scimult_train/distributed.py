@@ -5,7 +5,8 @@
 
 `all_gather_with_grad` is what makes in-batch negatives span ranks *with* gradient: the
 backward pass sends each rank the gradient of every rank's loss with respect to its own
-vectors, so N processes compute the same update as one process with the global batch.
+vectors (reduce-scatter on NCCL, all-reduce + slice on gloo), so N processes compute the
+same update as one process with the global batch.
 """
 
 from __future__ import annotations
@@ -63,17 +64,40 @@ def print0(*args, **kwargs) -> None:
         print(*args, **kwargs)
 
 
+class _AllGatherWithGrad(torch.autograd.Function):
+    """all_gather whose backward hands each rank the sum over ranks of the gradient of its slice."""
+
+    @staticmethod
+    def forward(ctx, tensor: torch.Tensor) -> torch.Tensor:
+        ctx.rank, ctx.rows = dist.get_rank(), tensor.shape[0]
+        parts = [torch.empty_like(tensor) for _ in range(dist.get_world_size())]
+        dist.all_gather(parts, tensor.contiguous())
+        return torch.cat(parts, dim=0)  # (world * rows, ...)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> torch.Tensor:
+        grad = grad.contiguous()
+        if dist.get_backend() == "nccl":
+            mine = torch.empty((ctx.rows, *grad.shape[1:]), dtype=grad.dtype, device=grad.device)
+            dist.reduce_scatter_tensor(mine, grad, op=dist.ReduceOp.SUM)
+            return mine
+        # gloo has no reduce_scatter: sum the whole gradient and keep this rank's rows.
+        grad = grad.clone()
+        dist.all_reduce(grad, op=dist.ReduceOp.SUM)
+        return grad[ctx.rank * ctx.rows : (ctx.rank + 1) * ctx.rows]
+
+
 def all_gather_with_grad(tensor: torch.Tensor) -> torch.Tensor:
     """Concatenate `tensor` from every rank along dim 0, differentiably (rank order).
 
-    Uses torch.distributed.nn.functional.all_gather, whose backward sums the incoming
-    gradients across ranks and hands each rank the part for its own slice.
+    Every rank's loss depends on every rank's vectors, so the backward pass sums the
+    gradients across ranks and each rank keeps the part for its own rows: with DDP's
+    gradient averaging, N processes then make exactly the update of one process with the
+    whole batch.
     """
     if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1:
         return tensor
-    from torch.distributed.nn.functional import all_gather
-
-    return torch.cat(all_gather(tensor.contiguous()), dim=0)
+    return _AllGatherWithGrad.apply(tensor)
 
 
 def gather_plain(tensor: torch.Tensor) -> torch.Tensor:
