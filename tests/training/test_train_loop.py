@@ -342,3 +342,38 @@ def test_tiny_run_on_gpu_with_bf16_autocast(tmp_path, capfd):
     assert "on cuda bf16" in capfd.readouterr().err
     curve = list(losses(tmp_path / "gpu").values())
     assert len(curve) == 12 and np.all(np.isfinite(curve))
+
+
+def test_scimult_base_preset_upcycles_a_dense_hf_folder_and_trains(tmp_path):
+    """The paper's preset on a tiny dense BERT folder: upcycled experts, layer decay, [CLS] + dot, 2 steps."""
+    from safetensors.torch import save_file
+
+    from scimult_train.testing import write_tiny_vocab
+    from tests.training.official_layout import TINY, official_encoder_state
+
+    hf = tmp_path / "tiny-bert"
+    hf.mkdir()
+    vocab = write_tiny_vocab(hf / "vocab.txt")
+    sizes = {**TINY, "vocab": len(vocab.read_text().splitlines())}
+    state = official_encoder_state(moe_type=None, sizes=sizes)
+    save_file({"bert." + k: v.contiguous() for k, v in state.items() if "position_ids" not in k}, str(hf / "model.safetensors"))
+    (hf / "config.json").write_text(json.dumps({
+        "model_type": "bert", "vocab_size": sizes["vocab"], "hidden_size": sizes["hidden"], "num_hidden_layers": sizes["layers"],
+        "num_attention_heads": sizes["heads"], "intermediate_size": sizes["inter"], "max_position_embeddings": sizes["positions"],
+        "type_vocab_size": 2, "hidden_act": "gelu", "layer_norm_eps": 1e-12,
+    }))
+    values = {"init": str(hf), "data": [str(Path(load_config(preset="tiny").data[0]))], "eval_data": [], "max_steps": 2,
+              "warmup_steps": 1, "batch_size": 4, "max_length": 64, "export_bundle": False, "device": "cpu",
+              "num_threads": 1, "log_every": 1, "out_dir": str(tmp_path / "base")}
+    cfg = load_config(preset="scimult-base", overrides=[f"{k}={json.dumps(v)}" for k, v in values.items()])
+    assert (cfg.layer_decay, cfg.temperature, cfg.moe_type) == (0.8, 1.0, "mod2:attn")
+    assert run(cfg) == 0
+    trained = final_state(tmp_path / "base")
+    # Experts in layers 1 and 3 started as copies of the dense weights (upcycling); exactly the
+    # experts of the tasks drawn in these 2 steps have moved, the others got no gradient.
+    assert "layers.1.attn.q.2.weight" in trained and "layers.2.attn.q.1.weight" not in trained
+    drawn = {r["task"] for r in records(tmp_path / "base") if "loss" in r}
+    dense = state["encoder.layer.1.attention.self.query.weight"]
+    for task, expert in {"search": 0, "link": 1, "classify": 2}.items():
+        moved = not torch.equal(trained[f"layers.1.attn.q.{expert}.weight"], dense)
+        assert moved == (task in drawn), (task, drawn)
