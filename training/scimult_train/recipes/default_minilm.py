@@ -4,8 +4,8 @@
 
 1. builds the training pairs from ../shared/data (`scimult_train.data.default_data`) into
    ``<work>/data``;
-2. trains `TRAINING` below with the project's loop (``python -m scimult_train --config
-   <work>/config.json``; the same settings as ``presets/default-minilm.json`` when present):
+2. trains with the project's loop and the settings of ``presets/default-minilm.json``
+   (``python -m scimult_train --config <work>/config.json``, the preset with these data paths):
    all-MiniLM-L6-v2 upcycled to 3 attention experts (layers 1, 3, 5), only the experts
    trainable, every batch from one task, so each expert learns from its own task alone;
 3. reads the loop's evaluation of the held-out slice of the training data (never the
@@ -30,38 +30,17 @@ from pathlib import Path
 
 from scimult_train.trained_default import ARTEFACT, artefact_dirs
 
-# Settings fixed before looking at any benchmark; see training/README.md "Default model".
-TRAINING = {
-    "init": "minilm",
-    "variant": "moe",
-    "moe_type": "mod2:attn",
-    "num_experts": 3,
-    "pooling": "mean",
-    "similarity": "cosine",
-    "trainable": "experts",
-    "max_length": 128,
-    "num_hard_negatives": 1,
-    "temperature": 0.05,
-    "batch_size": 32,
-    "grad_accum": 1,
-    "max_steps": 90,
-    "lr": 1e-4,
-    "warmup_steps": 10,
-    "max_grad_norm": 2.0,
-    # Roughly equal steps per task: rate x the task's natural batches (link has ~1.8x the pairs).
-    "task_sampling": {"search": 1.0, "link": 0.56, "classify": 0.95},
-    "log_every": 5,
-    "eval_every": 0,
-    "eval_max_examples": 300,
-    "save_every": 30,
-    "export_bundle": False,
-    "num_threads": 2,
-    "seed": 12345,
-}
+# The training settings live in the preset (fixed before looking at any benchmark; see
+# training/README.md "Default model"); the recipe only points it at the data it builds.
+PRESET = "default-minilm"
 
 
 def training_config(work: Path, data_dir: Path, overrides: dict | None = None) -> dict:
-    config = dict(TRAINING)
+    from scimult_train.config import PRESETS_DIR
+
+    preset = json.loads((PRESETS_DIR / f"{PRESET}.json").read_text(encoding="utf-8"))
+    config = {key: value for key, value in preset.items() if not key.startswith("_")}
+    config["export_bundle"] = False  # the artefact is the changed tensors; build_default makes the bundle
     config["data"] = [str(data_dir / f"{task}.jsonl") for task in ("search", "link", "classify")]
     config["eval_data"] = [str(data_dir / f"eval_{task}.jsonl") for task in ("search", "link", "classify")]
     config["out_dir"] = str(work / "run")
