@@ -31,7 +31,8 @@ LATEST = "latest"
 META = "meta.json"
 
 
-def _fsync_file(path: Path) -> None:
+def fsync_file(path: Path) -> None:
+    """Flush a written file to disk (before a rename makes it visible)."""
     with open(path, "rb") as handle:
         os.fsync(handle.fileno())
 
@@ -94,13 +95,13 @@ def save_checkpoint(
         tmp.mkdir()
     barrier()
     torch.save(rng_state(), tmp / f"rng_rank{rank}.pt")
-    _fsync_file(tmp / f"rng_rank{rank}.pt")
+    fsync_file(tmp / f"rng_rank{rank}.pt")
     barrier()
     if rank == 0:
         torch.save(training_state, tmp / "state.pt")
-        _fsync_file(tmp / "state.pt")
+        fsync_file(tmp / "state.pt")
         (tmp / META).write_text(json.dumps(meta, indent=1, sort_keys=True), encoding="utf-8")
-        _fsync_file(tmp / META)
+        fsync_file(tmp / META)
         _fsync_dir(tmp)
         if final.exists():  # the same step saved again (e.g. interrupt right after a periodic save)
             shutil.rmtree(final)
@@ -108,7 +109,7 @@ def save_checkpoint(
         _fsync_dir(root)
         pointer = root / (LATEST + ".tmp")
         pointer.write_text(name, encoding="utf-8")
-        _fsync_file(pointer)
+        fsync_file(pointer)
         os.replace(pointer, root / LATEST)
         _fsync_dir(root)
         complete = sorted(p for p in root.glob("step_*") if (p / META).is_file())

@@ -85,6 +85,8 @@ def load_torch_weights(bundle_dir: Path) -> TaskAwareEncoder:
 
 
 def _fsync_and_rename(tmp: Path, final: Path) -> None:
-    with open(tmp, "rb") as handle:
-        os.fsync(handle.fileno())
+    from scimult_train.checkpoint import fsync_file
+
+    fsync_file(tmp)
+    os.chmod(tmp, 0o644)  # safetensors writes owner-only files; bundles are shared read-only
     os.replace(tmp, final)
