@@ -60,8 +60,9 @@ def build_optimizer(
     betas: tuple[float, float],
     eps: float,
     layer_decay: float | None,
+    fused: bool = False,
 ) -> torch.optim.AdamW:
-    """AdamW over the trainable parameters, grouped by (lr multiplier, weight decay)."""
+    """AdamW over the trainable parameters, grouped by (lr multiplier, weight decay); `fused` on GPU."""
     groups: dict[tuple[float, float], list[torch.nn.Parameter]] = {}
     top_depth = model.cfg.num_layers + 2
     for name, param in model.named_parameters():
@@ -74,8 +75,8 @@ def build_optimizer(
         {"params": params, "lr": lr * mult, "lr_mult": mult, "weight_decay": decay}
         for (mult, decay), params in sorted(groups.items())
     ]
-    # fused/foreach are picked by torch; the single-tensor path is used on CPU.
-    return torch.optim.AdamW(param_groups, lr=lr, betas=betas, eps=eps)
+    # The fused CUDA kernel updates all parameters in a few launches (GPU only).
+    return torch.optim.AdamW(param_groups, lr=lr, betas=betas, eps=eps, fused=fused or None)
 
 
 def linear_schedule(optimizer: torch.optim.Optimizer, warmup_steps: int, total_steps: int):

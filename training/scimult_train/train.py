@@ -193,7 +193,12 @@ def run(cfg: TrainConfig, resume: bool = False) -> int:
         eval_examples = load_eval_examples(cfg.eval_data, cfg.eval_max_examples)
 
     # ---- optimiser, schedule, DDP -----------------------------------------------------------
-    optimizer = build_optimizer(model, cfg.lr, cfg.weight_decay, tuple(cfg.adam_betas), cfg.adam_eps, cfg.layer_decay)
+    on_gpu = ddp.device.type == "cuda"
+    if on_gpu:
+        torch.backends.cuda.matmul.allow_tf32 = True  # the fp32 parts (loss, LayerNorm) on tensor cores
+    optimizer = build_optimizer(
+        model, cfg.lr, cfg.weight_decay, tuple(cfg.adam_betas), cfg.adam_eps, cfg.layer_decay, fused=on_gpu
+    )
     scheduler = linear_schedule(optimizer, cfg.warmup_steps, total_steps)
     step, position = 0, 0
     if resume_from is not None:
