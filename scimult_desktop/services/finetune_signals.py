@@ -104,10 +104,17 @@ class Signal:
 
     @property
     def positive_id(self) -> str | None:
-        """What the positive is, so the loop never treats the same label or paper as a negative."""
-        if self.label is not None:
-            return f"label:{self.label}"
-        return f"paper:{self.positive_paper}" if self.positive_paper is not None else None
+        """The key the trainer uses to keep false negatives out of a batch: the query's identity.
+
+        The trainer never scores a query against a context whose key (or text) equals its own
+        positive's. Identical positive texts (the same cited paper, the same label) are caught
+        by text already; keying by the *query* also keeps a citing paper's other citations,
+        or a paper's other labels, from being its negatives when they share a batch, which
+        is frequent when a library has few citing papers.
+        """
+        if self.query_paper is not None:
+            return f"{self.task}-query:paper:{self.query_paper}"
+        return f"{self.task}-query:" + hashlib.sha256(self.query.encode()).hexdigest()[:16]
 
 
 @dataclass

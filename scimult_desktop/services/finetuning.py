@@ -165,7 +165,7 @@ def training_settings(train_examples: int, epochs: int | None = None, *, device:
         trainable="all" if gpu else "experts+top:1",
         max_length=256 if gpu else 128,
         batch_size=batch,
-        lr=2e-5 if gpu else 1e-4,
+        lr=2e-5 if gpu else 5e-5,
         max_steps=max(1, steps),
         epochs=epochs or 1,
     )

@@ -140,3 +140,16 @@ def test_unknown_task_is_a_clear_error():
     with pytest.raises(Exception, match="unknown fine-tuning task"):
         finetune_signals.parse_tasks("link,tagging")
     assert finetune_signals.parse_tasks(None) == ["link", "classify", "search"]
+
+
+def test_positive_id_groups_the_positives_of_one_query(fresh_library):
+    make_library(fresh_library)
+    signals = collect(fresh_library.database, ["link"])
+    edges = signals.train["link"] + signals.held_out["link"]
+    by_citing: dict[int, set[str]] = {}
+    for edge in edges:
+        by_citing.setdefault(edge.query_paper, set()).add(json.loads(edge.to_jsonl())["positive_id"])
+    # Two citations of one paper share a key (neither is the other's in-batch negative);
+    # citations of different papers do not.
+    assert all(len(keys) == 1 for keys in by_citing.values())
+    assert len({next(iter(keys)) for keys in by_citing.values()}) == len(by_citing)
