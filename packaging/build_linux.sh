@@ -88,7 +88,11 @@ cp packaging/linux/install-desktop-entry.sh "$APP/"
 cp NOTICE CHANGELOG.md "$APP/"
 
 step "checks"
-leaked="$(find "$APP" \( -iname 'torch*' -o -iname 'transformers*' -o -iname 'scimult_train*' -o -iname 'libtorch*' \) -print | head -5)"
+# Top-level packages only: onnxruntime has a harmless `onnxruntime/transformers` tooling folder.
+leaked="$(find "$APP/_internal" -maxdepth 1 \( -iname 'torch*' -o -iname 'transformers*' -o -iname 'scimult_train*' \) -print | head -5)"
+leaked="$leaked$(find "$APP" -iname 'libtorch*' -print | head -5)"
+# Python modules may sit inside the executables' archive, where find cannot see them: ask the analysis.
+leaked="$leaked$(grep -oE "\('(torch|transformers|scimult_train)(\.[A-Za-z0-9_.]*)?'," "$WORK/pyinstaller/scimult/Analysis-00.toc" | head -5 || true)"
 if [ -n "$leaked" ]; then
   echo "error: the bundle contains training libraries:" >&2
   echo "$leaked" >&2

@@ -199,30 +199,44 @@ def report_timing(runner: AppRunner, venv: Path, runs: int) -> None:
 
     Runs alternate built/source, so a load change on a shared machine hits both alike.
     """
-    source_cli = venv / "bin" / "scimult"
-    if not source_cli.is_file():
-        raise SmokeFailure(f"{source_cli}: no source venv to compare with")
+    if not (venv / "bin" / "python").is_file():
+        raise SmokeFailure(f"{venv}: no source venv to compare with")
     source_env = dict(runner.env, SCIMULT_BUNDLED_MODELS=str(runner.app / "models"))  # the very same model files
-    cases = [
-        ("scimult --help", "scimult", ["--help"]),
-        ("scimult status", "scimult", ["status", "--json"]),
-        ("scimult search (hybrid, model load)", "scimult", ["search", QUERY, "--k", "5", "--json"]),
-    ]
+    python = [str(venv / "bin" / "python"), "-m"]
+    cases = [  # (label, built command, source venv command)
+        ("scimult --help", ["scimult", "--help"], [*python, "scimult_desktop", "--help"]),
+        ("scimult status", ["scimult", "status", "--json"], [*python, "scimult_desktop", "status", "--json"]),
+        ("scimult search (hybrid, model load)", ["scimult", "search", QUERY, "--k", "5", "--json"], [*python, "scimult_desktop", "search", QUERY, "--k", "5", "--json"]),
+    ]  # fmt: skip
     if runner.executable("scimult-desktop").is_file():
         # The window up on the indexed library, the event loop entered, closed at once.
-        cases.append(("scimult-desktop (window open+close)", "scimult-desktop", ["--library", str(runner.library), "--quit-after", "0"]))
+        window = ["--library", str(runner.library), "--quit-after", "0"]
+        cases.append(("scimult-desktop (window open+close)", ["scimult-desktop", *window], [*python, "scimult_desktop.gui.app", *window]))
     print(f"\nstart-up wall time, median of {runs} runs (first run in brackets), built app vs source venv ({venv}):")
     print(f"  {'command':38} {'built':>15} {'source venv':>15} {'built/source':>13}")
-    for label, exe, args in cases:
+    # Last, the search again with the engine pinned to ONNX Runtime CPU in the settings: the
+    # source venv may pick OpenVINO automatically (the `fast` extra), which the app leaves out.
+    cases.append(("scimult search, engine onnxruntime-cpu", *cases[2][1:]))
+    for label, (exe, *args), source_command in cases:
+        if label.endswith("onnxruntime-cpu"):
+            _set_engine(Path(runner.env["SCIMULT_CONFIG_DIR"]), "onnxruntime-cpu")
         built, source = [], []
         for _ in range(runs):
             built.append(_timed(runner, runner.executable(exe), args, runner.env))
-            source.append(_timed(runner, venv / "bin" / exe, args, source_env))
+            source.append(_timed(runner, source_command[0], source_command[1:], source_env))
         b, s = statistics.median(built), statistics.median(source)
         print(f"  {label:38} {b:6.2f} s [{built[0]:5.2f}] {s:6.2f} s [{source[0]:5.2f}] {b / s:12.2f}x")
 
 
-def _timed(runner: AppRunner, exe: Path, args: list[str], env: dict) -> float:
+def _set_engine(config_dir: Path, engine: str) -> None:
+    path = config_dir / "settings.json"
+    settings = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    settings["engine"] = engine
+    config_dir.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(settings), encoding="utf-8")
+
+
+def _timed(runner: AppRunner, exe: Path | str, args: list[str], env: dict) -> float:
     start = time.perf_counter()
     runner.run(exe, *args, env=env)
     return time.perf_counter() - start
