@@ -95,6 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tasks", default="link,classify,search")
     parser.add_argument("--steps", type=int, default=None)
     parser.add_argument("--epochs", type=int, default=None)
+    parser.add_argument("--trainable", default=None, help="all | experts | experts+top:N (default: by device)")
     parser.add_argument("--index-only", action="store_true", help="build and index the library, train nothing")
     args = parser.parse_args(argv)
     if not ACM.is_dir():
@@ -116,7 +117,9 @@ def main(argv: list[str] | None = None) -> int:
         plan = finetuning.plan(library, args.tasks, epochs=args.epochs, max_steps=args.steps)
         print(json.dumps({"plan": plan.to_json()}), flush=True)
         started = time.monotonic()
-        result = finetuning.finetune(library, args.tasks, epochs=args.epochs, max_steps=args.steps, progress=progress)
+        result = finetuning.finetune(
+            library, args.tasks, epochs=args.epochs, max_steps=args.steps, trainable=args.trainable, progress=progress
+        )
         print(json.dumps(result.to_json()), flush=True)
         print(json.dumps({"seconds": dict(result.seconds, total=round(time.monotonic() - started, 1)), "run": str(result.run_folder)}), flush=True)
     return 0

@@ -209,6 +209,7 @@ def finetune(
     *,
     epochs: int | None = None,
     max_steps: int | None = None,
+    trainable: str | None = None,
     accept_if_recommended: bool = False,
     min_examples: int | None = None,
     progress: ProgressCallback | None = None,
@@ -223,6 +224,7 @@ def finetune(
         tasks: which tasks to train ("link,classify,search" or a list; default all).
         epochs: passes over the training examples (default: one, capped on CPU).
         max_steps: an explicit step count (overrides epochs).
+        trainable: which weights train ("all", "experts", "experts+top:N"; default by device).
         accept_if_recommended: switch to the new model when it is recommended.
         progress: `ProgressEvent`s for the stages (preparing, training with ETA, installing,
             evaluating, embedding).
@@ -248,7 +250,7 @@ def finetune(
     signals = finetune_signals.collect(library.database, names)
     signals.check_enough(min_examples)
     _emit(progress, "preparing")
-    run = _open_run(library, base, names, signals, epochs, max_steps)
+    run = _open_run(library, base, names, signals, epochs, max_steps, trainable)
     timings: dict[str, float] = dict(run.state.get("seconds", {}))
     if run.state["status"] in ("prepared", "training", "cancelled", "failed"):
         started = time.monotonic()
@@ -352,7 +354,7 @@ def _runs_root(library: "Library") -> Path:
     return library.folder / RUNS_FOLDER
 
 
-def _open_run(library, base: str, tasks: list[str], signals: SignalSet, epochs, max_steps) -> _Run:
+def _open_run(library, base: str, tasks: list[str], signals: SignalSet, epochs, max_steps, trainable=None) -> _Run:
     root = _runs_root(library)
     root.mkdir(parents=True, exist_ok=True)
     fingerprint = _signals_fingerprint(signals)
@@ -360,6 +362,8 @@ def _open_run(library, base: str, tasks: list[str], signals: SignalSet, epochs, 
     settings = training_settings(train_count, epochs)
     if max_steps:
         settings.max_steps = max_steps
+    if trainable:
+        settings.trainable = trainable
     # The trainer draws single-task batches: each task needs at least one full batch.
     smallest = min((len(items) for items in signals.train.values() if items), default=settings.batch_size)
     settings.batch_size = max(2, min(settings.batch_size, smallest))
