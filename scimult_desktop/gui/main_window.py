@@ -72,6 +72,8 @@ class MainWindow(QMainWindow):
         self.library_panel.rows_loaded.connect(self._on_rows_loaded)
         self.import_panel.import_finished.connect(lambda r: self.statusBar().showMessage(
             f"Import: {r.added} added, {r.updated} updated, {len(r.failed)} failed", 8000))
+        # The first indexing run may build the default model: show its name once it exists.
+        self.import_panel.index_finished.connect(lambda _report: self.refresh_model_status())
         self.undo_stack.indexChanged.connect(self._on_undo_index_changed)
 
         self._build_menus()

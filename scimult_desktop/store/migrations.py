@@ -35,6 +35,11 @@ def apply_migrations(database: "LibraryDatabase") -> list[str]:
         if name in done:
             continue
         with database.transaction():
+            # BEGIN IMMEDIATE holds the write lock now. Another connection opening the same
+            # new library (a GUI starts several worker threads at once) may have applied this
+            # migration while we waited for it, so check again under the lock.
+            if conn.execute("SELECT 1 FROM _migrations WHERE name = ?", (name,)).fetchone():
+                continue
             fn(database)
             conn.execute(
                 "INSERT INTO _migrations (name, applied_at) VALUES (?, ?)",

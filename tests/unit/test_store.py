@@ -39,6 +39,34 @@ def test_new_database_has_every_migration_recorded_and_wal_with_foreign_keys(tmp
     again.close()
 
 
+def test_threads_opening_the_same_new_library_at_once_all_get_a_migrated_database(tmp_path):
+    # The GUI opens a library per worker thread; on a fresh folder they used to race the
+    # migrations ("table papers already exists"). Repeat a few times: the race was 1 in 3.
+    import threading
+
+    for attempt in range(5):
+        folder = tmp_path / f"library-{attempt}"
+        barrier = threading.Barrier(4)
+        errors: list[BaseException] = []
+        counts: list[int] = []
+
+        def open_and_count() -> None:
+            try:
+                barrier.wait()
+                with LibraryDatabase(folder) as database:
+                    counts.append(database.execute("SELECT COUNT(*) FROM _migrations").fetchone()[0])
+            except BaseException as exc:  # collected and asserted below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=open_and_count) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+        assert counts == [len(MIGRATIONS)] * 4
+
+
 def test_opening_a_non_database_file_names_it(tmp_path):
     folder = tmp_path / "lib"
     folder.mkdir()
