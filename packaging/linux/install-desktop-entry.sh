@@ -15,6 +15,8 @@ BIN="$HOME/.local/bin"
 if [ "${1:-}" = "--remove" ]; then
   rm -f "$DATA/applications/$APP_ID.desktop" "$BIN/scimult" "$BIN/scimult-desktop"
   find "$DATA/icons/hicolor" -name "$APP_ID.*" -delete 2>/dev/null || true
+  command -v gtk-update-icon-cache >/dev/null 2>&1 && gtk-update-icon-cache -q -t "$DATA/icons/hicolor" || true
+  command -v update-desktop-database >/dev/null 2>&1 && update-desktop-database "$DATA/applications" || true
   echo "removed the SciMult Desktop menu entry and links"
   exit 0
 fi
