@@ -61,9 +61,13 @@ def save_preferences(preferences: Preferences) -> None:
     else:
         settings.extra.pop("library_folder", None)
     settings.extra["citation_format"] = preferences.citation_format
-    if preferences.active_model:
-        settings.active_model = preferences.active_model
     settings.save()
+    if preferences.active_model and preferences.active_model != settings.active_model:
+        # The one way to switch models: checks the model is installed and remembers the
+        # previous one for `scimult model rollback`, as `scimult model use` does.
+        from scimult_desktop.services import model_history
+
+        model_history.activate(preferences.active_model)
 
 
 def library_folder(explicit: str | None = None) -> str:

@@ -175,6 +175,25 @@ def test_history_and_rollback(monkeypatch):
     assert models.active_model_name() == "b"
 
 
+def test_switching_the_model_in_settings_is_remembered_for_rollback(monkeypatch):
+    from scimult_desktop.services import preferences
+
+    pretend_installed(monkeypatch, ["a", "b"])
+    models.use("a")
+    preferences.save_preferences(preferences.Preferences(active_model="b"))
+    assert (models.active_model_name(), model_history.history()) == ("b", ["a"])
+
+    def only_a_and_b(name):
+        if name not in {"a", "b"}:
+            raise ModelError(f"no model named {name!r} is installed")
+        return config.models_dir() / name, None
+
+    monkeypatch.setattr(models, "_bundle", only_a_and_b)
+    with pytest.raises(ModelError, match="no model named 'z'"):
+        preferences.save_preferences(preferences.Preferences(active_model="z"))
+    assert models.active_model_name() == "b"
+
+
 def test_finetune_refuses_a_base_model_without_torch_weights(run_setup, tmp_path, monkeypatch):
     library, _ = run_setup
     monkeypatch.setattr(finetuning.models, "active_model_name", lambda: "base")

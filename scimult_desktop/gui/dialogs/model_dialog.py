@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 
 from scimult_desktop.gui.operations import Operations
 from scimult_desktop.gui.panels.import_panel import ProgressRow
-from scimult_desktop.services import models, preferences
+from scimult_desktop.services import model_history, models, preferences
 
 
 def model_summary(library, engine: str | None = None) -> dict:
@@ -109,7 +109,7 @@ class ModelDialog(QDialog):
         item = self.models_list.currentItem()
         name = item.data(Qt.ItemDataRole.UserRole) if item else None
         if name:
-            self.ops.run_mutation(lambda library, ctx: models.use(name), changes={"models"},
+            self.ops.run_mutation(lambda library, ctx: model_history.activate(name), changes={"models"},
                                   on_success=lambda info: self._changed(info.name), on_failure=self._warn, name="switching models")
 
     def choose_install(self) -> None:
