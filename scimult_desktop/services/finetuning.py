@@ -425,7 +425,7 @@ def _train(run: _Run, progress: ProgressCallback | None, on_metrics: MetricsCall
     command = trainer_command(run.folder / "train_config.json", resume)
     run.update(status="training")
     total = int(run.state["settings"]["max_steps"])
-    env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", PYTHONUNBUFFERED="1")
+    env = models.training_tool_env(PYTHONUNBUFFERED="1")
     log_path = run.folder / "train.log"
     with log_path.open("a", encoding="utf-8") as log:
         log.write(f"\n$ {' '.join(command)}\n")

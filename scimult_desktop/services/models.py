@@ -301,9 +301,14 @@ def _check_loads(folder: Path, manifest: BundleManifest) -> None:
             raise ModelError(f"{folder}: task {task!r} returns vectors of shape {vector.shape[1:]}, manifest says dim {manifest.dim}")
 
 
+def training_tool_env(**extra: str) -> dict[str, str]:
+    """Environment for a `python -m scimult_train...` subprocess: the Hugging Face libraries,
+    should anything load them, stay offline instead of trying the hub."""
+    return dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", **extra)
+
+
 def _run_training_tool(args: list[str], what: str) -> None:
-    env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
-    result = subprocess.run([sys.executable, "-m", *args], capture_output=True, text=True, env=env)
+    result = subprocess.run([sys.executable, "-m", *args], capture_output=True, text=True, env=training_tool_env())
     if result.returncode != 0:
         lines = [line for line in (result.stderr or result.stdout).strip().splitlines() if line.strip()]
         detail = lines[-1].removeprefix("error: ") if lines else f"exit code {result.returncode}"

@@ -34,7 +34,7 @@ def train_command(ctx: click.Context, config_path: str | None, preset: str | Non
     checkpoints/ and bundle/, which `scimult model install` accepts. Ctrl+C saves a
     checkpoint and stops (exit code 130); --resume continues from it.
     """
-    from scimult_desktop.services.models import TRAIN_INSTALL_HINT, training_available
+    from scimult_desktop.services.models import TRAIN_INSTALL_HINT, training_available, training_tool_env
 
     if (config_path is None) == (preset is None):
         raise click.UsageError("give exactly one of --config FILE or --preset NAME")
@@ -46,15 +46,15 @@ def train_command(ctx: click.Context, config_path: str | None, preset: str | Non
         args += ["--set", item]
     if resume:
         args.append("--resume")
-    ctx.exit(_run_forwarding_signals(args))
+    ctx.exit(_run_forwarding_signals(args, training_tool_env()))
 
 
-def _run_forwarding_signals(args: list[str]) -> int:
+def _run_forwarding_signals(args: list[str], env: dict[str, str]) -> int:
     """Run `args`; Ctrl+C and SIGTERM reach the child exactly once each time they arrive."""
     posix = os.name == "posix"
     # Own process group on POSIX, so a terminal Ctrl+C reaches the trainer only through us
     # (once); a second Ctrl+C is forwarded too and makes the trainer stop without saving.
-    child = subprocess.Popen(args, start_new_session=posix)
+    child = subprocess.Popen(args, env=env, start_new_session=posix)
 
     def forward(signum, frame):  # noqa: ARG001 - signal handler signature
         if child.poll() is None:
