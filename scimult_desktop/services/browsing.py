@@ -21,6 +21,7 @@ import numpy as np
 
 from scimult_desktop.domain.records import Paper
 from scimult_desktop.domain.tasks import Task
+from scimult_desktop.store.labels import paper_collections, paper_tags
 
 if TYPE_CHECKING:
     from scimult_desktop.services.filters import SearchFilters
@@ -92,17 +93,13 @@ def list_rows(library: "Library") -> list[PaperRow]:
     for (pid,) in conn.execute("SELECT DISTINCT paper_id FROM files WHERE kind = 'pdf' AND status != 'missing'"):
         if pid in rows:
             rows[pid].has_pdf = True
-    for pid, name, source in conn.execute(
-        "SELECT pt.paper_id, t.name, pt.source FROM paper_tags pt JOIN tags t ON t.id = pt.tag_id ORDER BY t.name"
-    ):
+    for pid, name, source in paper_tags(conn):
         row = rows.get(pid)
         if row is not None:
             row.tags.append(name)
             if source == "classifier":
                 row.fields.append(name)
-    for pid, name in conn.execute(
-        "SELECT pc.paper_id, c.name FROM paper_collections pc JOIN collections c ON c.id = pc.collection_id ORDER BY c.name"
-    ):
+    for pid, name, _ in paper_collections(conn):
         if pid in rows:
             rows[pid].collections.append(name)
     return list(rows.values())
@@ -130,13 +127,8 @@ def paper_details(library: "Library", reference: str | int) -> PaperDetails:
     """
     paper = library.get_paper(reference)
     conn = library.database.conn
-    tags = [r[0] for r in conn.execute(
-        "SELECT t.name FROM paper_tags pt JOIN tags t ON t.id = pt.tag_id WHERE pt.paper_id = ? ORDER BY t.name", (paper.id,)
-    )]
-    collections = [r[0] for r in conn.execute(
-        """SELECT c.name FROM paper_collections pc JOIN collections c ON c.id = pc.collection_id
-           WHERE pc.paper_id = ? ORDER BY c.name""", (paper.id,)
-    )]
+    tags = [label.name for label in paper_tags(conn, paper_id=paper.id)]
+    collections = [label.name for label in paper_collections(conn, paper_id=paper.id)]
     edited = conn.execute("SELECT user_edited FROM papers WHERE id = ?", (paper.id,)).fetchone()[0]
     links = library.citations_of(paper.id)
     by_id = {row.id: row for row in _rows_for(library, links["cites"] + links["cited_by"])}

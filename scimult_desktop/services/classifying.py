@@ -19,6 +19,7 @@ from scimult_desktop.domain.tasks import Role, Task
 from scimult_desktop.services.semantic import SemanticBackend
 from scimult_desktop.store.clock import utc_now
 from scimult_desktop.store.database import LibraryDatabase
+from scimult_desktop.store.labels import paper_collections, paper_tags
 from scimult_desktop.store.papers import PaperStore
 
 KNN_NEIGHBOURS = 15
@@ -97,15 +98,11 @@ def knn_tag_scores(
 ) -> list[list[LabelScore]]:
     """Scores for the user's tags (kind="tags") or collections from the nearest filed papers."""
     if kind == "tags":
-        rows = database.conn.execute(
-            "SELECT pt.paper_id, t.name FROM paper_tags pt JOIN tags t ON t.id = pt.tag_id WHERE pt.source != 'classifier'"
-        ).fetchall()
+        rows = paper_tags(database.conn, user_filed_only=True)
     else:
-        rows = database.conn.execute(
-            "SELECT pc.paper_id, c.name FROM paper_collections pc JOIN collections c ON c.id = pc.collection_id"
-        ).fetchall()
+        rows = paper_collections(database.conn)
     filed: dict[int, set[str]] = {}
-    for pid, name in rows:
+    for pid, name, _ in rows:
         filed.setdefault(int(pid), set()).add(name)
     if not filed:
         return [[] for _ in paper_ids]

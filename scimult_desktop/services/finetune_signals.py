@@ -37,6 +37,7 @@ from typing import Iterable, Sequence
 
 from scimult_desktop.errors import ScimultError
 from scimult_desktop.store.database import LibraryDatabase
+from scimult_desktop.store.labels import paper_collections, paper_tags
 
 TASKS = ("link", "classify", "search")
 HELD_OUT_FRACTION = 0.2
@@ -239,13 +240,11 @@ def _citation_signals(database: LibraryDatabase, papers: dict[int, _Texts]) -> l
 
 
 def _label_signals(database: LibraryDatabase, papers: dict[int, _Texts]) -> list[Signal]:
-    rows = database.conn.execute(
-        """SELECT pc.paper_id, c.name, 'collections' FROM paper_collections pc JOIN collections c ON c.id = pc.collection_id
-           UNION
-           SELECT pt.paper_id, t.name, 'tags' FROM paper_tags pt JOIN tags t ON t.id = pt.tag_id WHERE pt.source != 'classifier'
-           ORDER BY 1, 2"""
+    rows = sorted(
+        {(pid, name, "collections") for pid, name, _ in paper_collections(database.conn)}
+        | {(pid, name, "tags") for pid, name, _ in paper_tags(database.conn, user_filed_only=True)}
     )
-    usable = [(int(pid), (name or "").strip(), kind) for pid, name, kind in rows if int(pid) in papers and papers[int(pid)].title]
+    usable = [(pid, (name or "").strip(), kind) for pid, name, kind in rows if pid in papers and papers[pid].title]
     sizes: dict[tuple[str, str], int] = {}
     for _, name, kind in usable:
         sizes[(kind, name)] = sizes.get((kind, name), 0) + 1

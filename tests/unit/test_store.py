@@ -191,3 +191,21 @@ def test_snippets_only_for_the_requested_top_hits(store):
         add(store, title=f"Graph neural networks part {i}")
     hits = store.keyword_search("graph networks", k=5, snippets=2)
     assert [h.why is not None for h in hits] == [True, True, False, False, False]
+
+
+def test_label_rows_join_tags_and_collections_and_can_leave_out_the_classifiers_tags(store):
+    from scimult_desktop.store.labels import paper_collections, paper_tags
+
+    first, second = add(store), add(store, title="Graph neural networks for citation recommendation")
+    with store.database.transaction():
+        store.add_tag(first, "retrieval", "user")
+        store.add_tag(first, "Computer science", "classifier")
+        store.add_tag(second, "graphs", "import")
+        store.conn.execute("INSERT INTO collections (name, source, source_key) VALUES ('Thesis', 'zotero', 'K1')")
+        store.conn.execute("INSERT INTO paper_collections (paper_id, collection_id) SELECT ?, id FROM collections", (second,))
+
+    assert paper_tags(store.conn) == [(first, "Computer science", "classifier"), (second, "graphs", "import"), (first, "retrieval", "user")]
+    assert [label.name for label in paper_tags(store.conn, user_filed_only=True)] == ["graphs", "retrieval"]
+    assert [label.name for label in paper_tags(store.conn, paper_id=first, user_filed_only=True)] == ["retrieval"]
+    assert paper_collections(store.conn) == [(second, "Thesis", "collection")]
+    assert paper_collections(store.conn, paper_id=first) == []
