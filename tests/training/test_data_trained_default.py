@@ -66,3 +66,24 @@ def test_build_default_refuses_a_missing_artefact(tmp_path):
 
     with pytest.raises(ModelError, match="not found"):
         build_default_bundle(tmp_path / "out", trained_weights=tmp_path / "absent.safetensors")
+
+
+def test_recipe_keeps_the_checkpoint_with_the_best_held_out_mean_mrr(tmp_path):
+    from scimult_train.recipes.default_minilm import held_out_evaluations, select_checkpoint
+
+    run = tmp_path / "run"
+    for step in (50, 100, 150):  # step 0 is evaluated but never saved
+        (run / "checkpoints" / f"step_{step:06d}").mkdir(parents=True)
+        (run / "checkpoints" / f"step_{step:06d}" / "state.pt").write_bytes(b"")
+
+    def evaluation(step, search, link, classify):
+        tasks = {"search": search, "link": link, "classify": classify}
+        return {"step": step, "eval": {name: {"acc@1": 0.0, "mrr": mrr, "n": 10} for name, mrr in tasks.items()}}
+
+    records = [evaluation(0, 0.9, 0.4, 0.3), {"step": 10, "loss": 1.0}, evaluation(50, 0.9, 0.5, 0.3),
+               evaluation(100, 0.92, 0.5, 0.35), evaluation(150, 0.91, 0.5, 0.33)]
+    (run / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    evals = held_out_evaluations(run)
+    assert [r["step"] for r in evals] == [0, 50, 100, 150]
+    folder, chosen = select_checkpoint(run, evals)
+    assert folder.name == "step_000100" and chosen["step"] == 100

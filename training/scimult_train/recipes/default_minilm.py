@@ -8,8 +8,9 @@
    (``python -m scimult_train --config <work>/config.json``, the preset with these data paths):
    all-MiniLM-L6-v2 upcycled to 3 attention experts (layers 1, 3, 5), only the experts
    trainable, every batch from one task, so each expert learns from its own task alone;
-3. reads the loop's evaluation of the held-out slice of the training data (never the
-   benchmarks) at step 0 and at the end;
+3. reads the loop's evaluations of the held-out slice of the training data (never the
+   benchmarks), every ``eval_every`` steps, and keeps the checkpoint with the best mean held-out
+   MRR over the three tasks (model selection on data the benchmarks never see);
 4. writes the tensors that differ from the upcycled MiniLM, fp16, as
    ``minilm-scimult-trained.safetensors`` with a JSON sidecar into ``--out`` (default
    ``<work>/artefact``; the shipped copy lives in ``resources/models``, put there only after
@@ -48,24 +49,34 @@ def training_config(work: Path, data_dir: Path, overrides: dict | None = None) -
     return config
 
 
-def held_out_metrics(run_dir: Path) -> tuple[dict, dict]:
-    """The loop's evaluations on the held-out slice: (at step 0, at the last step)."""
+def held_out_evaluations(run_dir: Path) -> list[dict]:
+    """The loop's evaluations on the held-out slice, in step order: [{"step": n, "eval": {...}}]."""
     evals = []
     for line in (run_dir / "metrics.jsonl").read_text(encoding="utf-8").splitlines():
         record = json.loads(line)
         if "eval" in record:
             evals.append(record)
-    if not evals:
-        return {}, {}
-    return evals[0]["eval"], evals[-1]["eval"]
+    return evals
 
 
-def trained_state(run_dir: Path) -> dict:
-    from scimult_train.checkpoint import latest_checkpoint, load_checkpoint
+def mean_mrr(evaluation: dict) -> float:
+    return sum(task["mrr"] for task in evaluation.values()) / max(len(evaluation), 1)
 
-    checkpoint = latest_checkpoint(run_dir / "checkpoints")
-    if checkpoint is None:
-        raise SystemExit(f"no checkpoint under {run_dir / 'checkpoints'}: training did not finish")
+
+def select_checkpoint(run_dir: Path, evals: list[dict]) -> tuple[Path, dict]:
+    """The saved checkpoint whose held-out mean MRR is best (the later one on a tie), and its evaluation."""
+    checkpoints = run_dir / "checkpoints"
+    saved = {int(p.name.split("_")[1]): p for p in checkpoints.glob("step_*") if (p / "state.pt").is_file()}
+    candidates = [record for record in evals if record["step"] in saved]
+    if not candidates:
+        raise SystemExit(f"no evaluated checkpoint under {checkpoints}: training did not finish")
+    best = max(candidates, key=lambda record: (round(mean_mrr(record["eval"]), 6), record["step"]))
+    return saved[best["step"]], best
+
+
+def trained_state(checkpoint: Path) -> tuple[dict, dict]:
+    from scimult_train.checkpoint import load_checkpoint
+
     state, meta, _ = load_checkpoint(checkpoint)
     return state["model"], meta
 
@@ -125,11 +136,15 @@ def main(argv: list[str] | None = None) -> int:
     train_seconds = time.monotonic() - train_started
 
     run_dir = Path(config["out_dir"])
-    state, meta = trained_state(run_dir)
+    evals = held_out_evaluations(run_dir)
+    checkpoint, chosen = select_checkpoint(run_dir, evals)
+    state, meta = trained_state(checkpoint)
     base_model, minilm_folder = build_default_model()
     changed = changed_tensors(base_model.state_dict(), state)
-    before, after = held_out_metrics(run_dir)
-    print(f"[3/3] held-out slice (acc@1/MRR) before: {json.dumps(before)}\n      after: {json.dumps(after)}", file=sys.stderr)
+    before, after = evals[0]["eval"], chosen["eval"]
+    curve = ", ".join(f"{record['step']}: {mean_mrr(record['eval']):.4f}" for record in evals)
+    print(f"[3/3] held-out mean MRR by step: {curve}; keeping step {chosen['step']}", file=sys.stderr)
+    print(f"      before: {json.dumps(before)}\n      chosen: {json.dumps(after)}", file=sys.stderr)
 
     from safetensors.torch import save_file
 
@@ -150,6 +165,8 @@ def main(argv: list[str] | None = None) -> int:
         "data": stats.to_json(),
         "held_out_before": before,
         "held_out_after": after,
+        "held_out_mean_mrr_by_step": {str(record["step"]): round(mean_mrr(record["eval"]), 4) for record in evals},
+        "selected_step": chosen["step"],
         "reproduce": "python -m scimult_train.recipes.default_minilm",
     }
     (args.out / f"{ARTEFACT}.json").write_text(json.dumps(sidecar, indent=1, sort_keys=True) + "\n", encoding="utf-8")
