@@ -130,7 +130,7 @@ def test_settings_cpu_parameter_efficient_gpu_full():
     cpu = finetuning.training_settings(10_000, device="cpu")
     assert cpu.trainable == "experts+top:1" and cpu.max_steps == finetuning.CPU_STEP_BUDGET and cpu.max_length == 128
     assert finetuning.training_settings(10_000, epochs=2, device="cpu").max_steps == 2 * 625
-    gpu = finetuning.training_settings(10_000, device="gpu" if False else "cuda")
+    gpu = finetuning.training_settings(10_000, device="cuda")
     assert gpu.trainable == "all" and gpu.max_steps == 313
 
 
