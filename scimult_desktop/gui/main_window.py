@@ -24,6 +24,15 @@ from scimult_desktop.services import browsing, models
 LAYOUT_VERSION = 1
 
 
+DEFAULT_WINDOW_SIZE = (1280, 800)
+MIN_RESTORED_SIZE = (640, 420)  # smaller restored windows are replaced by the default size
+
+
+def default_window_size(available) -> tuple[int, int]:
+    """1280x800, shrunk to 90% of the screen's free area where that is smaller."""
+    return (min(DEFAULT_WINDOW_SIZE[0], int(available.width() * 0.9)), min(DEFAULT_WINDOW_SIZE[1], int(available.height() * 0.9)))
+
+
 class MainWindow(QMainWindow):
     """SciMult Desktop's window.
 
@@ -148,10 +157,10 @@ class MainWindow(QMainWindow):
     # ---- layout persistence ----
     def _restore_layout(self) -> None:
         geometry = self.settings.value("window/geometry")
-        if geometry is not None:
-            self.restoreGeometry(geometry)
-        else:
-            self.resize(1280, 800)
+        restored = geometry is not None and self.restoreGeometry(geometry)
+        if not restored or self.width() < MIN_RESTORED_SIZE[0] or self.height() < MIN_RESTORED_SIZE[1]:
+            # A layout saved on another screen (or by a headless run) can come back tiny.
+            self.resize(*default_window_size(self.screen().availableGeometry().size()))
         state = self.settings.value("window/state")
         if state is not None:
             self.restoreState(state, LAYOUT_VERSION)

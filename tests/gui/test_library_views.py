@@ -132,3 +132,14 @@ def test_background_operations_keep_reference_counts_intact(qtbot, library_copy,
     after = sys.getrefcount(True), sys.getrefcount(None)
     if sys.version_info < (3, 12):  # True/None are immortal from 3.12 on, so counts say nothing there
         assert after[0] >= before[0] - 20 and after[1] >= before[1] - 50, (before, after)
+
+
+def test_a_tiny_saved_window_comes_back_at_a_usable_size(qtbot, library_copy, tmp_path):
+    first = make_window(qtbot, library_copy, tmp_path, start=False)
+    first.resize(300, 200)  # as left by a headless run or a much smaller screen
+    first.close()
+    second = make_window(qtbot, library_copy, tmp_path, start=False)
+    available = second.screen().availableGeometry()
+    assert second.width() >= 640 and second.height() >= 420
+    assert second.width() <= available.width() and second.height() <= available.height()
+    second.close()
