@@ -238,3 +238,23 @@ def test_index_cache_is_reused_until_a_file_changes(tmp_path, monkeypatch):
     monkeypatch.undo()
     _examples(tmp_path, {"search": 6})  # rewritten: new size and time, new cache entry
     assert ExampleIndex([path], cache_dir=tmp_path / "cache").counts == {"search": 6}
+
+
+def test_expert_matrix_is_flat_for_identical_experts_and_not_for_distinct_ones(tmp_path):
+    from scimult_train.evaluate import expert_matrix
+    from scimult_train.model.tokenizer import wordpiece_from_vocab
+    from scimult_train.testing import tiny_config, tiny_model, write_tiny_vocab
+
+    tok = wordpiece_from_vocab(write_tiny_vocab(tmp_path / "vocab.txt"))
+    words = ["graph", "neural", "retrieval", "language", "model", "citation", "query", "science", "study", "task"]
+    examples = {
+        task: [Example(task, f"{words[i]} {words[(i + k) % 10]} {task}", f"{words[(i * 3 + k) % 10]} paper {i} {k}")
+               for i in range(8)]
+        for k, task in enumerate(("search", "link", "classify"))
+    }
+    same = expert_matrix(tiny_model(tiny_config(tok.get_vocab_size()), distinct_experts=False), tok, examples)
+    assert set(same) == {"search", "link", "classify"}
+    for row in same.values():
+        assert set(row) == {"search", "link", "classify"} and len(set(row.values())) == 1
+    distinct = expert_matrix(tiny_model(tiny_config(tok.get_vocab_size())), tok, examples)
+    assert any(len(set(row.values())) > 1 for row in distinct.values())

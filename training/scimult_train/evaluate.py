@@ -37,17 +37,38 @@ def rank_metrics(query_vectors: np.ndarray, candidate_vectors: np.ndarray, gold:
 
 
 @torch.no_grad()
-def evaluate(model: TaskAwareEncoder, tokenizer, examples: dict[str, list[Example]], batch_size: int = 64) -> dict:
-    """{task: {"acc@1", "mrr", "n"}} for the eval examples of each task."""
+def evaluate(
+    model: TaskAwareEncoder, tokenizer, examples: dict[str, list[Example]], batch_size: int = 64,
+    *, expert_task: str | None = None,
+) -> dict:
+    """{task: {"acc@1", "mrr", "n"}} for the eval examples of each task.
+
+    `expert_task` encodes every task's examples with that task's expert instead of their own
+    (see `expert_matrix`).
+    """
     results = {}
     for task, items in examples.items():
         if not items:
             continue
+        encode_as = expert_task or task
         candidates = list(dict.fromkeys(e.positive for e in items))
         position = {text: i for i, text in enumerate(candidates)}
         gold = np.array([position[e.positive] for e in items])
         # encode() L2-normalises for cosine models, so the dot product below is the model's score.
-        queries = model.encode([e.query for e in items], task, "query", tokenizer=tokenizer, batch_size=batch_size)
-        docs = model.encode(candidates, task, "document", tokenizer=tokenizer, batch_size=batch_size)
+        queries = model.encode([e.query for e in items], encode_as, "query", tokenizer=tokenizer, batch_size=batch_size)
+        docs = model.encode(candidates, encode_as, "document", tokenizer=tokenizer, batch_size=batch_size)
         results[task] = rank_metrics(queries, docs, gold)
     return results
+
+
+def expert_matrix(model: TaskAwareEncoder, tokenizer, examples: dict[str, list[Example]]) -> dict:
+    """{data task: {expert's task: MRR}}: does each task's own expert serve it best?
+
+    A task-aware model should have its largest value of each row on the diagonal; identical
+    (untrained, upcycled) experts give equal rows.
+    """
+    matrix: dict[str, dict[str, float]] = {task: {} for task in examples}
+    for expert_task in examples:
+        for task, metrics in evaluate(model, tokenizer, examples, expert_task=expert_task).items():
+            matrix[task][expert_task] = round(metrics["mrr"], 4)
+    return matrix

@@ -81,6 +81,15 @@ def trained_state(checkpoint: Path) -> tuple[dict, dict]:
     return state["model"], meta
 
 
+def held_out_expert_matrix(model, trained_state: dict, config: dict) -> dict:
+    """Held-out MRR of every task's data through every task's expert, for the trained weights."""
+    from scimult_train.evaluate import expert_matrix, load_eval_examples
+
+    model.load_state_dict(trained_state)
+    examples = load_eval_examples(config["eval_data"], config.get("eval_max_examples", 300))
+    return expert_matrix(model, model.tokenizer, examples)
+
+
 def changed_tensors(base: dict, trained: dict) -> dict:
     """Tensors of `trained` that differ from `base` (same names and shapes required)."""
     import torch
@@ -141,6 +150,8 @@ def main(argv: list[str] | None = None) -> int:
     state, meta = trained_state(checkpoint)
     base_model, minilm_folder = build_default_model()
     changed = changed_tensors(base_model.state_dict(), state)
+    matrix = held_out_expert_matrix(base_model, state, config)
+    print(f"      held-out MRR, each task's data (row) through each task's expert (column): {json.dumps(matrix)}", file=sys.stderr)
     before, after = evals[0]["eval"], chosen["eval"]
     curve = ", ".join(f"{record['step']}: {mean_mrr(record['eval']):.4f}" for record in evals)
     print(f"[3/3] held-out mean MRR by step: {curve}; keeping step {chosen['step']}", file=sys.stderr)
@@ -167,6 +178,7 @@ def main(argv: list[str] | None = None) -> int:
         "held_out_after": after,
         "held_out_mean_mrr_by_step": {str(record["step"]): round(mean_mrr(record["eval"]), 4) for record in evals},
         "selected_step": chosen["step"],
+        "held_out_expert_matrix_mrr": matrix,
         "reproduce": "python -m scimult_train.recipes.default_minilm",
     }
     (args.out / f"{ARTEFACT}.json").write_text(json.dumps(sidecar, indent=1, sort_keys=True) + "\n", encoding="utf-8")
