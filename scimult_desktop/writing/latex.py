@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 
-from scimult_desktop.writing.projection import ProjectedText, emit_inline_math
+from scimult_desktop.writing.projection import ProjectedText, emit_inline_math, find_closing
 
 _COMMAND_NAME = re.compile(r"[A-Za-z@]+")
 _BEGIN_DOCUMENT = re.compile(r"\\begin\s*\{document\}")
@@ -82,25 +82,8 @@ class _Scanner:
     # ---- helpers over the source ------------------------------------------
     def matching(self, i: int, stop: int, opening: str, closing: str) -> int:
         """Index just past the group that opens at `i`; `stop` when it never closes."""
-        depth = 0
-        j = i
-        while j < stop:
-            char = self.src[j]
-            if char == "\\":
-                j += 2
-                continue
-            if char == "%":
-                newline = self.src.find("\n", j)
-                j = stop if newline < 0 else newline
-                continue
-            if char == opening:
-                depth += 1
-            elif char == closing:
-                depth -= 1
-                if depth == 0:
-                    return j + 1
-            j += 1
-        return stop
+        end = find_closing(self.src, i, stop, opening, closing, line_comment="%")
+        return stop if end < 0 else end + 1
 
     def skip_spaces(self, i: int, stop: int) -> int:
         """Past spaces and at most one newline (a blank line ends argument lists in TeX)."""

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 
-from scimult_desktop.writing.projection import ProjectedText, emit_inline_math
+from scimult_desktop.writing.projection import ProjectedText, emit_inline_math, find_closing
 
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _ATX_HEADING = re.compile(r"^ {0,3}#{1,6}(\s|$)")
@@ -250,18 +250,4 @@ class _InlineScanner:
         return i + 1
 
     def _bracket_end(self, i: int, stop: int) -> int:
-        depth = 0
-        j = i
-        while j < stop:
-            char = self.src[j]
-            if char == "\\":
-                j += 2
-                continue
-            if char == "[":
-                depth += 1
-            elif char == "]":
-                depth -= 1
-                if depth == 0:
-                    return j
-            j += 1
-        return -1
+        return find_closing(self.src, i, stop, "[", "]")

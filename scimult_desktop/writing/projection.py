@@ -98,3 +98,30 @@ def emit_inline_math(projected: ProjectedText, source: str, start: int, stop: in
         if char not in "{}^_":
             projected.emit(char, i)
         i += 1
+
+
+def find_closing(source: str, start: int, stop: int, opening: str, closing: str, line_comment: str | None = None) -> int:
+    """Index of the `closing` that balances the `opening` at `start`, or -1 before `stop`.
+
+    Backslash escapes the next character (both TeX and Markdown); `line_comment` (TeX's "%")
+    hides the rest of its line.
+    """
+    depth = 0
+    j = start
+    while j < stop:
+        char = source[j]
+        if char == "\\":
+            j += 2
+            continue
+        if line_comment is not None and char == line_comment:
+            newline = source.find("\n", j)
+            j = stop if newline < 0 else newline
+            continue
+        if char == opening:
+            depth += 1
+        elif char == closing:
+            depth -= 1
+            if depth == 0:
+                return j
+        j += 1
+    return -1
