@@ -258,3 +258,19 @@ def test_expert_matrix_is_flat_for_identical_experts_and_not_for_distinct_ones(t
         assert set(row) == {"search", "link", "classify"} and len(set(row.values())) == 1
     distinct = expert_matrix(tiny_model(tiny_config(tok.get_vocab_size())), tok, examples)
     assert any(len(set(row.values())) > 1 for row in distinct.values())
+
+
+def test_hybrid_check_reports_bm25_dense_and_fused_rankings(tmp_path):
+    from scimult_train.evaluate import hybrid_check
+    from scimult_train.model.tokenizer import wordpiece_from_vocab
+    from scimult_train.testing import tiny_config, tiny_model, write_tiny_vocab
+
+    tok = wordpiece_from_vocab(write_tiny_vocab(tmp_path / "vocab.txt"))
+    words = ["graph", "neural", "retrieval", "language", "model", "citation", "query", "science", "study", "task"]
+    items = [Example("link", f"{words[i]} {words[(i + 3) % 10]}", f"{words[i]} {words[(i + 3) % 10]} paper {i}") for i in range(10)]
+    result = hybrid_check(tiny_model(tiny_config(tok.get_vocab_size())), tok, {"link": items})
+    assert set(result["link"]) == {"bm25", "dense", "hybrid"}
+    # Every query shares its two words with its own positive only: BM25 ranks it first.
+    assert result["link"]["bm25"] == {"recall@10": 1.0, "mrr": 1.0}
+    for metrics in result["link"].values():
+        assert 0.0 <= metrics["mrr"] <= 1.0 and 0.0 <= metrics["recall@10"] <= 1.0

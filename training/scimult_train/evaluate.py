@@ -72,3 +72,38 @@ def expert_matrix(model: TaskAwareEncoder, tokenizer, examples: dict[str, list[E
         for task, metrics in evaluate(model, tokenizer, examples, expert_task=expert_task).items():
             matrix[task][expert_task] = round(metrics["mrr"], 4)
     return matrix
+
+
+@torch.no_grad()
+def hybrid_check(model: TaskAwareEncoder, tokenizer, examples: dict[str, list[Example]], depth: int = 100) -> dict:
+    """{task: {"bm25"|"dense"|"hybrid": {"recall@10", "mrr"}}} on the eval examples of each task.
+
+    The app ranks with BM25 and the task's expert fused by reciprocal rank (`services.fusion`),
+    so a better expert is only worth shipping if the fused ranking improves too; this measures
+    that on held-out training data, where choosing settings is allowed.
+    """
+    from scimult_desktop.services.fusion import reciprocal_rank_fusion
+    from scimult_train.data.bm25 import BM25
+
+    results = {}
+    for task, items in examples.items():
+        if not items:
+            continue
+        candidates = list(dict.fromkeys(e.positive for e in items))
+        position = {text: i for i, text in enumerate(candidates)}
+        gold = [position[e.positive] for e in items]
+        bm25 = BM25(candidates)
+        keyword = [bm25.top(e.query, depth) for e in items]
+        queries = model.encode([e.query for e in items], task, "query", tokenizer=tokenizer)
+        docs = model.encode(candidates, task, "document", tokenizer=tokenizer)
+        dense = [list(np.argsort(-row, kind="stable")[:depth]) for row in queries @ docs.T]
+        hybrid = [[i for i, _ in reciprocal_rank_fusion([k, d])] for k, d in zip(keyword, dense)]
+        results[task] = {name: _recall_mrr(ranked, gold) for name, ranked in
+                         (("bm25", keyword), ("dense", dense), ("hybrid", hybrid))}
+    return results
+
+
+def _recall_mrr(rankings: list[list[int]], gold: list[int]) -> dict:
+    recall = float(np.mean([g in ranked[:10] for ranked, g in zip(rankings, gold)]))
+    mrr = float(np.mean([1.0 / (ranked.index(g) + 1) if g in ranked else 0.0 for ranked, g in zip(rankings, gold)]))
+    return {"recall@10": round(recall, 4), "mrr": round(mrr, 4)}

@@ -81,13 +81,19 @@ def trained_state(checkpoint: Path) -> tuple[dict, dict]:
     return state["model"], meta
 
 
-def held_out_expert_matrix(model, trained_state: dict, config: dict) -> dict:
-    """Held-out MRR of every task's data through every task's expert, for the trained weights."""
-    from scimult_train.evaluate import expert_matrix, load_eval_examples
+def held_out_checks(model, trained_state: dict, config: dict) -> dict:
+    """On the whole held-out slice: the expert matrix of the trained weights, and BM25 / dense /
+    hybrid (the app's fusion) recall and MRR before and after training."""
+    from scimult_train.evaluate import expert_matrix, hybrid_check, load_eval_examples
 
+    examples = load_eval_examples(config["eval_data"], 1_000_000)
+    before = hybrid_check(model, model.tokenizer, examples)
     model.load_state_dict(trained_state)
-    examples = load_eval_examples(config["eval_data"], config.get("eval_max_examples", 300))
-    return expert_matrix(model, model.tokenizer, examples)
+    return {
+        "expert_matrix_mrr": expert_matrix(model, model.tokenizer, examples),
+        "hybrid_before": before,
+        "hybrid_after": hybrid_check(model, model.tokenizer, examples),
+    }
 
 
 def changed_tensors(base: dict, trained: dict) -> dict:
@@ -150,8 +156,13 @@ def main(argv: list[str] | None = None) -> int:
     state, meta = trained_state(checkpoint)
     base_model, minilm_folder = build_default_model()
     changed = changed_tensors(base_model.state_dict(), state)
-    matrix = held_out_expert_matrix(base_model, state, config)
-    print(f"      held-out MRR, each task's data (row) through each task's expert (column): {json.dumps(matrix)}", file=sys.stderr)
+    checks = held_out_checks(base_model, state, config)
+    print(f"      held-out MRR, each task's data (row) through each task's expert (column): "
+          f"{json.dumps(checks['expert_matrix_mrr'])}", file=sys.stderr)
+    for task, after_task in checks["hybrid_after"].items():
+        print(f"      held-out {task}, before -> after: " + ", ".join(
+            f"{mode} R@10 {checks['hybrid_before'][task][mode]['recall@10']:.3f} -> {value['recall@10']:.3f}"
+            for mode, value in after_task.items()), file=sys.stderr)
     before, after = evals[0]["eval"], chosen["eval"]
     curve = ", ".join(f"{record['step']}: {mean_mrr(record['eval']):.4f}" for record in evals)
     print(f"[3/3] held-out mean MRR by step: {curve}; keeping step {chosen['step']}", file=sys.stderr)
@@ -178,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
         "held_out_after": after,
         "held_out_mean_mrr_by_step": {str(record["step"]): round(mean_mrr(record["eval"]), 4) for record in evals},
         "selected_step": chosen["step"],
-        "held_out_expert_matrix_mrr": matrix,
+        "held_out_checks": checks,
         "reproduce": "python -m scimult_train.recipes.default_minilm",
     }
     (args.out / f"{ARTEFACT}.json").write_text(json.dumps(sidecar, indent=1, sort_keys=True) + "\n", encoding="utf-8")
