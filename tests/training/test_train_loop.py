@@ -335,6 +335,31 @@ def test_mined_negatives_are_top_ranked_non_positives(tmp_path):
     assert run(cfg) == 0 and (tmp_path / "mine" / "mined" / "train_mined.jsonl").is_file()
 
 
+def test_mining_keeps_positive_ids_and_never_mines_another_text_of_the_own_item(tmp_path):
+    from scimult_train.data.examples import Example, read_examples, write_examples
+    from scimult_train.init_model import load_init
+    from scimult_train.mining import mine_hard_negatives
+
+    cfg = tiny(tmp_path, "variants", max_steps=1, **QUIET)
+    init = load_init(cfg)
+    labels = ["graph theory", "retrieval", "language", "citation analysis", "science study"]
+    examples = []
+    for i in range(20):
+        label = labels[i % 5]
+        # Each paper names its label once by name and once by name + definition (two texts, one item).
+        text = f"paper {i} about {label} and more {label}"
+        examples.append(Example("classify", text, label, (), f"label:{label}"))
+        examples.append(Example("classify", text + " too", f"{label} [SEP] the field of {label}", (), f"label:{label}"))
+    data = write_examples(tmp_path / "labels.jsonl", examples) and tmp_path / "labels.jsonl"
+    out = tmp_path / "mined.jsonl"
+    mine_hard_negatives(init.model, init.tokenizer, [data], out, top_k=9, num_negatives=1, seed=0)
+    mined = list(read_examples(out))
+    assert [e.positive_id for e in mined] == [e.positive_id for e in examples]
+    for example in mined:
+        label = example.positive_id.removeprefix("label:")
+        assert example.negatives and not example.negatives[0].startswith(label)
+
+
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU (this checks the bf16 autocast path)")
 def test_tiny_run_on_gpu_with_bf16_autocast(tmp_path, capfd):
     cfg = tiny(tmp_path, "gpu", device="cuda", max_steps=12, **QUIET)

@@ -48,12 +48,21 @@ def mine_hard_negatives(
     for task, examples in per_task.items():
         pool = list(dict.fromkeys([e.positive for e in examples] + [n for e in examples for n in e.negatives]))
         where = {text: i for i, text in enumerate(pool)}
+        # Texts of one item (e.g. a label's name and its name + definition) share a positive_id:
+        # all of them are positives of a query that has any of them.
+        texts_of_item: dict[str, set[int]] = {}
+        for e in examples:
+            if e.positive_id is not None:
+                texts_of_item.setdefault(e.positive_id, set()).add(where[e.positive])
         positives_of: dict[str, set[int]] = {}
         for e in examples:
-            positives_of.setdefault(e.query, set()).add(where[e.positive])
+            own = texts_of_item.get(e.positive_id, set()) if e.positive_id is not None else set()
+            positives_of.setdefault(e.query, set()).update({where[e.positive]} | own)
+        report(f"mining {task}: embedding {len(pool):,} pool texts")
         pool_vectors = torch.from_numpy(model.encode(pool, task, "document", tokenizer=tokenizer, batch_size=batch_size))
         depth = min(len(pool), top_k + max(len(p) for p in positives_of.values()))
         for start in range(0, len(examples), 1024):
+            report(f"mining {task}: queries {start:,}/{len(examples):,}")
             chunk = examples[start : start + 1024]
             queries = model.encode([e.query for e in chunk], task, "query", tokenizer=tokenizer, batch_size=batch_size)
             top = (torch.from_numpy(queries) @ pool_vectors.T).topk(depth, dim=1).indices.numpy()  # (chunk, depth)
@@ -62,8 +71,12 @@ def mine_hard_negatives(
                 candidates = [int(i) for i in ranked if int(i) not in skip][:top_k]
                 picked = rng.permutation(len(candidates))[:num_negatives] if candidates else []
                 negatives = tuple(pool[candidates[i]] for i in sorted(picked))
-                mined.append(Example(example.task, example.query, example.positive, negatives))
+                mined.append(Example(example.task, example.query, example.positive, negatives, example.positive_id))
     return write_examples(out_path, mined)
+
+
+def report(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
