@@ -21,7 +21,7 @@ from scimult_desktop.domain.records import SearchHit
 from scimult_desktop.domain.tasks import Role, Task
 from scimult_desktop.services.evidence import best_passage
 from scimult_desktop.services.filters import SearchFilters
-from scimult_desktop.services.fusion import reciprocal_rank_fusion
+from scimult_desktop.domain.fusion import reciprocal_rank_fusion
 from scimult_desktop.services.semantic import SemanticBackend
 from scimult_desktop.store.database import LibraryDatabase
 from scimult_desktop.store.papers import PaperStore

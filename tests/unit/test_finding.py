@@ -3,7 +3,7 @@ import pytest
 from scimult_desktop.domain.records import ImportedRecord, Paper, Reference
 from scimult_desktop.services.filters import SearchFilters
 from scimult_desktop.services.finding import Finder
-from scimult_desktop.services.fusion import reciprocal_rank_fusion
+from scimult_desktop.domain.fusion import reciprocal_rank_fusion
 from scimult_desktop.services.importing import store_record
 from scimult_desktop.store.links import match_references
 from scimult_desktop.store.papers import PaperStore

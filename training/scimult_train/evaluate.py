@@ -78,11 +78,11 @@ def expert_matrix(model: TaskAwareEncoder, tokenizer, examples: dict[str, list[E
 def hybrid_check(model: TaskAwareEncoder, tokenizer, examples: dict[str, list[Example]], depth: int = 100) -> dict:
     """{task: {"bm25"|"dense"|"hybrid": {"recall@10", "mrr"}}} on the eval examples of each task.
 
-    The app ranks with BM25 and the task's expert fused by reciprocal rank (`services.fusion`),
+    The app ranks with BM25 and the task's expert fused by reciprocal rank (`domain.fusion`),
     so a better expert is only worth shipping if the fused ranking improves too; this measures
     that on held-out training data, where choosing settings is allowed.
     """
-    from scimult_desktop.services.fusion import reciprocal_rank_fusion
+    from scimult_desktop.domain.fusion import reciprocal_rank_fusion
     from scimult_train.data.bm25 import BM25
 
     results = {}
