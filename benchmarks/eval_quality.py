@@ -41,6 +41,7 @@ from scimult_desktop.services.library import Library
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
+PER_QUERY = "per_query"  # each query's (or paper's) value, for paired standard errors; never printed
 
 
 def ndcg_at(ranked: list[str], relevant: set[str], k: int = 10) -> float:
@@ -96,7 +97,7 @@ def eval_scifact(args) -> dict:
         results = library.search_many(texts, k=10, mode=mode)
         elapsed = (time.monotonic() - started) / len(texts) * 1000
         values = [ndcg_at([h.paper.citekey for h in hits], qrels[q]) for q, hits in zip(qids, results)]
-        scores[mode] = {"ndcg@10": 100 * sum(values) / len(values), "ms_per_query": elapsed}
+        scores[mode] = {"ndcg@10": 100 * sum(values) / len(values), "ms_per_query": elapsed, PER_QUERY: values}
     library.close()
     return {"queries": len(qids), "papers": len(items), **scores}
 
@@ -153,7 +154,8 @@ def eval_acm(args) -> dict:
             ranked = [h.paper.doi for h in hits if h.paper.doi and h.paper.doi not in blacklist][:10]
             recalls.append(recall_at(ranked, qrels[q]))
             ndcgs.append(ndcg_at(ranked, qrels[q]))
-        out[label] = {"recall@10": 100 * sum(recalls) / len(recalls), "ndcg@10": 100 * sum(ndcgs) / len(ndcgs), "ms_per_query": elapsed}
+        out[label] = {"recall@10": 100 * sum(recalls) / len(recalls), "ndcg@10": 100 * sum(ndcgs) / len(ndcgs),
+                      "ms_per_query": elapsed, PER_QUERY: recalls}
     if not args.compare:
         out["latency_ms"] = single_query_latency(library, texts[:40])
     library.close()
@@ -203,8 +205,8 @@ def eval_classify(args) -> dict:
     results = library.classify(None, label_set="mag", k=1)
     default = {r["citekey"]: r["labels"][0]["label"].lower() for r in results}
     for label, predicted in (("field name, cosine (baseline)", baseline), ("classify (default)", default)):
-        out[label] = {"accuracy": 100 * sum(predicted[k] == g for k, g in gold.items()) / len(gold),
-                      "macro_f1": 100 * macro_f1(gold, predicted)}
+        correct = [float(predicted.get(k) == g) for k, g in sorted(gold.items())]
+        out[label] = {"accuracy": 100 * sum(correct) / len(correct), "macro_f1": 100 * macro_f1(gold, predicted), PER_QUERY: correct}
     library.close()
     return out
 
@@ -231,17 +233,40 @@ COMPARED = (
 )
 
 
+def paired_standard_error(before: list[float], after: list[float]) -> float:
+    """Standard error (in points) of the mean per-query difference: how much of a change is noise."""
+    differences = [100 * (b - a) for a, b in zip(before, after)]
+    n = len(differences)
+    if n < 2:
+        return float("nan")
+    mean = sum(differences) / n
+    return math.sqrt(sum((d - mean) ** 2 for d in differences) / (n - 1) / n)
+
+
 def comparison_table(before: str, after: str, results: dict[str, dict]) -> tuple[str, bool]:
-    """Markdown table of the compared numbers and whether `after` beats `before` on every one evaluated."""
-    lines = [f"| benchmark | {before} | {after} | change |", "|---|---:|---:|---:|"]
+    """Markdown table of the compared numbers and whether `after` beats `before` on every one evaluated.
+
+    The last column is the paired standard error of the change over the same queries/papers;
+    the verdict is on the numbers themselves, not on significance.
+    """
+    lines = [f"| benchmark | {before} | {after} | change | paired SE |", "|---|---:|---:|---:|---:|"]
     wins = []
     for label, bench, (mode, metric) in COMPARED:
         if bench not in results[before]:
             continue
-        old, new = results[before][bench][mode][metric], results[after][bench][mode][metric]
+        old_result, new_result = results[before][bench][mode], results[after][bench][mode]
+        old, new = old_result[metric], new_result[metric]
         wins.append(new > old)
-        lines.append(f"| {label} | {old:.1f} | {new:.1f} | {new - old:+.1f} |")
+        se = paired_standard_error(old_result.get(PER_QUERY, []), new_result.get(PER_QUERY, []))
+        lines.append(f"| {label} | {old:.1f} | {new:.1f} | {new - old:+.1f} | {se:.1f} |")
     return "\n".join(lines), bool(wins) and all(wins)
+
+
+def without_per_query(result):
+    """The result as printed: per-query values stay in memory for the paired errors only."""
+    if isinstance(result, dict):
+        return {k: without_per_query(v) for k, v in result.items() if k != PER_QUERY}
+    return result
 
 
 def main() -> None:
@@ -256,7 +281,7 @@ def main() -> None:
     if not DATA.is_dir():
         sys.exit(f"evaluation data not found at {DATA}")
     if not args.compare:
-        print(json.dumps(run_benchmarks(args)))
+        print(json.dumps(without_per_query(run_benchmarks(args))))
         return
     names = [n.strip() for n in args.compare.split(",")]
     if len(names) != 2:
@@ -266,7 +291,7 @@ def main() -> None:
         print(f"==== model {name}", file=sys.stderr)
         results[name] = run_benchmarks(argparse.Namespace(**{**vars(args), "model": name}))
     table, better = comparison_table(names[0], names[1], results)
-    print(json.dumps(results))
+    print(json.dumps(without_per_query(results)))
     print(table)
     print(f"{names[1]} beats {names[0]} on every compared number: {'yes' if better else 'no'}")
 
@@ -277,7 +302,7 @@ def run_benchmarks(args) -> dict:
         if name in args.only.split(","):
             print(f"== {name}", file=sys.stderr)
             results[name] = fn(args)
-            print(json.dumps({name: results[name]}, indent=1))
+            print(json.dumps(without_per_query({name: results[name]}), indent=1))
     return results
 
 
