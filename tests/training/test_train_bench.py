@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-from pathlib import Path
 
-BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_train.py"
+from tests.benchmark_scripts import load_benchmark
 
 
 def test_bench_train_runs_a_step_and_reports_throughput(capsys):
-    spec = importlib.util.spec_from_file_location("bench_train", BENCH)
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
+    bench = load_benchmark("bench_train")
     assert bench.main(["--layers", "2", "--hidden", "32", "--heads", "2", "--seq-len", "32", "--steps", "1",
                        "--warmup", "1", "--batch-size", "2", "--json", "--threads", "1"]) == 0
     figures = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
@@ -23,9 +19,7 @@ def test_bench_train_runs_a_step_and_reports_throughput(capsys):
 
 
 def test_model_flops_count_one_expert_of_bert_base():
-    spec = importlib.util.spec_from_file_location("bench_train", BENCH)
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
+    bench = load_benchmark("bench_train")
     from scimult_train.model.config import EncoderConfig
     from scimult_train.model.encoder import TaskAwareEncoder
 

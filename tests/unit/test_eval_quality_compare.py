@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
 import math
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def load_eval_quality():
-    spec = importlib.util.spec_from_file_location("eval_quality", ROOT / "benchmarks" / "eval_quality.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from tests.benchmark_scripts import load_benchmark
 
 
 def test_table_gives_the_paired_standard_error_and_a_strict_verdict():
-    eq = load_eval_quality()
+    eq = load_benchmark("eval_quality")
     before = [0.2, 0.4, 0.6, 0.8]
     after = [0.3, 0.4, 0.7, 0.8]  # differences 10, 0, 10, 0 points: mean 5, sd 5.77, SE 2.89
     assert math.isclose(eq.paired_standard_error(before, after), 5.7735 / 2, rel_tol=1e-3)
