@@ -254,13 +254,21 @@ def test_ctrl_c_on_scimult_train_saves_a_checkpoint_and_exits_130(tmp_path):
         [sys.executable, "-m", "scimult_desktop", "train", "--preset", "tiny", "--set", f"out_dir={out}",
          "--set", "max_steps=100000", "--set", "log_every=1", "--set", "eval_data=[]", "--set", "save_every=0"],
         stderr=subprocess.PIPE, text=True, env=_env(),
+        # A shell starts background jobs with SIGINT ignored, and Python then keeps ignoring it:
+        # give the command a terminal's default Ctrl+C whatever way the test run was started.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     for line in proc.stderr:
         if line.startswith("step "):
             break
     proc.send_signal(signal.SIGINT)
-    rest = proc.stderr.read()
-    assert proc.wait(timeout=120) == EXIT_INTERRUPTED, rest[-2000:]
+    try:
+        _, rest = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            subprocess.run(["pkill", "-f", f"out_dir={out}"], check=False)
+    assert proc.returncode == EXIT_INTERRUPTED, rest[-2000:]
     assert "checkpoint saved" in rest
     assert latest_checkpoint(out / "checkpoints") is not None
 
