@@ -30,6 +30,7 @@ import csv
 import json
 import math
 import re
+import statistics
 import sys
 import time
 from collections import Counter, defaultdict
@@ -236,11 +237,9 @@ COMPARED = (
 def paired_standard_error(before: list[float], after: list[float]) -> float:
     """Standard error (in points) of the mean per-query difference: how much of a change is noise."""
     differences = [100 * (b - a) for a, b in zip(before, after)]
-    n = len(differences)
-    if n < 2:
+    if len(differences) < 2:
         return float("nan")
-    mean = sum(differences) / n
-    return math.sqrt(sum((d - mean) ** 2 for d in differences) / (n - 1) / n)
+    return statistics.stdev(differences) / math.sqrt(len(differences))
 
 
 def comparison_table(before: str, after: str, results: dict[str, dict]) -> tuple[str, bool]:

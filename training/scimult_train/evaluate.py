@@ -50,15 +50,25 @@ def evaluate(
     for task, items in examples.items():
         if not items:
             continue
-        encode_as = expert_task or task
-        candidates = list(dict.fromkeys(e.positive for e in items))
-        position = {text: i for i, text in enumerate(candidates)}
-        gold = np.array([position[e.positive] for e in items])
-        # encode() L2-normalises for cosine models, so the dot product below is the model's score.
-        queries = model.encode([e.query for e in items], encode_as, "query", tokenizer=tokenizer, batch_size=batch_size)
-        docs = model.encode(candidates, encode_as, "document", tokenizer=tokenizer, batch_size=batch_size)
-        results[task] = rank_metrics(queries, docs, gold)
+        _, gold, queries, docs = encode_task(model, tokenizer, items, expert_task or task, batch_size)
+        results[task] = rank_metrics(queries, docs, np.array(gold))
     return results
+
+
+def encode_task(
+    model: TaskAwareEncoder, tokenizer, items: list[Example], encode_as: str, batch_size: int = 64
+) -> tuple[list[str], list[int], np.ndarray, np.ndarray]:
+    """(candidates, gold index per query, query vectors, candidate vectors) of one task's examples.
+
+    The candidates are the distinct positives; encode() L2-normalises for cosine models, so the
+    dot product of the vectors is the model's score.
+    """
+    candidates = list(dict.fromkeys(e.positive for e in items))
+    position = {text: i for i, text in enumerate(candidates)}
+    gold = [position[e.positive] for e in items]
+    queries = model.encode([e.query for e in items], encode_as, "query", tokenizer=tokenizer, batch_size=batch_size)
+    docs = model.encode(candidates, encode_as, "document", tokenizer=tokenizer, batch_size=batch_size)
+    return candidates, gold, queries, docs
 
 
 def expert_matrix(model: TaskAwareEncoder, tokenizer, examples: dict[str, list[Example]]) -> dict:
@@ -89,13 +99,9 @@ def hybrid_check(model: TaskAwareEncoder, tokenizer, examples: dict[str, list[Ex
     for task, items in examples.items():
         if not items:
             continue
-        candidates = list(dict.fromkeys(e.positive for e in items))
-        position = {text: i for i, text in enumerate(candidates)}
-        gold = [position[e.positive] for e in items]
+        candidates, gold, queries, docs = encode_task(model, tokenizer, items, task)
         bm25 = BM25(candidates)
         keyword = [bm25.top(e.query, depth) for e in items]
-        queries = model.encode([e.query for e in items], task, "query", tokenizer=tokenizer)
-        docs = model.encode(candidates, task, "document", tokenizer=tokenizer)
         dense = [list(np.argsort(-row, kind="stable")[:depth]) for row in queries @ docs.T]
         hybrid = [[i for i, _ in reciprocal_rank_fusion([k, d])] for k, d in zip(keyword, dense)]
         results[task] = {name: _recall_mrr(ranked, gold) for name, ranked in

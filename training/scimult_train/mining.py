@@ -56,8 +56,7 @@ def mine_hard_negatives(
                 texts_of_item.setdefault(e.positive_id, set()).add(where[e.positive])
         positives_of: dict[str, set[int]] = {}
         for e in examples:
-            own = texts_of_item.get(e.positive_id, set()) if e.positive_id is not None else set()
-            positives_of.setdefault(e.query, set()).update({where[e.positive]} | own)
+            positives_of.setdefault(e.query, set()).update({where[e.positive]} | texts_of_item.get(e.positive_id, set()))
         report(f"mining {task}: embedding {len(pool):,} pool texts")
         pool_vectors = torch.from_numpy(model.encode(pool, task, "document", tokenizer=tokenizer, batch_size=batch_size))
         depth = min(len(pool), top_k + max(len(p) for p in positives_of.values()))

@@ -156,6 +156,10 @@ def main(argv: list[str] | None = None) -> int:
     state, meta = trained_state(checkpoint)
     base_model, minilm_folder = build_default_model()
     changed = changed_tensors(base_model.state_dict(), state)
+    before, after = evals[0]["eval"], chosen["eval"]
+    curve = ", ".join(f"{record['step']}: {mean_mrr(record['eval']):.4f}" for record in evals)
+    print(f"[3/3] held-out mean MRR by step: {curve}; keeping step {chosen['step']}", file=sys.stderr)
+    print(f"      before: {json.dumps(before)}\n      chosen: {json.dumps(after)}", file=sys.stderr)
     checks = held_out_checks(base_model, state, config)
     print(f"      held-out MRR, each task's data (row) through each task's expert (column): "
           f"{json.dumps(checks['expert_matrix_mrr'])}", file=sys.stderr)
@@ -163,10 +167,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"      held-out {task}, before -> after: " + ", ".join(
             f"{mode} R@10 {checks['hybrid_before'][task][mode]['recall@10']:.3f} -> {value['recall@10']:.3f}"
             for mode, value in after_task.items()), file=sys.stderr)
-    before, after = evals[0]["eval"], chosen["eval"]
-    curve = ", ".join(f"{record['step']}: {mean_mrr(record['eval']):.4f}" for record in evals)
-    print(f"[3/3] held-out mean MRR by step: {curve}; keeping step {chosen['step']}", file=sys.stderr)
-    print(f"      before: {json.dumps(before)}\n      chosen: {json.dumps(after)}", file=sys.stderr)
 
     from safetensors.torch import save_file
 
