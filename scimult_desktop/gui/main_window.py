@@ -70,8 +70,7 @@ class MainWindow(QMainWindow):
         self.detail_dock = self._dock("Details", "details", self.detail_panel, Qt.DockWidgetArea.RightDockWidgetArea)
         self.related_dock = self._dock("Related papers", "related", self.related_panel, Qt.DockWidgetArea.RightDockWidgetArea)
         self.splitDockWidget(self.detail_dock, self.related_dock, Qt.Orientation.Vertical)
-        self.resizeDocks([self.sidebar_dock, self.detail_dock], [190, 380], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.detail_dock, self.related_dock], [480, 320], Qt.Orientation.Vertical)
+        self._default_dock_sizes()
 
         self.status_model = QLabel()
         self.statusBar().addPermanentWidget(self.status_model)
@@ -158,15 +157,22 @@ class MainWindow(QMainWindow):
     def _restore_layout(self) -> None:
         geometry = self.settings.value("window/geometry")
         restored = geometry is not None and self.restoreGeometry(geometry)
-        if not restored or self.width() < MIN_RESTORED_SIZE[0] or self.height() < MIN_RESTORED_SIZE[1]:
+        usable = restored and self.width() >= MIN_RESTORED_SIZE[0] and self.height() >= MIN_RESTORED_SIZE[1]
+        if not usable:
             # A layout saved on another screen (or by a headless run) can come back tiny.
             self.resize(*default_window_size(self.screen().availableGeometry().size()))
         state = self.settings.value("window/state")
         if state is not None:
-            self.restoreState(state, LAYOUT_VERSION)
+            self.restoreState(state, LAYOUT_VERSION)  # which docks are shown, floating, where
+            if not usable:
+                self._default_dock_sizes()  # the saved sizes were those of the tiny window
         tab = self.settings.value("window/tab")
         if tab is not None:
             self.tabs.setCurrentIndex(int(tab))
+
+    def _default_dock_sizes(self) -> None:
+        self.resizeDocks([self.sidebar_dock, self.detail_dock], [190, 380], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.detail_dock, self.related_dock], [480, 320], Qt.Orientation.Vertical)
 
     def save_layout(self) -> None:
         self.settings.setValue("window/geometry", self.saveGeometry())

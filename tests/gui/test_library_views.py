@@ -142,4 +142,9 @@ def test_a_tiny_saved_window_comes_back_at_a_usable_size(qtbot, library_copy, tm
     available = second.screen().availableGeometry()
     assert second.width() >= 640 and second.height() >= 420
     assert second.width() <= available.width() and second.height() <= available.height()
+    # The docks' saved sizes belonged to the tiny window: they come back as a first launch lays them out.
+    fresh = make_window(qtbot, library_copy, tmp_path / "first-launch", start=False)
+    docks = lambda window: (window.sidebar_dock.width(), window.detail_dock.width(), window.related_dock.height())  # noqa: E731
+    assert docks(second) == docks(fresh)
+    fresh.close()
     second.close()
