@@ -9,6 +9,7 @@ state (SQLite's WAL journal makes the commit itself atomic).
 from __future__ import annotations
 
 import sqlite3
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -19,6 +20,7 @@ from scimult_desktop.errors import LibraryError
 from scimult_desktop.store.migrations import apply_migrations
 
 DATABASE_NAME = "library.sqlite3"
+BUSY_TIMEOUT_S = 30
 
 
 class LibraryDatabase:
@@ -38,7 +40,7 @@ class LibraryDatabase:
                 raise LibraryError(f"{self.folder}: no library here (missing {DATABASE_NAME})")
             try:
                 self.folder.mkdir(parents=True, exist_ok=True)
-                conn = sqlite3.connect(db_path, isolation_level=None, timeout=30)
+                conn = sqlite3.connect(db_path, isolation_level=None, timeout=BUSY_TIMEOUT_S)
             except (OSError, sqlite3.Error) as exc:
                 raise LibraryError(f"{db_path}: cannot open library database ({exc})") from exc
         # isolation_level=None: we issue BEGIN/COMMIT ourselves, so a transaction
@@ -49,11 +51,11 @@ class LibraryDatabase:
         try:
             conn.execute("PRAGMA foreign_keys = ON")
             if self.folder is not None:
-                self.db.enable_wal()
+                _enable_wal(self.db)
                 # NORMAL is durable against application crashes in WAL mode; only a
                 # power loss can drop the very last commits, never corrupt the file.
                 conn.execute("PRAGMA synchronous = NORMAL")
-            conn.execute("PRAGMA busy_timeout = 30000")
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_S * 1000}")
             apply_migrations(self)
         except sqlite3.DatabaseError as exc:
             conn.close()
@@ -92,3 +94,23 @@ class LibraryDatabase:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _enable_wal(db: sqlite_utils.Database) -> None:
+    """Switch a library to WAL (kept in the file, so only its first opening switches it).
+
+    Switching needs the database to itself and SQLite answers "locked" at once instead of
+    waiting, so threads or processes opening the same new library together retry here, for
+    as long as the busy timeout would have waited.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    delay = 0.005
+    while True:
+        try:
+            db.enable_wal()  # a no-op when the file is already in WAL mode
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.25)
