@@ -27,7 +27,7 @@ from scimult_desktop.domain.records import ImportedRecord, ImportProblem
 from scimult_desktop.errors import ImportFailed
 from scimult_desktop.ingest.bibtex import BibtexImporter
 from scimult_desktop.ingest.zotero import ZoteroImporter
-from scimult_desktop.services.library import Library
+from scimult_desktop.services.library.facade import Library
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 

@@ -191,7 +191,7 @@ print(json.dumps({"shown_s": shown - t0, "rows_s": marks["rows"][0] - t0, "rows"
 
 
 def bench_time_to_interactive(papers: int, work: Path) -> dict:
-    from scimult_desktop.services.library import Library
+    from scimult_desktop.services.library.facade import Library
 
     bib = work / "big.bib"
     bib.write_text(synthetic_bib(papers), encoding="utf-8")

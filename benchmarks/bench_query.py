@@ -44,7 +44,7 @@ def main() -> None:
 
     from scimult_desktop.embedding.onnx_encoder import OnnxEncoder
     from scimult_desktop.index.faiss_index import FaissIndex
-    from scimult_desktop.services import models
+    from scimult_desktop.services.models import bundles as models
 
     folder = args.bundle or models.model_path()
     encoder = OnnxEncoder(folder, engine=args.engine)

@@ -37,8 +37,9 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 from scimult_desktop.domain.tasks import Task
-from scimult_desktop.services import indexing, models
-from scimult_desktop.services.library import Library
+from scimult_desktop.services.models import indexing
+from scimult_desktop.services.models import bundles as models
+from scimult_desktop.services.library.facade import Library
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
@@ -186,7 +187,7 @@ def eval_classify(args) -> dict:
     items = [{"id": f"s2{r['paper_id']}", "title": r["title"], "abstract": r["abstract"], "type": "article-journal"} for r in rows]
     gold = {f"s2{r['paper_id']}": r["mag_field_of_study"][0].lower() for r in rows}
     library = build_library(Path(args.workdir) / "s2orc", items, [Task.CLASSIFY], args)
-    from scimult_desktop.services import label_sets
+    from scimult_desktop.services.finding import label_sets
 
     import numpy as np
 

@@ -42,7 +42,7 @@ def bib_files() -> dict[Path, str | None]:
 
 
 def build_library(folder: Path) -> dict:
-    from scimult_desktop.services.library import Library
+    from scimult_desktop.services.library.facade import Library
 
     files = bib_files()
     with Library.open(folder) as library:
@@ -102,8 +102,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"skipped: {ACM} not found (real data lives beside the project)", file=sys.stderr)
         return 0
     from scimult_desktop.cli.progress import StderrProgress
-    from scimult_desktop.services import finetuning
-    from scimult_desktop.services.library import Library
+    from scimult_desktop.services.finetuning import pipeline as finetuning
+    from scimult_desktop.services.library.facade import Library
 
     if not (args.library / "library.sqlite3").exists():
         print(json.dumps({"library": build_library(args.library)}), flush=True)

@@ -33,7 +33,7 @@ def shared_data() -> Path:
 @pytest.fixture
 def fresh_library(tmp_path):
     """An empty library in a temporary folder."""
-    from scimult_desktop.services.library import Library
+    from scimult_desktop.services.library.facade import Library
 
     library = Library.open(tmp_path / "lib")
     yield library

@@ -11,7 +11,7 @@ import re
 
 import numpy as np
 
-from scimult_desktop.services.semantic import SemanticBackend
+from scimult_desktop.services.finding.semantic import SemanticBackend
 from scimult_desktop.store.papers import PaperStore
 
 DIM = 256

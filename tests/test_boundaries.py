@@ -20,7 +20,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "scimult_desktop"
 HEAVY = ["PySide6", "shiboken6", "torch", "transformers", "scimult_train", "fitz", "faiss", "onnxruntime", "tokenizers"]
 
 
-@pytest.mark.parametrize("module", ["scimult_desktop.cli.main", "scimult_desktop.services", "scimult_desktop.services.library"])
+@pytest.mark.parametrize("module", ["scimult_desktop.cli.main", "scimult_desktop.services", "scimult_desktop.services.library.facade"])
 def test_importing_front_end_modules_loads_no_heavy_library(module):
     code = f"import json, sys, {module}; print(json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules)))"
     loaded = json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from scimult_desktop import __version__, config
-from scimult_desktop.services import models
+from scimult_desktop.services.models import bundles as models
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGING = ROOT / "packaging"

@@ -6,7 +6,7 @@ import click
 
 from scimult_desktop.cli.progress import StderrProgress
 from scimult_desktop.services import open_library
-from scimult_desktop.services.library import Library
+from scimult_desktop.services.library.facade import Library
 
 
 def library_from(ctx: click.Context, create: bool = True) -> Library:

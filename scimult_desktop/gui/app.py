@@ -10,7 +10,7 @@ from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication
 
 from scimult_desktop import __version__
-from scimult_desktop.services import preferences
+from scimult_desktop.services.library import preferences
 
 ORGANIZATION = "SciMult"
 APPLICATION = "SciMult Desktop"

@@ -26,8 +26,8 @@ from PySide6.QtWidgets import (
 from scimult_desktop.errors import ModelError
 from scimult_desktop.gui.operations import Operations
 from scimult_desktop.gui.panels.import_panel import ProgressRow
-from scimult_desktop.services import finetuning
-from scimult_desktop.services.finetune_signals import TASKS
+from scimult_desktop.services.finetuning import pipeline as finetuning
+from scimult_desktop.services.finetuning.signals import TASKS
 
 COLUMNS = ("task", "train", "held out", "metric", "before", "after")
 
@@ -279,7 +279,7 @@ class FinetuneDialog(QDialog):
 
 def add_menu_actions(window) -> list[QAction]:
     """Add "Fine-tune on this library…" and "Roll back model" to `window.model_menu`."""
-    from scimult_desktop.services import model_history
+    from scimult_desktop.services.models import history as model_history
 
     window.model_menu.addSeparator()
     finetune = window.model_menu.addAction("&Fine-tune on this library…")

@@ -7,7 +7,7 @@ from typing import Any, Callable, Sequence
 
 from PySide6.QtCore import QAbstractListModel, QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
 
-from scimult_desktop.services.browsing import PaperRow
+from scimult_desktop.services.library.browsing import PaperRow
 
 ROW_ROLE = Qt.ItemDataRole.UserRole + 1  # the record behind a row
 ID_ROLE = Qt.ItemDataRole.UserRole + 2  # its paper id

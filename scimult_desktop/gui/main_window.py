@@ -19,7 +19,8 @@ from scimult_desktop.gui.panels.related_panel import RelatedPanel
 from scimult_desktop.gui.panels.search_panel import SearchPanel
 from scimult_desktop.gui.panels.write_panel import WritePanel
 from scimult_desktop.gui.session import Session
-from scimult_desktop.services import browsing, models
+from scimult_desktop.services.library import browsing
+from scimult_desktop.services.models import bundles as models
 
 LAYOUT_VERSION = 1
 

@@ -45,7 +45,7 @@ from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 from scimult_desktop.domain.progress import CancelToken, ProgressEvent
 from scimult_desktop.errors import Cancelled, ScimultError
 from scimult_desktop.gui.session import Session
-from scimult_desktop.services.library import Library
+from scimult_desktop.services.library.facade import Library
 
 WorkFunction = Callable[[Library, "OpContext"], Any]
 

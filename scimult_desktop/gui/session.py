@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal
 
-from scimult_desktop.services.library import Library
+from scimult_desktop.services.library.facade import Library
 
 
 class Session(QObject):

@@ -8,11 +8,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from scimult_desktop.services.library import Library
+    from scimult_desktop.services.library.facade import Library
 
 
 def open_library(path: str | None = None, *, create: bool = True) -> "Library":
     """Open (creating if needed) the library at `path` (see `config.library_dir`)."""
-    from scimult_desktop.services.library import Library
+    from scimult_desktop.services.library.facade import Library
 
     return Library.open(path, create=create)

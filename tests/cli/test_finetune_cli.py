@@ -12,8 +12,8 @@ import pytest
 from click.testing import CliRunner
 
 from scimult_desktop.cli.main import cli
-from scimult_desktop.services import finetuning
-from scimult_desktop.services.library import Library
+from scimult_desktop.services.finetuning import pipeline as finetuning
+from scimult_desktop.services.library.facade import Library
 from tests.unit.test_finetune_signals import make_library
 from tests.unit.test_finetuning import pretend_installed
 
@@ -86,7 +86,8 @@ def test_runs_lists_nothing_on_a_fresh_library(library_dir):
 def test_a_real_run_prints_exactly_the_json_contract(library_dir, tmp_path, monkeypatch):
     pytest.importorskip("torch")
     testing = pytest.importorskip("scimult_train.testing")
-    from scimult_desktop.services import finetune_signals, models
+    from scimult_desktop.services.finetuning import signals as finetune_signals
+    from scimult_desktop.services.models import bundles as models
 
     bundle = testing.build_tiny_bundle(tmp_path / "tiny", name="tiny")
     models.install(bundle, name="tiny")

@@ -111,7 +111,7 @@ def test_checkpoint_needs_vocab_and_training_package(tmp_path, monkeypatch):
     assert result.exit_code == 1 and "--vocab" in result.stderr
     vocab = tmp_path / "vocab.txt"
     vocab.write_text("[PAD]\n[UNK]\n", encoding="utf-8")
-    from scimult_desktop.services import models
+    from scimult_desktop.services.models import bundles as models
 
     monkeypatch.setattr(models, "training_available", lambda: False)
     result = run("model", "install", str(ckpt), "--vocab", str(vocab))
@@ -133,7 +133,7 @@ def test_failed_checkpoint_conversion_names_the_file_and_installs_nothing(tmp_pa
 def test_unknown_model_and_no_model_errors(monkeypatch):
     result = run("model", "use", "nope")
     assert result.exit_code == 1 and "no model named 'nope'" in result.stderr
-    from scimult_desktop.services import models
+    from scimult_desktop.services.models import bundles as models
 
     monkeypatch.setattr(models, "training_available", lambda: False)
     result = run("embed", "--task", "search", "--text", "x")

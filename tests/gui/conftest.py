@@ -53,7 +53,7 @@ def gui_models_dir(tmp_path_factory):
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("SCIMULT_MODELS_DIR", str(models_dir))
         patch.setenv("SCIMULT_CONFIG_DIR", str(root / "config"))
-        from scimult_desktop.services import models
+        from scimult_desktop.services.models import bundles as models
 
         models.install(bundle)
     return models_dir
@@ -68,7 +68,7 @@ def seed_library(gui_models_dir, tmp_path_factory):
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("SCIMULT_MODELS_DIR", str(gui_models_dir))
         patch.setenv("SCIMULT_CONFIG_DIR", str(root / "config"))
-        from scimult_desktop.services.library import Library
+        from scimult_desktop.services.library.facade import Library
 
         with Library.open(root / "library") as library:
             report = library.import_paths([bib])

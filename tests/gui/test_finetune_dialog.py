@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from scimult_desktop.services import finetune_signals, finetuning, models
+from scimult_desktop.services.finetuning import signals as finetune_signals
+from scimult_desktop.services.finetuning import pipeline as finetuning
+from scimult_desktop.services.models import bundles as models
 
 pytestmark = pytest.mark.gui
 
@@ -100,6 +102,6 @@ def test_cancel_stops_training_and_keeps_a_resumable_run(window, small_minimum, 
 
 
 def _library(window):
-    from scimult_desktop.services.library import Library
+    from scimult_desktop.services.library.facade import Library
 
     return Library.open(window.session.folder)

@@ -48,7 +48,7 @@ def test_cancelling_an_import_keeps_what_was_stored(window, qtbot, tmp_path):
     assert "cancelled" in panel.summary.text().lower()
     assert not panel.import_progress.running
     qtbot.waitUntil(lambda: window.library_panel.model.rowCount() > 0, timeout=10000)
-    from scimult_desktop.services.library import Library
+    from scimult_desktop.services.library.facade import Library
 
     with Library.open(window.session.folder) as library:
         stored = library.count_papers() - len(PAPERS)

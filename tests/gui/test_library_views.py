@@ -50,7 +50,7 @@ def test_selecting_a_paper_shows_details_links_and_related_reasons(window, qtbot
 
 
 def test_editing_metadata_is_saved_and_undone(window, qtbot):
-    from scimult_desktop.services.library import Library
+    from scimult_desktop.services.library.facade import Library
 
     paper_id = row_of_title(window, "Galaxy rotation")
     with qtbot.waitSignal(window.detail_panel.details_shown, timeout=10000):

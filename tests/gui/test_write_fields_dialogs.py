@@ -15,7 +15,7 @@ DRAFT = ("Dense retrieval with dual encoders has been shown to outperform term w
 
 
 def test_write_pane_suggests_copies_citations_flags_and_stores_feedback(window, qtbot):
-    from scimult_desktop.services.library import Library
+    from scimult_desktop.services.library.facade import Library
 
     panel = window.write_panel
     window.show_tab(panel)
@@ -59,8 +59,8 @@ def test_opened_draft_is_watched_and_reanalysed_on_save(window, qtbot, tmp_path)
 
 
 def test_fields_chart_map_click_and_undoable_tags(window, qtbot):
-    from scimult_desktop.services import browsing
-    from scimult_desktop.services.library import Library
+    from scimult_desktop.services.library import browsing
+    from scimult_desktop.services.library.facade import Library
 
     panel = window.fields_panel
     with qtbot.waitSignal(panel.map_shown, timeout=60000) as shown:
@@ -87,7 +87,7 @@ def test_fields_chart_map_click_and_undoable_tags(window, qtbot):
 def test_model_dialog_and_settings_dialog(window, qtbot):
     from scimult_desktop.gui.dialogs.model_dialog import ModelDialog
     from scimult_desktop.gui.dialogs.settings_dialog import SettingsDialog
-    from scimult_desktop.services import preferences
+    from scimult_desktop.services.library import preferences
 
     dialog = ModelDialog(window.ops, window)
     qtbot.addWidget(dialog)

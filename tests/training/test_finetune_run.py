@@ -9,7 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from scimult_desktop.services import finetune_signals, finetuning, model_history, models
+from scimult_desktop.services.finetuning import signals as finetune_signals
+from scimult_desktop.services.finetuning import pipeline as finetuning
+from scimult_desktop.services.models import history as model_history
+from scimult_desktop.services.models import bundles as models
 from scimult_train.data.examples import parse_example, read_examples
 from tests.unit.test_finetune_signals import make_library
 

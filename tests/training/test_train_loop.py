@@ -57,7 +57,7 @@ def test_tiny_run_writes_metrics_plot_checkpoints_and_an_installable_bundle(tmp_
     import onnxruntime as ort
 
     from scimult_desktop.embedding.bundle import GRAPH_INPUTS, GRAPH_OUTPUT, read_manifest
-    from scimult_desktop.services import models
+    from scimult_desktop.services.models import bundles as models
     from scimult_train.model.encoder import tokenize_batch
     from scimult_train.model.tokenizer import load_tokenizer
     from scimult_train.model.torch_weights import load_torch_weights
@@ -277,7 +277,7 @@ def test_scimult_train_without_the_training_package_says_so(monkeypatch):
     from click.testing import CliRunner
 
     from scimult_desktop.cli.main import cli
-    from scimult_desktop.services import models
+    from scimult_desktop.services.models import bundles as models
 
     monkeypatch.setattr(models, "training_available", lambda: False)
     result = CliRunner().invoke(cli, ["train", "--preset", "tiny"])

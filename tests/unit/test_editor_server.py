@@ -13,8 +13,8 @@ import pytest
 from click.testing import CliRunner
 
 from scimult_desktop.cli.main import cli
-from scimult_desktop.services.editor_server import ENDPOINT_FILE_NAME, EditorServer, EditorServerError
-from scimult_desktop.services.library import Library
+from scimult_desktop.services.writing.editor_server import ENDPOINT_FILE_NAME, EditorServer, EditorServerError
+from scimult_desktop.services.library.facade import Library
 from tests.bibgen import synthetic_bib
 
 

@@ -9,8 +9,8 @@ import pytest
 from scimult_desktop.domain.records import Attachment, Paper
 from scimult_desktop.errors import PaperNotFound, ScimultError
 from scimult_desktop.exporters.bibtex import ExportItem, escape_latex, format_entry
-from scimult_desktop.services.exporting import export_papers, export_to_file
-from scimult_desktop.services.library import Library
+from scimult_desktop.services.library.exporting import export_papers, export_to_file
+from scimult_desktop.services.library.facade import Library
 
 BIB = r"""
 @article{Muller2020,

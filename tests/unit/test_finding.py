@@ -1,10 +1,10 @@
 import pytest
 
 from scimult_desktop.domain.records import ImportedRecord, Paper, Reference
-from scimult_desktop.services.filters import SearchFilters
-from scimult_desktop.services.finding import Finder
+from scimult_desktop.services.finding.filters import SearchFilters
+from scimult_desktop.services.finding.finder import Finder
 from scimult_desktop.domain.fusion import reciprocal_rank_fusion
-from scimult_desktop.services.importing import store_record
+from scimult_desktop.services.library.importing import store_record
 from scimult_desktop.store.links import match_references
 from scimult_desktop.store.papers import PaperStore
 from scimult_desktop.store.sources import SourceStore
@@ -86,7 +86,7 @@ def test_batch_search_returns_one_list_per_query_and_encodes_once(library):
 
 
 def test_near_duplicates_are_proposed_from_embeddings_and_titles(library):
-    from scimult_desktop.services.duplicates import scan_near_duplicates
+    from scimult_desktop.services.library.duplicates import scan_near_duplicates
 
     store = PaperStore(library.database)
     sources = SourceStore(library.database)

@@ -8,9 +8,9 @@ import re
 import numpy as np
 
 from scimult_desktop.domain.tasks import Role
-from scimult_desktop.services import finetune_eval
-from scimult_desktop.services.finetune_eval import TaskScore, evaluate, recommend
-from scimult_desktop.services.finetune_signals import collect
+from scimult_desktop.services.finetuning import evaluation as finetune_eval
+from scimult_desktop.services.finetuning.evaluation import TaskScore, evaluate, recommend
+from scimult_desktop.services.finetuning.signals import collect
 from scimult_desktop.store.vectors import VectorStore
 from tests.unit.test_finetune_signals import TOPICS, make_library
 

@@ -7,8 +7,8 @@ import json
 import pytest
 
 from scimult_desktop.domain.records import Paper
-from scimult_desktop.services import finetune_signals
-from scimult_desktop.services.finetune_signals import NotEnoughSignals, Signal, collect, split, write_training_jsonl
+from scimult_desktop.services.finetuning import signals as finetune_signals
+from scimult_desktop.services.finetuning.signals import NotEnoughSignals, Signal, collect, split, write_training_jsonl
 
 TOPICS = ["graph neural networks", "protein folding", "dense retrieval", "clinical trials"]
 

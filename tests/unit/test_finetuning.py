@@ -17,7 +17,10 @@ import pytest
 from scimult_desktop import config
 from scimult_desktop.domain.progress import CancelToken
 from scimult_desktop.errors import Cancelled, ModelError
-from scimult_desktop.services import finetune_signals, finetuning, model_history, models
+from scimult_desktop.services.finetuning import signals as finetune_signals
+from scimult_desktop.services.finetuning import pipeline as finetuning
+from scimult_desktop.services.models import history as model_history
+from scimult_desktop.services.models import bundles as models
 from tests.unit.test_finetune_signals import make_library
 
 FAKE_TRAINER = r'''
@@ -176,7 +179,7 @@ def test_history_and_rollback(monkeypatch):
 
 
 def test_switching_the_model_in_settings_is_remembered_for_rollback(monkeypatch):
-    from scimult_desktop.services import preferences
+    from scimult_desktop.services.library import preferences
 
     pretend_installed(monkeypatch, ["a", "b"])
     models.use("a")
@@ -233,7 +236,7 @@ def test_when_the_app_dies_the_trainer_saves_a_checkpoint_and_stops(run_setup, t
     app.write_text(
         "import json, sys\nfrom pathlib import Path\n"
         f"sys.path.insert(0, {str(finetuning.Path(__file__).resolve().parents[2])!r})\n"
-        "from scimult_desktop.services import finetuning\n"
+        "from scimult_desktop.services.finetuning import pipeline as finetuning\n"
         f"folder = Path({str(run.folder)!r})\n"
         "run = finetuning._Run(folder, json.loads((folder / 'run.json').read_text()))\n"
         f"finetuning.trainer_command = lambda cfg, resume: [sys.executable, {str(trainer)!r}, '--config', str(cfg)]\n"

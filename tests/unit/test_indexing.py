@@ -11,7 +11,7 @@ from scimult_desktop.domain.progress import CancelToken
 from scimult_desktop.domain.records import Paper
 from scimult_desktop.domain.tasks import Role, Task
 from scimult_desktop.errors import Cancelled
-from scimult_desktop.services import indexing
+from scimult_desktop.services.models import indexing
 from scimult_desktop.store.vectors import VectorStore
 
 MODEL_KEY = "hashing@0123456789abcdef"
@@ -160,7 +160,7 @@ def test_stale_index_file_is_updated_incrementally_from_the_database(library):
 def test_library_index_end_to_end_with_a_real_bundle(library, tmp_path):
     pytest.importorskip("torch")
     testing = pytest.importorskip("scimult_train.testing")
-    from scimult_desktop.services import models
+    from scimult_desktop.services.models import bundles as models
 
     models.install(testing.build_tiny_bundle(tmp_path / "bundle"), name="tiny")
     report = library.index(engine="onnxruntime-cpu")

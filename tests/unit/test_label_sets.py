@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from scimult_desktop.errors import ScimultError
-from scimult_desktop.services.label_sets import (
+from scimult_desktop.services.finding.label_sets import (
     RESOURCES_ENV,
     Label,
     LabelSetError,

@@ -1,7 +1,7 @@
 from pathlib import Path
 
 from scimult_desktop.domain.records import ImportedRecord, Paper, Reference
-from scimult_desktop.services.importing import import_paths
+from scimult_desktop.services.library.importing import import_paths
 
 
 class ListImporter:

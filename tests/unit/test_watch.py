@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from scimult_desktop.errors import ScimultError
-from scimult_desktop.services.watching import (
+from scimult_desktop.services.library.watching import (
     add_watch_folder,
     list_watch_folders,
     remove_watch_folder,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from scimult_desktop.cli.context import library_from
-from scimult_desktop.services.exporting import EXPORT_FORMATS, export_papers, export_to_file
+from scimult_desktop.services.library.exporting import EXPORT_FORMATS, export_papers, export_to_file
 
 
 @click.command("export")

@@ -8,8 +8,8 @@ import click
 
 from scimult_desktop.cli.context import json_option, library_from
 from scimult_desktop.cli.output import emit_json, hit_lines
-from scimult_desktop.services.filters import SearchFilters
-from scimult_desktop.services.library import SEARCH_MODES
+from scimult_desktop.services.finding.filters import SearchFilters
+from scimult_desktop.services.library.facade import SEARCH_MODES
 
 k_option = click.option("--k", "k", type=click.IntRange(min=1), default=10, show_default=True, help="Number of results.")
 queries_option = click.option(

@@ -20,7 +20,7 @@ from scimult_desktop.cli.output import emit_json
 from scimult_desktop.cli.progress import progress_on_stderr
 from scimult_desktop.domain.progress import CancelToken
 from scimult_desktop.errors import Cancelled, ScimultError
-from scimult_desktop.services import finetuning
+from scimult_desktop.services.finetuning import pipeline as finetuning
 
 
 @click.group("finetune", invoke_without_command=True)

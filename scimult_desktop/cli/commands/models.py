@@ -19,7 +19,7 @@ from scimult_desktop.cli.output import emit_json
 from scimult_desktop.cli.progress import progress_on_stderr
 from scimult_desktop.domain.progress import CancelToken
 from scimult_desktop.errors import ScimultError
-from scimult_desktop.services import models
+from scimult_desktop.services.models import bundles as models
 
 ENGINE_CHOICES = ("auto", "onnxruntime-cpu", "onnxruntime-cuda", "openvino")
 engine_option = click.option(
@@ -103,7 +103,7 @@ def model_install_command(path: str, vocab: str | None, name: str | None, as_jso
 @click.argument("name")
 def model_use_command(name: str) -> None:
     """Make NAME the active model (the previous one is remembered for `scimult model rollback`)."""
-    from scimult_desktop.services import model_history
+    from scimult_desktop.services.models import history as model_history
 
     info = model_history.activate(name)
     click.echo(f"active model: {info.name}")
@@ -116,7 +116,7 @@ def model_rollback_command(as_json: bool) -> None:
 
     JSON: {"active": name, "replaced": name}
     """
-    from scimult_desktop.services import model_history
+    from scimult_desktop.services.models import history as model_history
 
     replaced, info = model_history.rollback()
     if as_json:

@@ -27,7 +27,7 @@ def serve_command(ctx: click.Context, port: int, host: str, quiet: bool, as_json
 
     JSON (once ready): {"url", "endpoint_file", "pid"}
     """
-    from scimult_desktop.services.editor_server import EditorServer
+    from scimult_desktop.services.writing.editor_server import EditorServer
 
     log = None if quiet else (lambda line: click.echo(line, err=True))
     server = EditorServer(ctx.obj.get("library_path"), host=host, port=port, log=log)

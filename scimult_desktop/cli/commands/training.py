@@ -34,7 +34,7 @@ def train_command(ctx: click.Context, config_path: str | None, preset: str | Non
     checkpoints/ and bundle/, which `scimult model install` accepts. Ctrl+C saves a
     checkpoint and stops (exit code 130); --resume continues from it.
     """
-    from scimult_desktop.services.models import TRAIN_INSTALL_HINT, training_available, training_tool_env
+    from scimult_desktop.services.models.bundles import TRAIN_INSTALL_HINT, training_available, training_tool_env
 
     if (config_path is None) == (preset is None):
         raise click.UsageError("give exactly one of --config FILE or --preset NAME")

@@ -8,7 +8,7 @@ from scimult_desktop.cli.context import json_option, library_from
 from scimult_desktop.cli.output import emit_json
 from scimult_desktop.domain.progress import CancelToken
 from scimult_desktop.domain.records import ImportReport
-from scimult_desktop.services.watching import (
+from scimult_desktop.services.library.watching import (
     add_watch_folder,
     list_watch_folders,
     remove_watch_folder,

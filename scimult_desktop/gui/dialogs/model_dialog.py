@@ -22,7 +22,9 @@ from PySide6.QtWidgets import (
 
 from scimult_desktop.gui.operations import Operations
 from scimult_desktop.gui.panels.import_panel import ProgressRow
-from scimult_desktop.services import model_history, models, preferences
+from scimult_desktop.services.models import history as model_history
+from scimult_desktop.services.models import bundles as models
+from scimult_desktop.services.library import preferences
 
 
 def model_summary(library, engine: str | None = None) -> dict:

@@ -18,8 +18,10 @@ from PySide6.QtWidgets import (
 
 from scimult_desktop.errors import ScimultError
 from scimult_desktop.gui.operations import Operations
-from scimult_desktop.services import citing, models, preferences
-from scimult_desktop.services.preferences import Preferences
+from scimult_desktop.services.writing import citing
+from scimult_desktop.services.models import bundles as models
+from scimult_desktop.services.library import preferences
+from scimult_desktop.services.library.preferences import Preferences
 
 
 class SettingsDialog(QDialog):

@@ -22,8 +22,8 @@ from PySide6.QtWidgets import (
 
 from scimult_desktop.gui.item_models import authors_text
 from scimult_desktop.gui.operations import Operations
-from scimult_desktop.services import browsing
-from scimult_desktop.services.browsing import PaperDetails, PaperRow
+from scimult_desktop.services.library import browsing
+from scimult_desktop.services.library.browsing import PaperDetails, PaperRow
 
 EDITABLE = ("title", "authors", "year", "venue", "doi")
 

@@ -20,8 +20,8 @@ from PySide6.QtWidgets import (
 
 from scimult_desktop.gui.operations import Operations
 from scimult_desktop.gui.widgets.charts import BarChart, ScatterMap, colour_for
-from scimult_desktop.services import browsing
-from scimult_desktop.services.browsing import FieldMap
+from scimult_desktop.services.library import browsing
+from scimult_desktop.services.library.browsing import FieldMap
 
 LABEL_SETS = {"mag": "Fields of study (MAG)", "arxiv": "arXiv categories"}
 

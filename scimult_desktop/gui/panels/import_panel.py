@@ -27,7 +27,7 @@ from scimult_desktop.domain.progress import ProgressEvent
 from scimult_desktop.domain.records import ImportReport
 from scimult_desktop.gui.operations import Operation, Operations
 from scimult_desktop.gui.widgets.buttons import button_box
-from scimult_desktop.services import watching
+from scimult_desktop.services.library import watching
 
 WATCH_SCAN_INTERVAL_MS = 60_000
 

@@ -20,9 +20,9 @@ from PySide6.QtWidgets import (
 
 from scimult_desktop.gui.item_models import ID_ROLE, PaperFilterProxy, PaperTableModel, PreparedRows
 from scimult_desktop.gui.operations import Operations
-from scimult_desktop.services import browsing
-from scimult_desktop.services.browsing import Facets
-from scimult_desktop.services.filters import SearchFilters
+from scimult_desktop.services.library import browsing
+from scimult_desktop.services.library.browsing import Facets
+from scimult_desktop.services.finding.filters import SearchFilters
 
 _KIND_ROLE = Qt.ItemDataRole.UserRole + 10
 

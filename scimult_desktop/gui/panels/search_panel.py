@@ -21,9 +21,9 @@ from scimult_desktop.domain.records import SearchHit
 from scimult_desktop.gui.item_models import ID_ROLE, HtmlItem, HtmlListModel, authors_text
 from scimult_desktop.gui.operations import Operations
 from scimult_desktop.gui.widgets.html_delegate import html_list_view, snippet_html
-from scimult_desktop.services import browsing
-from scimult_desktop.services.filters import SearchFilters
-from scimult_desktop.services.library import SEARCH_MODES
+from scimult_desktop.services.library import browsing
+from scimult_desktop.services.finding.filters import SearchFilters
+from scimult_desktop.services.library.facade import SEARCH_MODES
 
 DEBOUNCE_MS = 250
 RESULTS = 25

@@ -25,7 +25,8 @@ from PySide6.QtWidgets import (
 
 from scimult_desktop.errors import ScimultError
 from scimult_desktop.gui.operations import Operations
-from scimult_desktop.services import citing, preferences
+from scimult_desktop.services.writing import citing
+from scimult_desktop.services.library import preferences
 
 DEBOUNCE_MS = 700
 SUGGESTIONS = 5

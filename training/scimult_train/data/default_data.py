@@ -120,7 +120,7 @@ def _latex_plain(text: str) -> str:
 
 
 def label_variants(name: str, description: str | None) -> list[str]:
-    """The ways the app writes a label (services/classifying.py, label_sets.label_text): train on all of them."""
+    """The ways the app writes a label (services/finding/classifying.py, label_sets.label_text): train on all of them."""
     variants = [name, f"A research paper in {name}."]
     if description:
         variants += [f"{name}: {description}", f"{name}{SEP}{description}"]

@@ -38,7 +38,7 @@ from typing import Callable
 
 from scimult_desktop import __version__, config
 from scimult_desktop.errors import LibraryError, PaperNotFound, ScimultError
-from scimult_desktop.services.library import SEARCH_MODES, Library
+from scimult_desktop.services.library.facade import SEARCH_MODES, Library
 
 ENDPOINT_FILE_NAME = "editor-endpoint.json"
 ALLOWED_HOST = "127.0.0.1"

@@ -35,9 +35,10 @@ import numpy as np
 from scimult_desktop.domain.progress import CancelToken, ProgressCallback, ProgressEvent
 from scimult_desktop.domain.tasks import Role, Task
 from scimult_desktop.embedding.encoder import Encoder
-from scimult_desktop.services import embedding_cache, indexing
-from scimult_desktop.services.classifying import KNN_NEIGHBOURS
-from scimult_desktop.services.finetune_signals import SignalSet, Signal
+from scimult_desktop.services.models import embedding_cache
+from scimult_desktop.services.models import indexing
+from scimult_desktop.services.finding.classifying import KNN_NEIGHBOURS
+from scimult_desktop.services.finetuning.signals import SignalSet, Signal
 from scimult_desktop.store.database import LibraryDatabase
 from scimult_desktop.store.vectors import VectorStore
 

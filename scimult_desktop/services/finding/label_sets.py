@@ -149,7 +149,7 @@ def resources_dir() -> Path:
         if not folder.is_dir():
             raise LabelSetError(f"${RESOURCES_ENV} points at {folder}, which is not a folder")
         return folder
-    package = Path(__file__).resolve().parents[1]
+    package = Path(__file__).resolve().parents[2]
     candidates = [
         package.parent / "resources",
         package / "resources",

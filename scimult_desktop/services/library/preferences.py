@@ -45,7 +45,7 @@ def load_preferences() -> Preferences:
 
 def save_preferences(preferences: Preferences) -> None:
     """Save preferences. Raises `ScimultError` for an unknown engine or citation format."""
-    from scimult_desktop.services.citing import CITATION_STYLES
+    from scimult_desktop.services.writing.citing import CITATION_STYLES
 
     if preferences.engine not in ENGINES:
         raise ScimultError(f"unknown engine {preferences.engine!r} (expected one of: {', '.join(ENGINES)})")
@@ -65,7 +65,7 @@ def save_preferences(preferences: Preferences) -> None:
     if preferences.active_model and preferences.active_model != settings.active_model:
         # The one way to switch models: checks the model is installed and remembers the
         # previous one for `scimult model rollback`, as `scimult model use` does.
-        from scimult_desktop.services import model_history
+        from scimult_desktop.services.models import history as model_history
 
         model_history.activate(preferences.active_model)
 

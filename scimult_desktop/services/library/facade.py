@@ -23,10 +23,10 @@ from scimult_desktop.domain.progress import CancelToken, ProgressCallback
 from scimult_desktop.domain.records import ImportReport, Paper, SearchHit
 from scimult_desktop.errors import ScimultError
 from scimult_desktop.domain.tasks import Role, Task
-from scimult_desktop.services import importing
-from scimult_desktop.services.filters import SearchFilters
-from scimult_desktop.services.finding import Finder
-from scimult_desktop.services.semantic import SemanticBackend
+from scimult_desktop.services.library import importing
+from scimult_desktop.services.finding.filters import SearchFilters
+from scimult_desktop.services.finding.finder import Finder
+from scimult_desktop.services.finding.semantic import SemanticBackend
 from scimult_desktop.store.clock import utc_now
 from scimult_desktop.store import links
 from scimult_desktop.store.database import LibraryDatabase
@@ -96,7 +96,7 @@ class Library:
 
     def status(self) -> dict:
         """What the library holds and whether it is ready for semantic work (JSON-able)."""
-        from scimult_desktop.services import models
+        from scimult_desktop.services.models import bundles as models
         from scimult_desktop.store.vectors import VectorStore
 
         conn = self.database.conn
@@ -145,7 +145,7 @@ class Library:
 
     def scan_near_duplicates(self, *, progress: ProgressCallback | None = None, cancel: CancelToken | None = None) -> int:
         """Propose pairs whose embeddings and titles are nearly identical; returns new proposals."""
-        from scimult_desktop.services.duplicates import scan_near_duplicates
+        from scimult_desktop.services.library.duplicates import scan_near_duplicates
 
         finder = self._finder(Task.LINK)
         return scan_near_duplicates(self.database, finder.backend, progress=progress, cancel=cancel)
@@ -273,7 +273,8 @@ class Library:
         JSON/CSV file of the user's) matched by the classification expert, and, when the
         user has filed papers, from their tags and collections (nearest filed papers vote).
         """
-        from scimult_desktop.services import classifying, label_sets
+        from scimult_desktop.services.finding import classifying
+        from scimult_desktop.services.finding import label_sets
 
         ids = self.papers.all_ids() if reference is None else [self.papers.resolve(str(reference))]
         labels = label_sets.load_label_set(label_set)  # a bad label file fails before any model work
@@ -301,7 +302,7 @@ class Library:
 
     def apply_tags(self, assignments: dict[str | int, list[str]]) -> int:
         """Tag papers with labels the user accepted; `undo()` reverts it. Returns the undo entry id."""
-        from scimult_desktop.services import classifying
+        from scimult_desktop.services.finding import classifying
 
         resolved = {self.papers.resolve(str(ref)): names for ref, names in assignments.items()}
         count = sum(len(v) for v in resolved.values())
@@ -309,7 +310,7 @@ class Library:
 
     def undo(self) -> str | None:
         """Revert the last undoable change; returns what was undone, or None."""
-        from scimult_desktop.services import classifying
+        from scimult_desktop.services.finding import classifying
 
         return classifying.undo_last(self.database)
 
@@ -343,7 +344,7 @@ class Library:
     def _finder(self, task: Task | None) -> Finder:
         if task is None:
             return Finder(self.database, None)
-        from scimult_desktop.services import semantic_backend
+        from scimult_desktop.services.finding import semantic_backend
 
         if self._backend is None:
             self._backend = semantic_backend.build_backend(self.database, self.model_name, self.engine)
@@ -379,7 +380,8 @@ class Library:
             {"model", "model_key", "engine", "papers", "embedded", "already_embedded",
              "seconds", "tasks": [{"task", "embedded", "already_embedded", "indexed"}]}
         """
-        from scimult_desktop.services import indexing, models
+        from scimult_desktop.services.models import indexing
+        from scimult_desktop.services.models import bundles as models
 
         name = model or models.ensure_model(progress)
         return indexing.index_library(
@@ -393,7 +395,7 @@ class Library:
             model: an installed model name.
             engine: "auto", "onnxruntime-cpu", "onnxruntime-cuda" or "openvino" (default: settings).
         """
-        from scimult_desktop.services import models
+        from scimult_desktop.services.models import bundles as models
 
         return models.load_encoder(model, engine)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from scimult_desktop import config
 from scimult_desktop.errors import ModelError
-from scimult_desktop.services import models
+from scimult_desktop.services.models import bundles as models
 
 HISTORY_KEY = "model_history"
 HISTORY_LENGTH = 5

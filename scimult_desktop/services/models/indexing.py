@@ -36,7 +36,7 @@ from scimult_desktop.embedding.encoder import Encoder
 from scimult_desktop.errors import ScimultError
 from scimult_desktop.index.base import IndexFileError, VectorIndex
 from scimult_desktop.index.faiss_index import FaissIndex
-from scimult_desktop.services import embedding_cache
+from scimult_desktop.services.models import embedding_cache
 from scimult_desktop.store.database import LibraryDatabase
 from scimult_desktop.store.vectors import VectorStore
 

@@ -18,7 +18,7 @@ from scimult_desktop.exporters.csl_json import write_csl_json
 from scimult_desktop.store.papers import PaperStore
 
 if TYPE_CHECKING:
-    from scimult_desktop.services.library import Library
+    from scimult_desktop.services.library.facade import Library
 
 EXPORT_FORMATS = ("bibtex", "csl-json")
 

@@ -16,7 +16,7 @@ from typing import Sequence
 import numpy as np
 
 from scimult_desktop.domain.tasks import Role, Task
-from scimult_desktop.services.semantic import SemanticBackend
+from scimult_desktop.services.finding.semantic import SemanticBackend
 from scimult_desktop.store.clock import utc_now
 from scimult_desktop.store.database import LibraryDatabase
 from scimult_desktop.store.labels import paper_collections, paper_tags
@@ -45,7 +45,7 @@ SENTENCE_ENCODER_TEMPLATES = ("A research paper in {name}.", "{name}: {descripti
 
 def label_prompts(labels: Sequence, similarity: str) -> list[list[str]]:
     """Per label, the texts whose embeddings are averaged into the label's vector."""
-    from scimult_desktop.services.label_sets import label_text
+    from scimult_desktop.services.finding.label_sets import label_text
 
     if similarity == "dot":
         return [[label_text(label)] for label in labels]

@@ -8,8 +8,9 @@ import numpy as np
 
 from scimult_desktop.domain.progress import CancelToken, ProgressCallback
 from scimult_desktop.domain.tasks import Role, Task
-from scimult_desktop.services import indexing, models
-from scimult_desktop.services.semantic import SemanticBackend
+from scimult_desktop.services.models import indexing
+from scimult_desktop.services.models import bundles as models
+from scimult_desktop.services.finding.semantic import SemanticBackend
 from scimult_desktop.store.database import LibraryDatabase
 from scimult_desktop.store.vectors import VectorStore
 

@@ -43,12 +43,15 @@ from scimult_desktop import config
 from scimult_desktop.domain.progress import CancelToken, ProgressCallback, ProgressEvent
 from scimult_desktop.embedding.bundle import read_manifest, write_manifest
 from scimult_desktop.errors import Cancelled, ModelError, ScimultError
-from scimult_desktop.services import finetune_eval, finetune_signals, model_history, models
-from scimult_desktop.services.finetune_signals import SignalSet
+from scimult_desktop.services.finetuning import evaluation as finetune_eval
+from scimult_desktop.services.finetuning import signals as finetune_signals
+from scimult_desktop.services.models import history as model_history
+from scimult_desktop.services.models import bundles as models
+from scimult_desktop.services.finetuning.signals import SignalSet
 from scimult_desktop.store.vectors import VectorStore
 
 if TYPE_CHECKING:
-    from scimult_desktop.services.library import Library
+    from scimult_desktop.services.library.facade import Library
 
 RUNS_FOLDER = "finetune"
 TORCH_WEIGHTS = Path("torch") / "model.safetensors"

@@ -24,8 +24,8 @@ from scimult_desktop.domain.tasks import Task
 from scimult_desktop.store.labels import paper_collections, paper_tags
 
 if TYPE_CHECKING:
-    from scimult_desktop.services.filters import SearchFilters
-    from scimult_desktop.services.library import Library
+    from scimult_desktop.services.finding.filters import SearchFilters
+    from scimult_desktop.services.library.facade import Library
 
 DEMO_SOURCE = Path("demo") / "scifact-demo.json"
 
@@ -198,7 +198,7 @@ def pca_2d(matrix: np.ndarray) -> np.ndarray:
 
 def demo_source() -> Path:
     """The demo library's source file shipped with the app (300 SciFact abstracts)."""
-    from scimult_desktop.services.label_sets import resources_dir
+    from scimult_desktop.services.finding.label_sets import resources_dir
 
     return resources_dir() / DEMO_SOURCE
 
@@ -214,7 +214,7 @@ def warm_up(library: "Library") -> str | None:
     Does nothing when no model is installed or the library is not fully indexed (it never
     starts embedding by itself). Returns the model name when it warmed something up.
     """
-    from scimult_desktop.services import models
+    from scimult_desktop.services.models import bundles as models
 
     name = models.active_model_name()
     if name is None:
@@ -222,7 +222,7 @@ def warm_up(library: "Library") -> str | None:
     encoder = library.encoder(name)
     # Loading the vector index library (a large C extension) holds the interpreter lock for a
     # while; doing it now keeps that pause out of the first indexing run after an import.
-    from scimult_desktop.services import indexing
+    from scimult_desktop.services.models import indexing
 
     indexing.FaissIndex(encoder.dim)
     for task in Task:  # the first encode of each expert compiles its graph

@@ -13,7 +13,7 @@ from scimult_desktop.writing.citations import CITATION_STYLES, format_citation
 from scimult_desktop.writing.draft import draft_kind
 
 if TYPE_CHECKING:
-    from scimult_desktop.services.library import Library
+    from scimult_desktop.services.library.facade import Library
 
 __all__ = ["CITATION_STYLES", "SUGGESTION_FEEDBACK_KIND", "citation_text", "draft_kind", "guess_text_kind", "record_suggestion_feedback"]
 

@@ -25,11 +25,11 @@ from typing import TYPE_CHECKING, Callable
 from scimult_desktop.domain.progress import CancelToken, ProgressCallback
 from scimult_desktop.domain.records import ImportProblem, ImportReport
 from scimult_desktop.errors import ScimultError
-from scimult_desktop.services import importing
+from scimult_desktop.services.library import importing
 from scimult_desktop.store.clock import utc_now
 
 if TYPE_CHECKING:
-    from scimult_desktop.services.library import Library
+    from scimult_desktop.services.library.facade import Library
 
 WATCHED_SUFFIXES = frozenset({".pdf", ".bib", ".bibtex", ".biblatex"})
 

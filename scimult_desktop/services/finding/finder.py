@@ -19,10 +19,10 @@ import numpy as np
 
 from scimult_desktop.domain.records import SearchHit
 from scimult_desktop.domain.tasks import Role, Task
-from scimult_desktop.services.evidence import best_passage
-from scimult_desktop.services.filters import SearchFilters
+from scimult_desktop.services.finding.evidence import best_passage
+from scimult_desktop.services.finding.filters import SearchFilters
 from scimult_desktop.domain.fusion import reciprocal_rank_fusion
-from scimult_desktop.services.semantic import SemanticBackend
+from scimult_desktop.services.finding.semantic import SemanticBackend
 from scimult_desktop.store.database import LibraryDatabase
 from scimult_desktop.store.papers import PaperStore
 

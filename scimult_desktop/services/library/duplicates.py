@@ -14,7 +14,7 @@ from difflib import SequenceMatcher
 from scimult_desktop.domain.ids import normalize_title
 from scimult_desktop.domain.progress import CancelToken, ProgressCallback, ProgressTracker
 from scimult_desktop.domain.tasks import Task
-from scimult_desktop.services.semantic import SemanticBackend
+from scimult_desktop.services.finding.semantic import SemanticBackend
 from scimult_desktop.store.links import add_duplicate_proposal
 from scimult_desktop.store.database import LibraryDatabase
 from scimult_desktop.store.papers import PaperStore

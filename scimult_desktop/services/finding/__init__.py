@@ -1,0 +1,1 @@
+"""Finding: search, related papers, suggestions, evidence, filters and field classification."""

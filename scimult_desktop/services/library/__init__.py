@@ -1,0 +1,1 @@
+"""Libraries: the `Library` facade, importing, watching, browsing, duplicates, export, preferences."""

@@ -1,0 +1,1 @@
+"""Models: bundles, model history, the embedding cache and the vector indexes."""

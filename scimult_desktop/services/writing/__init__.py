@@ -1,0 +1,1 @@
+"""Writing: citation text and feedback, and the local endpoint editors call."""
