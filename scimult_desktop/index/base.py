@@ -6,8 +6,11 @@ vectors are unit length, so inner product is cosine similarity.
 
 from __future__ import annotations
 
+import os
+import tempfile
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Protocol, Sequence
+from typing import Iterator, Protocol, Sequence
 
 import numpy as np
 
@@ -57,3 +60,25 @@ def as_matrix(vectors: np.ndarray, dim: int) -> np.ndarray:
     if matrix.shape[1] != dim:
         raise ValueError(f"vectors have dimension {matrix.shape[1]}, the index has {dim}")
     return matrix
+
+
+@contextmanager
+def replaced_atomically(path: Path) -> Iterator[Path]:
+    """A temporary file of its own beside `path`; written in the block, then renamed over `path`.
+
+    Each writer gets a unique name, so processes saving the same index at once never move
+    each other's files; readers see the old file or a complete new one. On an error the
+    temporary file is removed and `path` is untouched.
+    """
+    path = Path(path)
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+        with open(tmp, "rb+") as handle:
+            os.fsync(handle.fileno())  # the rename must not land before the data does
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise

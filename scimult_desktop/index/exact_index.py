@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
-from scimult_desktop.index.base import IndexFileError, as_ids, as_matrix
+from scimult_desktop.index.base import IndexFileError, as_ids, as_matrix, replaced_atomically
 
 
 class ExactIndex:
@@ -57,11 +56,8 @@ class ExactIndex:
         return len(self._ids)
 
     def save(self, path: Path) -> None:
-        path = Path(path)
-        tmp = path.with_name(path.name + ".tmp")
-        with open(tmp, "wb") as handle:
+        with replaced_atomically(Path(path)) as tmp, open(tmp, "wb") as handle:
             np.savez(handle, ids=self._ids, vectors=self._vectors)
-        os.replace(tmp, path)
 
     @classmethod
     def load(cls, path: Path) -> "ExactIndex":

@@ -8,13 +8,12 @@ inside the methods.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
-from scimult_desktop.index.base import IndexFileError, as_ids, as_matrix
+from scimult_desktop.index.base import IndexFileError, as_ids, as_matrix, replaced_atomically
 
 _PARALLEL_MIN_QUERIES = 8  # below this many queries a search runs on one thread
 
@@ -78,10 +77,8 @@ class FaissIndex:
     def save(self, path: Path) -> None:
         import faiss
 
-        path = Path(path)
-        tmp = path.with_name(path.name + ".tmp")
-        faiss.write_index(self._index, str(tmp))
-        os.replace(tmp, path)  # a crash mid-write never leaves a truncated index
+        with replaced_atomically(Path(path)) as tmp:  # a crash mid-write never leaves a truncated index
+            faiss.write_index(self._index, str(tmp))
 
     @classmethod
     def load(cls, path: Path, dim: int | None = None) -> "FaissIndex":

@@ -21,7 +21,6 @@ Example:
 from __future__ import annotations
 
 import json
-import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -34,7 +33,7 @@ from scimult_desktop.domain.progress import CancelToken, ProgressCallback, Progr
 from scimult_desktop.domain.tasks import Task
 from scimult_desktop.embedding.encoder import Encoder
 from scimult_desktop.errors import ScimultError
-from scimult_desktop.index.base import IndexFileError, VectorIndex
+from scimult_desktop.index.base import IndexFileError, VectorIndex, replaced_atomically
 from scimult_desktop.index.faiss_index import FaissIndex
 from scimult_desktop.services.models import embedding_cache
 from scimult_desktop.store.database import LibraryDatabase
@@ -239,9 +238,8 @@ def _save(database: LibraryDatabase, model_key: str, task: Task, entry: _IndexEn
         "signature": list(entry.signature),
         "entries": {str(k): v for k, v in entry.entries.items()},
     }
-    tmp = ids_path.with_name(ids_path.name + ".tmp")
-    tmp.write_text(json.dumps(meta), encoding="utf-8")
-    os.replace(tmp, ids_path)
+    with replaced_atomically(ids_path) as tmp:  # a temporary of its own: other processes may save too
+        tmp.write_text(json.dumps(meta), encoding="utf-8")
 
 
 def forget_loaded_indexes() -> None:
