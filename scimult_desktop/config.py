@@ -46,7 +46,36 @@ def library_dir(explicit: str | os.PathLike | None = None) -> Path:
 
 def models_dir() -> Path:
     env = os.environ.get("SCIMULT_MODELS_DIR")
-    return Path(env).expanduser() if env else _user_data_dir() / "models"
+    # absolute: paths under it are handed to training tools that run in another folder
+    return Path(env).expanduser().absolute() if env else _user_data_dir() / "models"
+
+
+PRIVATE_DIR_MODE = 0o700
+PRIVATE_FILE_MODE = 0o600
+
+
+def make_private_dir(folder: str | os.PathLike) -> Path:
+    """Create `folder` and any missing parents readable by the user alone (0700).
+
+    Libraries, models and settings are the user's own; other accounts on the machine must not
+    read them. Folders that already exist keep their permissions: the user may have chosen them.
+    """
+    folder = Path(folder)
+    missing = []
+    for candidate in (folder, *folder.parents):
+        if candidate.exists():
+            break
+        missing.append(candidate)
+    for candidate in reversed(missing):
+        try:
+            candidate.mkdir(mode=PRIVATE_DIR_MODE)
+        except FileExistsError:
+            pass  # another process made it first
+        else:
+            os.chmod(candidate, PRIVATE_DIR_MODE)  # mkdir's mode is masked by the umask; 0700 is the intent
+    if not folder.is_dir():
+        raise NotADirectoryError(f"{folder}: not a folder")
+    return folder
 
 
 BUNDLED_MODELS_ENV = "SCIMULT_BUNDLED_MODELS"
@@ -106,8 +135,7 @@ class Settings:
         return cls(**{k: v for k, v in data.items() if k in known})
 
     def save(self) -> None:
-        folder = config_dir()
-        folder.mkdir(parents=True, exist_ok=True)
+        folder = make_private_dir(config_dir())
         # Write then rename: a crash mid-write never leaves a truncated settings file.
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=".settings-", suffix=".json")
         with os.fdopen(fd, "w", encoding="utf-8") as handle:

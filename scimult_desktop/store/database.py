@@ -8,6 +8,7 @@ state (SQLite's WAL journal makes the commit itself atomic).
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 from contextlib import contextmanager
@@ -16,6 +17,7 @@ from typing import Iterator
 
 import sqlite_utils
 
+from scimult_desktop.config import PRIVATE_FILE_MODE, make_private_dir
 from scimult_desktop.errors import LibraryError
 from scimult_desktop.store.migrations import apply_migrations
 
@@ -39,7 +41,8 @@ class LibraryDatabase:
             if not db_path.exists() and not create:
                 raise LibraryError(f"{self.folder}: no library here (missing {DATABASE_NAME})")
             try:
-                self.folder.mkdir(parents=True, exist_ok=True)
+                make_private_dir(self.folder)
+                _create_private_file(db_path)
                 conn = sqlite3.connect(db_path, isolation_level=None, timeout=BUSY_TIMEOUT_S)
             except (OSError, sqlite3.Error) as exc:
                 raise LibraryError(f"{db_path}: cannot open library database ({exc})") from exc
@@ -94,6 +97,19 @@ class LibraryDatabase:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _create_private_file(path: Path) -> None:
+    """Create an empty database file readable by the user alone (0600) unless it exists.
+
+    SQLite gives its -wal and -shm files the main file's permissions, so they follow.
+    An empty file is a valid empty database.
+    """
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE)
+    except FileExistsError:
+        return
+    os.close(fd)
 
 
 def _enable_wal(db: sqlite_utils.Database) -> None:

@@ -47,6 +47,7 @@ from scimult_desktop.services.finetuning import evaluation as finetune_eval
 from scimult_desktop.services.finetuning import signals as finetune_signals
 from scimult_desktop.services.models import history as model_history
 from scimult_desktop.services.models import bundles as models
+from scimult_desktop.services.models import tools
 from scimult_desktop.services.finetuning.signals import SignalSet
 from scimult_desktop.store.vectors import VectorStore
 
@@ -197,9 +198,9 @@ def detect_device() -> str:
         if models.training_available():
             probe = "import sys, torch; sys.exit(0 if torch.cuda.is_available() else 3)"
             try:
-                result = subprocess.run([sys.executable, "-c", probe], capture_output=True, timeout=120)
+                result = tools.run(tools.python_command("-c", probe), env=models.training_tool_env(), capture_output=True, timeout=120)
                 device = "cuda" if result.returncode == 0 else "cpu"
-            except (OSError, subprocess.TimeoutExpired):
+            except (OSError, subprocess.TimeoutExpired, ModelError):
                 device = "cpu"
         _device_cache["device"] = device
     return _device_cache["device"]
@@ -354,7 +355,7 @@ class _Run:
 def _runs_root(library: "Library") -> Path:
     if library.folder is None:
         raise ScimultError("fine-tuning needs a library folder (this library is in memory)")
-    return library.folder / RUNS_FOLDER
+    return (library.folder / RUNS_FOLDER).absolute()  # the trainer runs in the run folder: no relative paths
 
 
 def _open_run(library, base: str, tasks: list[str], signals: SignalSet, epochs, max_steps, trainable=None) -> _Run:
@@ -433,8 +434,8 @@ def _train(run: _Run, progress: ProgressCallback | None, on_metrics: MetricsCall
     with log_path.open("a", encoding="utf-8") as log:
         log.write(f"\n$ {' '.join(command)}\n")
         log.flush()
-        process = subprocess.Popen(
-            command, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
+        process = tools.popen(
+            command, cwd=run.folder, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
             preexec_fn=_child_setup if os.name == "posix" else None,
         )
         tail = _MetricsTail(run.out_dir / "metrics.jsonl")
@@ -461,8 +462,8 @@ def _train(run: _Run, progress: ProgressCallback | None, on_metrics: MetricsCall
 
 
 def trainer_command(config_path: Path, resume: bool) -> list[str]:
-    """The training process: `python -m scimult_train --config CFG [--resume]` (the training-run contract)."""
-    return [sys.executable, "-m", "scimult_train", "--config", str(config_path), *(["--resume"] if resume else [])]
+    """The training process: `python -P -m scimult_train --config CFG [--resume]` (the training-run contract)."""
+    return tools.module_command("scimult_train", "--config", str(Path(config_path).absolute()), *(["--resume"] if resume else []))
 
 
 def _report(records: list[dict], total: int, progress: ProgressCallback | None, on_metrics: MetricsCallback | None) -> None:

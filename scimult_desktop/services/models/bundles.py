@@ -23,8 +23,6 @@ import importlib.util
 import os
 import re
 import shutil
-import subprocess
-import sys
 import tempfile
 import threading
 from dataclasses import dataclass, field
@@ -35,6 +33,7 @@ from scimult_desktop import config
 from scimult_desktop.domain.progress import ProgressCallback, ProgressEvent
 from scimult_desktop.embedding.bundle import BundleManifest, read_manifest, stored_fingerprint, write_fingerprint, write_manifest
 from scimult_desktop.errors import ModelError
+from scimult_desktop.services.models import tools
 
 if TYPE_CHECKING:
     import numpy as np
@@ -223,7 +222,7 @@ def build_default(*, force: bool = False, progress: ProgressCallback | None = No
             out = Path(work) / "bundle"
             _emit(progress, "building default model")
             _run_training_tool(
-                ["scimult_train.build_default", "--out", str(out), "--name", DEFAULT_MODEL_NAME], "building the default model"
+                ["scimult_train.build_default", "--out", str(out), "--name", DEFAULT_MODEL_NAME], "building the default model", work
             )
             info = _install_folder(out, DEFAULT_MODEL_NAME, move=True, replace=force)
     if active_model_name() in (None, info.name):
@@ -240,7 +239,7 @@ def training_available() -> bool:
 def _install_checkpoint(ckpt: Path, vocab, name: str | None, progress: ProgressCallback | None) -> ModelInfo:
     if vocab is None:
         raise ModelError(f"{ckpt}: converting an official checkpoint needs --vocab (the BiomedBERT vocab.txt)")
-    vocab = Path(vocab).expanduser()
+    ckpt, vocab = ckpt.absolute(), Path(vocab).expanduser().absolute()  # the converter runs in another folder
     if not vocab.is_file():
         raise ModelError(f"{vocab}: vocabulary file not found")
     if not training_available():
@@ -253,6 +252,7 @@ def _install_checkpoint(ckpt: Path, vocab, name: str | None, progress: ProgressC
         _run_training_tool(
             ["scimult_train.convert_official", str(ckpt), "--vocab", str(vocab), "--out", str(out), "--name", name],
             f"{ckpt}: conversion",
+            work,
         )
         return _install_folder(out, name, move=True)
 
@@ -307,8 +307,9 @@ def training_tool_env(**extra: str) -> dict[str, str]:
     return dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", **extra)
 
 
-def _run_training_tool(args: list[str], what: str) -> None:
-    result = subprocess.run([sys.executable, "-m", *args], capture_output=True, text=True, env=training_tool_env())
+def _run_training_tool(args: list[str], what: str, cwd: str | os.PathLike) -> None:
+    """`python -P -m ARGS` in `cwd` (see `tools`: no code from the folder the app was started in)."""
+    result = tools.run(tools.module_command(*args), env=training_tool_env(), cwd=cwd, capture_output=True, text=True)
     if result.returncode != 0:
         lines = [line for line in (result.stderr or result.stdout).strip().splitlines() if line.strip()]
         detail = lines[-1].removeprefix("error: ") if lines else f"exit code {result.returncode}"
@@ -366,8 +367,8 @@ def _info(folder: Path, manifest: BundleManifest, active: bool) -> ModelInfo:
 
 
 def _models_root() -> Path:
-    root = config.models_dir()
-    root.mkdir(parents=True, exist_ok=True)
+    root = config.models_dir().absolute()  # paths under it are handed to tools running in other folders
+    config.make_private_dir(root)
     return root
 
 

@@ -142,9 +142,10 @@ def main(argv: list[str] | None = None) -> int:
     config_path = work / "config.json"
     config_path.write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
 
-    print(f"[2/3] training: {sys.executable} -m scimult_train --config {config_path}", file=sys.stderr)
+    print(f"[2/3] training: {sys.executable} -P -m scimult_train --config {config_path}", file=sys.stderr)
     train_started = time.monotonic()
-    result = subprocess.run([sys.executable, "-m", "scimult_train", "--config", str(config_path)])
+    # -P: never the scimult_train/ or torch.py of the folder this recipe was started in
+    result = subprocess.run([sys.executable, "-P", "-m", "scimult_train", "--config", str(config_path)])
     if result.returncode != 0:
         print(f"training stopped with exit code {result.returncode}", file=sys.stderr)
         return result.returncode
