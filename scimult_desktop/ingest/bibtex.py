@@ -14,6 +14,12 @@ Design choices:
 - crossref/xref parents fill fields the child lacks, transitively and safely
   against cycles; a container parent's title becomes the child's booktitle.
 - Blocks that cannot be read are reported with file and line; the rest import.
+- What a small file can expand to is bounded (a 600-byte @string "billion
+  laughs" once took 1.5 GB): each value is cut at `MAX_VALUE_CHARS`, a crossref
+  chain is followed `MAX_CROSSREF_DEPTH` levels, a parent's field longer than
+  `MAX_INHERITED_CHARS` is not copied into its children, and all values of a
+  file together may not exceed `expansion_budget(...)` characters, else the
+  file fails as too large. Every cut is reported with file and line.
 """
 
 from __future__ import annotations
@@ -27,6 +33,19 @@ from scimult_desktop.domain.ids import normalize_arxiv_id, normalize_doi, normal
 from scimult_desktop.domain.records import Attachment, ImportedRecord, ImportProblem, Paper
 from scimult_desktop.errors import ImportFailed
 from scimult_desktop.ingest.base import ImportItem
+from scimult_desktop.ingest.limits import MAX_ABSTRACT_CHARS
+
+# Characters one field or @string may expand to (the longest field kept: an abstract).
+MAX_VALUE_CHARS = MAX_ABSTRACT_CHARS
+# A `file` field lists paths: cut, its last path would be a wrong one; the attachment cap applies later.
+MAX_FILE_FIELD_CHARS = 2_000_000
+# crossref levels followed (classic BibTeX follows one; real files use two or three).
+MAX_CROSSREF_DEPTH = 16
+# A parent's field longer than this (a long abstract or note) is the parent's own, not its children's.
+MAX_INHERITED_CHARS = 10_000
+# All field values of a file together, after macros and crossref: this many times its size, at least the floor.
+EXPANSION_FACTOR = 8
+EXPANSION_FLOOR_CHARS = 8_000_000
 
 # First non-empty one is the venue.
 _VENUE_FIELDS = ("journal", "journaltitle", "booktitle", "eventtitle", "series", "publisher", "school", "institution",
@@ -66,12 +85,16 @@ class BibtexImporter:
             ImportFailed: the file is unreadable, binary, empty or has no BibTeX entries.
         """
         text = read_text_any_encoding(path)
-        entries, failures = parse_entries(text, path)
+        budget = ExpansionBudget(expansion_budget(len(text)), path)
+        entries, failures = parse_entries(text, path, budget)
         for line, reason in failures:
             yield ImportProblem(f"{path}:{line}", f"broken BibTeX entry skipped: {reason}")
         if not entries and not failures:
             raise ImportFailed(f"{path}: no BibTeX entries found (is it a BibTeX file?)")
-        resolved = resolve_crossrefs(entries)
+        resolved, notes = resolve_crossrefs(entries, budget)
+        notes = budget.notes + notes
+        for line, note in notes:
+            yield ImportProblem(f"{path}:{line}", note)
         source_keys: dict[str, int] = {}
         for parsed, fields in zip(entries, resolved):
             where = f"{path}:{parsed.line}"
@@ -119,12 +142,47 @@ def read_text_any_encoding(path: Path) -> str:
     return raw.decode("utf-8", errors="replace")  # pragma: no cover - latin-1 decodes any bytes
 
 
-def parse_entries(text: str, path: Path) -> tuple[list[ParsedEntry], list[tuple[int, str]]]:
+def expansion_budget(text_chars: int) -> int:
+    """How many characters of field values a file of `text_chars` may expand to."""
+    return max(EXPANSION_FLOOR_CHARS, EXPANSION_FACTOR * text_chars)
+
+
+class ExpansionBudget:
+    """Counts the characters a file's values expand to; cuts long values and fails a file that grows too much.
+
+    `notes` collects (line, message) for every value that was cut.
+    """
+
+    def __init__(self, limit: int, path: Path | str = "") -> None:
+        self.limit, self.path, self.used = limit, path, 0
+        self.notes: list[tuple[int, str]] = []
+
+    def spend(self, chars: int) -> None:
+        """Count `chars` more characters.
+
+        Raises:
+            ImportFailed: the file's values together exceed the limit.
+        """
+        self.used += chars
+        if self.used > self.limit:
+            raise ImportFailed(
+                f"{self.path}: too large to import: its @string macros and crossref inheritance expand it to more than "
+                f"{self.limit:,} characters ({EXPANSION_FACTOR} times its size, at least {EXPANSION_FLOOR_CHARS:,})"
+            )
+
+
+def parse_entries(
+    text: str, path: Path, budget: ExpansionBudget | None = None
+) -> tuple[list[ParsedEntry], list[tuple[int, str]]]:
     """Split BibTeX text into entries (macros resolved, values still LaTeX).
 
     Returns:
         The entries in file order, and (line, reason) for each block that failed.
+
+    Raises:
+        ImportFailed: bibtexparser gave up on the text, or the values expand beyond `budget`.
     """
+    budget = budget or ExpansionBudget(expansion_budget(len(text)), path)
     import bibtexparser
     from bibtexparser.model import DuplicateBlockKeyBlock, DuplicateFieldKeyBlock, Entry, ParsingFailedBlock, String
 
@@ -156,23 +214,37 @@ def parse_entries(text: str, path: Path) -> tuple[list[ParsedEntry], list[tuple[
     macros = dict(_MONTHS)
     for block in blocks:
         if isinstance(block, String):
-            macros[block.key.lower()] = resolve_value(str(block.value), macros)
+            line = (block.start_line or 0) + 1
+            macros[block.key.lower()] = _bounded_value(str(block.value), macros, budget, line, f"@string {block.key!r}")
     entries = []
     for block in blocks:
         if not isinstance(block, Entry):
             continue
         fields = {}
+        line = (block.start_line or 0) + 1
         for field in block.fields:
             name = field.key.lower()
             if name not in fields:
-                fields[name] = resolve_value(str(field.value), macros)
-        entries.append(ParsedEntry(block.key, block.entry_type.lower(), fields, (block.start_line or 0) + 1))
+                fields[name] = _bounded_value(str(field.value), macros, budget, line,
+                                              f"entry {block.key!r}: field {name!r}",
+                                              MAX_FILE_FIELD_CHARS if name == "file" else MAX_VALUE_CHARS)
+        entries.append(ParsedEntry(block.key, block.entry_type.lower(), fields, line))
     return entries, failures
+
+
+def _bounded_value(raw: str, macros: dict[str, str], budget: ExpansionBudget, line: int, what: str,
+                   limit: int = MAX_VALUE_CHARS) -> str:
+    value, full_length = resolve_value_bounded(raw, macros, limit)
+    if full_length > len(value):
+        budget.notes.append((line, f"{what} cut from {full_length:,} to {len(value):,} characters (too long)"))
+    budget.spend(len(value))
+    return value
 
 
 _MONTHS = {m[:3]: m for m in ("january", "february", "march", "april", "may", "june", "july", "august",
                                 "september", "october", "november", "december")}
 _VALUE_PART = re.compile(r'\s*(?:(\{)|(")|([^\s#"{}]+))')
+_SEPARATOR = re.compile(r"\s*(#)?")
 
 
 def resolve_value(raw: str, macros: dict[str, str]) -> str:
@@ -180,31 +252,49 @@ def resolve_value(raw: str, macros: dict[str, str]) -> str:
 
     An undefined macro stands for itself, as BibTeX tools show it.
     """
+    return resolve_value_bounded(raw, macros, None)[0]
+
+
+def resolve_value_bounded(raw: str, macros: dict[str, str], limit: int | None) -> tuple[str, int]:
+    """`resolve_value` cut at `limit` characters; also returns the length it would have had uncut.
+
+    Past the limit only lengths are added up, so a macro bomb builds nothing big.
+    """
     raw = raw.strip()
     parts: list[str] = []
+    built = length = 0
     pos = 0
     while pos < len(raw):
         match = _VALUE_PART.match(raw, pos)
         if not match:
-            return raw  # not the shape BibTeX allows: keep the text as written
+            return _as_written(raw, limit)  # not the shape BibTeX allows: keep the text as written
         if match.group(1) or match.group(2):
             opener = match.start(1) if match.group(1) else match.start(2)
             end = _closing(raw, opener)
             if end < 0:
-                return raw
-            parts.append(raw[opener + 1 : end])
+                return _as_written(raw, limit)
+            part = raw[opener + 1 : end]
             pos = end + 1
         else:
             word = match.group(3)
-            parts.append(word if word.isdigit() else macros.get(word.lower(), word))
+            part = word if word.isdigit() else macros.get(word.lower(), word)
             pos = match.end()
-        rest = raw[pos:].lstrip()
-        if not rest:
+        length += len(part)
+        if limit is None or built < limit:
+            parts.append(part)
+            built += len(part)
+        separator = _SEPARATOR.match(raw, pos)
+        if separator.end() == len(raw):
             break
-        if not rest.startswith("#"):
-            return raw
-        pos = len(raw) - len(rest) + 1
-    return "".join(parts)
+        if not separator.group(1):
+            return _as_written(raw, limit)
+        pos = separator.end()
+    text = "".join(parts)
+    return (text if limit is None or len(text) <= limit else text[:limit]), length
+
+
+def _as_written(raw: str, limit: int | None) -> tuple[str, int]:
+    return (raw, len(raw)) if limit is None else (raw[:limit], len(raw))
 
 
 def _closing(text: str, opener: int) -> int:
@@ -241,42 +331,85 @@ def _first_of_each_field(fields: list) -> list:
     return kept
 
 
-def resolve_crossrefs(entries: list[ParsedEntry]) -> list[dict[str, str]]:
+def resolve_crossrefs(
+    entries: list[ParsedEntry], budget: ExpansionBudget | None = None
+) -> tuple[list[dict[str, str]], list[tuple[int, str]]]:
     """Each entry's fields with missing ones inherited from its crossref/xref parent.
 
-    Inheritance is transitive (grand-parents too), keys match case-insensitively as
-    in BibTeX, a missing parent is ignored, and a cycle stops at the entry where it
-    closes. A container parent (book, proceedings...) gives its title as booktitle.
+    Inheritance is transitive (grand-parents too, up to `MAX_CROSSREF_DEPTH`
+    levels), keys match case-insensitively as in BibTeX, a missing parent is
+    ignored, and a cycle stops at the entry where it closes. A container parent
+    (book, proceedings...) gives its title as booktitle. A parent's field longer
+    than `MAX_INHERITED_CHARS` is not inherited. Iterative: chains of any length
+    cost no recursion and linear time.
+
+    Returns:
+        The fields of each entry, and (line, message) for each inheritance that was cut.
     """
-    by_key = {}
+    by_key: dict[str, ParsedEntry] = {}
     for parsed in entries:
         by_key.setdefault(parsed.key.lower(), parsed)
-    done: dict[str, dict[str, str]] = {}
+    notes: list[tuple[int, str]] = []
+    too_deep: list[ParsedEntry] = []
+    # id(parent) -> (parent, names of its fields too long to inherit, ids of the entries that did not get them)
+    long_fields: dict[int, tuple[ParsedEntry, set[str], set[int]]] = {}
+    resolved = []
+    for parsed in entries:
+        chain = [parsed]
+        ancestor_keys: set[str] = set()  # keys above the last entry of the chain, as the cycle check of BibTeX tools
+        while True:
+            parent = _parent_of(chain[-1], by_key)
+            if parent is None or parent.key.lower() in ancestor_keys:
+                break
+            if len(chain) > MAX_CROSSREF_DEPTH:
+                too_deep.append(parsed)
+                break
+            ancestor_keys.add(chain[-1].key.lower())
+            chain.append(parent)
+        fields = dict(chain[-1].fields)
+        for child, parent in zip(reversed(chain[:-1]), reversed(chain[1:])):
+            fields = _inherit(child.fields, fields, parent, long_fields, id(parsed))
+        if budget is not None and len(chain) > 1:
+            budget.spend(sum(len(value) for name, value in fields.items() if name not in parsed.fields))
+        resolved.append(fields)
+    for parent, names, children in long_fields.values():
+        listed = ", ".join(sorted(names))
+        notes.append((parent.line, f"entry {parent.key!r}: {listed} longer than {MAX_INHERITED_CHARS:,} characters: "
+                                   f"not copied into the {len(children):,} entries that crossref it"))
+    if too_deep:
+        first = too_deep[0]
+        notes.append((first.line, f"crossref chain deeper than {MAX_CROSSREF_DEPTH} levels: inheritance cut for "
+                                  f"{len(too_deep):,} entries (first: {first.key!r})"))
+    return resolved, notes
 
-    def resolve(parsed: ParsedEntry, visiting: frozenset[str]) -> dict[str, str]:
-        key = parsed.key.lower()
-        if key in done and by_key.get(key) is parsed:
-            return done[key]
-        fields = dict(parsed.fields)
-        parent_key = (fields.get("crossref") or fields.get("xref") or "").strip().lower()
-        parent = by_key.get(parent_key) if parent_key else None
-        if parent is not None and parent_key not in visiting and parent is not parsed:
-            inherited = resolve(parent, visiting | {key})
-            container = parent.entry_type in _CONTAINER_TYPES
-            for name, value in inherited.items():
-                if name in _NOT_INHERITED:
-                    continue
-                if container and name in _TITLE_FIELDS:
-                    target = _BOOK_TITLE_MAP.get(name)
-                    if target and target not in fields:
-                        fields[target] = value
-                    continue
-                fields.setdefault(name, value)
-        if by_key.get(key) is parsed and not visiting:
-            done[key] = fields
-        return fields
 
-    return [resolve(parsed, frozenset()) for parsed in entries]
+def _parent_of(parsed: ParsedEntry, by_key: dict[str, ParsedEntry]) -> ParsedEntry | None:
+    parent_key = (parsed.fields.get("crossref") or parsed.fields.get("xref") or "").strip().lower()
+    parent = by_key.get(parent_key) if parent_key else None
+    return None if parent is parsed else parent
+
+
+def _inherit(own: dict[str, str], inherited: dict[str, str], parent: ParsedEntry,
+             long_fields: dict, entry_id: int) -> dict[str, str]:
+    fields = dict(own)
+    container = parent.entry_type in _CONTAINER_TYPES
+    for name, value in inherited.items():
+        if name in _NOT_INHERITED:
+            continue
+        target = name
+        if container and name in _TITLE_FIELDS:
+            target = _BOOK_TITLE_MAP.get(name)
+            if not target:
+                continue
+        if target in fields:
+            continue
+        if len(value) > MAX_INHERITED_CHARS:
+            _, names, children = long_fields.setdefault(id(parent), (parent, set(), set()))
+            names.add(name)
+            children.add(entry_id)
+            continue
+        fields[target] = value
+    return fields
 
 
 def record_from_fields(key: str, entry_type: str, fields: dict[str, str], path: Path) -> ImportedRecord | None:
@@ -476,20 +609,18 @@ def parse_file_field(value: str, base: Path) -> list[str]:
     the .bib folder. Mendeley drops the leading `/` of absolute paths: when the
     relative reading does not exist but the absolute one does, that one is used.
     """
-    paths: list[str] = []
+    paths: dict[str, None] = {}  # ordered, and a set for the duplicate check (a list made it quadratic)
     value = value.replace("$\\backslash$", "\\").strip()
     if not value:
-        return paths
+        return []
     items = _FILE_SPLIT.split(_CALIBRE_SEPARATOR.sub(r"\1;", value))
     for item in filter(None, (s.strip() for s in items)):
         candidate = _path_of_file_item(item)
         if not candidate:
             continue
         candidate = candidate.replace("\\:", ":").replace("\\;", ";").replace("\\\\", "\\")
-        resolved = _resolve_attachment_path(candidate, base)
-        if resolved not in paths:
-            paths.append(resolved)
-    return paths
+        paths.setdefault(_resolve_attachment_path(candidate, base))
+    return list(paths)
 
 
 def _path_of_file_item(item: str) -> str:

@@ -4,6 +4,9 @@ One PDF gives one `ImportedRecord`. A PDF that cannot be read at all (empty,
 corrupt beyond repair, encrypted with a password) raises `ImportFailed` naming
 the file, so an import of many files goes on with the others. Image-only PDFs
 are kept with status "no_text_layer" (OCR runs only when Tesseract is installed).
+A page whose decoded content is over `pdf_budget.MAX_PAGE_CONTENT_BYTES` (or
+past the per-PDF total) is not read, so a tiny "text bomb" cannot take gigabytes;
+`extra["skipped_pages"]` and an import problem say which pages.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import Iterator
 
-from scimult_desktop.domain.records import Attachment, ImportedRecord, PageText, Paper
+from scimult_desktop.domain.records import Attachment, ImportedRecord, ImportProblem, PageText, Paper
 from scimult_desktop.errors import ImportFailed
 from scimult_desktop.ingest.base import ImportItem
 from scimult_desktop.ingest.pdf_header import (
@@ -21,6 +24,7 @@ from scimult_desktop.ingest.pdf_header import (
     read_front_matter,
     title_from_file_name,
 )
+from scimult_desktop.ingest.pdf_budget import MAX_DOCUMENT_CONTENT_BYTES, MAX_PAGE_CONTENT_BYTES, page_content_bytes
 from scimult_desktop.ingest.pdf_layout import PageLayout, layout_from_dict
 from scimult_desktop.ingest.pdf_ocr import MAX_OCR_PAGES, ocr_page_dict, tesseract_available
 from scimult_desktop.ingest.pdf_references import extract_references
@@ -49,7 +53,16 @@ class PdfImporter:
         return path.suffix.lower() == ".pdf"
 
     def read(self, path: Path) -> Iterator[ImportItem]:
-        yield read_pdf(path, max_pages=self.max_pages, ocr=self.ocr)
+        record = read_pdf(path, max_pages=self.max_pages, ocr=self.ocr)
+        skipped = record.extra.get("skipped_pages")
+        if skipped:
+            yield ImportProblem(str(path), f"imported, but {skipped['reason']}: pages {_page_list(skipped['pages'])} not read")
+        yield record
+
+
+def _page_list(pages: list[int]) -> str:
+    shown = ", ".join(map(str, pages[:10]))
+    return shown + (f" and {len(pages) - 10} more" if len(pages) > 10 else "")
 
 
 def read_pdf(path: Path, *, max_pages: int = MAX_PAGES, ocr: bool = True) -> ImportedRecord:
@@ -104,12 +117,18 @@ def _record(document, path: Path, max_pages: int, ocr: bool) -> ImportedRecord:
     extra: dict = {"pdf_pages": page_count}
     if read_count < page_count:
         extra["truncated"] = f"only the first {read_count} of {page_count} pages were read"
-    layouts, failed_pages = _read_layouts(document, read_count)
+    layouts, failed_pages, skipped_pages = _read_layouts(document, read_count)
     if failed_pages:
         extra["unreadable_pages"] = failed_pages
+    if skipped_pages:
+        extra["skipped_pages"] = {
+            "pages": skipped_pages,
+            "reason": f"content over {MAX_PAGE_CONTENT_BYTES // 2**20} MiB per page or "
+                      f"{MAX_DOCUMENT_CONTENT_BYTES // 2**20} MiB per PDF",
+        }
     has_text, quality_note = _text_layer_state(layouts)
     if not has_text and ocr and tesseract_available():
-        layouts, has_text, extra["ocr"] = _ocr_layouts(document, layouts)
+        layouts, has_text, extra["ocr"] = _ocr_layouts(document, layouts, set(skipped_pages))
         # A scan's file dates say when it was scanned, not when the paper appeared.
         metadata = {k: v for k, v in metadata.items() if k not in {"creationDate", "modDate"}}
     elif not has_text:
@@ -160,22 +179,30 @@ def _year_from_references(front: FrontMatter, references: list) -> None:
         front.year, front.year_source = max(cited), "newest reference"
 
 
-def _read_layouts(document, count: int) -> tuple[list[PageLayout], list[int]]:
+def _read_layouts(document, count: int) -> tuple[list[PageLayout], list[int], list[int]]:
+    """Layouts of the first `count` pages; also the pages that failed and those skipped as too large."""
     import pymupdf
 
     flags = pymupdf.TEXT_PRESERVE_LIGATURES | pymupdf.TEXT_PRESERVE_WHITESPACE | pymupdf.TEXT_MEDIABOX_CLIP
     layouts: list[PageLayout] = []
     failed: list[int] = []
+    skipped: list[int] = []
+    content_left = MAX_DOCUMENT_CONTENT_BYTES
     for index in range(count):
+        layout = PageLayout(number=index + 1, width=612.0, height=792.0)
         try:
             page = document[index]
-            layout = layout_from_dict(page.get_text("dict", flags=flags), index + 1)
-            layout.image_count = len(page.get_images(full=False))
+            content = page_content_bytes(document, page, min(MAX_PAGE_CONTENT_BYTES, content_left))
+            if content > min(MAX_PAGE_CONTENT_BYTES, content_left):
+                skipped.append(index + 1)
+            else:
+                content_left -= content
+                layout = layout_from_dict(page.get_text("dict", flags=flags), index + 1)
+                layout.image_count = len(page.get_images(full=False))
         except Exception:  # a damaged page: keep the others
             failed.append(index + 1)
-            layout = PageLayout(number=index + 1, width=612.0, height=792.0)
         layouts.append(layout)
-    return layouts, failed
+    return layouts, failed, skipped
 
 
 def _text_layer_state(layouts: list[PageLayout]) -> tuple[bool, str]:
@@ -189,10 +216,13 @@ def _text_layer_state(layouts: list[PageLayout]) -> tuple[bool, str]:
     return True, "ok"
 
 
-def _ocr_layouts(document, layouts: list[PageLayout]) -> tuple[list[PageLayout], bool, str]:
+def _ocr_layouts(document, layouts: list[PageLayout], skipped: set[int]) -> tuple[list[PageLayout], bool, str]:
     ocr_layouts: list[PageLayout] = []
     try:
         for index in range(min(len(layouts), MAX_OCR_PAGES)):
+            if index + 1 in skipped:  # rendering it for OCR would cost what reading it would have
+                ocr_layouts.append(layouts[index])
+                continue
             layout = layout_from_dict(ocr_page_dict(document[index]), index + 1)
             layout.from_ocr = True
             ocr_layouts.append(layout)

@@ -16,6 +16,10 @@ Design choices:
   database (`better-bibtex.sqlite`), then a "Citation Key:" line in Extra.
 - Zotero "related" links (dc:relation) are not citations: they are kept as item
   keys in `extra["related"]`, never turned into citation edges.
+- A damaged database costs only what is damaged: text that is not UTF-8 is read
+  with U+FFFD, values of the wrong type are read as text, a missing side table
+  (tags, notes...) is reported and skipped, and an item that cannot be made into
+  a record is reported while the others import.
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ from pathlib import Path
 from typing import Iterator
 
 from scimult_desktop.domain.ids import normalize_arxiv_id, normalize_doi
-from scimult_desktop.domain.records import Attachment, ImportedRecord, Paper
+from scimult_desktop.domain.records import Attachment, ImportedRecord, ImportProblem, Paper
 from scimult_desktop.errors import ImportFailed
 from scimult_desktop.ingest.base import ImportItem
 
@@ -108,6 +112,8 @@ def snapshot(database: Path) -> Iterator[sqlite3.Connection]:
         try:
             conn = sqlite3.connect(copy)
             conn.row_factory = sqlite3.Row
+            # Zotero writes UTF-8, but a damaged file must not stop the read at its first bad byte.
+            conn.text_factory = lambda raw: raw.decode("utf-8", errors="replace")
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
         except sqlite3.DatabaseError as exc:
             raise ImportFailed(f"{database}: not a readable SQLite database ({exc})") from exc
@@ -137,8 +143,8 @@ class _Item:
     related: list[str] = field(default_factory=list)
 
 
-def read_library(conn: sqlite3.Connection, database: Path) -> list[ImportedRecord]:
-    """Every regular item of the snapshot as an `ImportedRecord`.
+def read_library(conn: sqlite3.Connection, database: Path) -> list[ImportItem]:
+    """Every regular item of the snapshot as an `ImportedRecord`; an `ImportProblem` per damaged part.
 
     Raises:
         ImportFailed: the database is not a Zotero 5+ library.
@@ -165,16 +171,58 @@ def read_library(conn: sqlite3.Connection, database: Path) -> list[ImportedRecor
             continue
         if library_ids is not None and row["libraryID"] not in library_ids:
             continue
-        items[row["itemID"]] = _Item(row["itemID"], row["key"], row["typeName"], row["libraryID"])
+        key = _text(row["key"]) or f"item-{row['itemID']}"
+        items[row["itemID"]] = _Item(row["itemID"], key, _text(row["typeName"]) or "", row["libraryID"])
+    problems: list[ImportProblem] = []
+    parts = (
+        ("fields", lambda: _read_fields(conn, items, fields_table)),
+        ("creators", lambda: _read_creators(conn, items)),
+        ("tags", lambda: _read_tags(conn, items)),
+        ("collections", lambda: _read_collections(conn, items)),
+        ("notes", lambda: _read_notes(conn, items, trashed)),
+        ("attachments", lambda: _read_attachments(conn, items, trashed, data_dir)),
+        ("related items", lambda: _read_related(conn, items, tables)),
+    )
+    for what, read_part in parts:
+        try:
+            read_part()
+        except sqlite3.DatabaseError as exc:  # a damaged or missing side table: the items still import without it
+            problems.append(ImportProblem(str(database), f"Zotero {what} not read ({exc}); items imported without them"))
 
+    citekeys = better_bibtex_keys(data_dir)
+    results: list[ImportItem] = list(problems)
+    for item in items.values():
+        try:
+            record = _record(item, database, citekeys)
+        except Exception as exc:  # noqa: BLE001 - one damaged item must not stop the library
+            results.append(ImportProblem(f"{database}#{item.key}", f"Zotero item skipped: {type(exc).__name__}: {exc}"))
+            continue
+        if record is not None:
+            results.append(record)
+    return results
+
+
+def _text(value: object) -> str | None:
+    """A column value as text: bytes decoded (bad bytes as U+FFFD), numbers written out, NULL as None."""
+    if value is None:
+        return None
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    return str(value)
+
+
+def _read_fields(conn: sqlite3.Connection, items: dict[int, _Item], fields_table: str) -> None:
     for row in conn.execute(
         f"""SELECT d.itemID, f.fieldName, v.value FROM itemData d
             JOIN {fields_table} f USING (fieldID) JOIN itemDataValues v USING (valueID)"""
     ):
         item = items.get(row["itemID"])
-        if item is not None and row["value"] is not None:
-            item.fields[row["fieldName"]] = str(row["value"])
+        value = _text(row["value"])
+        if item is not None and value is not None:
+            item.fields[_text(row["fieldName"]) or ""] = value
 
+
+def _read_creators(conn: sqlite3.Connection, items: dict[int, _Item]) -> None:
     for row in conn.execute(
         """SELECT ic.itemID, c.firstName, c.lastName, c.fieldMode, ct.creatorType FROM itemCreators ic
            JOIN creators c USING (creatorID) JOIN creatorTypes ct USING (creatorTypeID)
@@ -182,26 +230,35 @@ def read_library(conn: sqlite3.Connection, database: Path) -> list[ImportedRecor
     ):
         item = items.get(row["itemID"])
         if item is not None:
-            item.creators.append((row["creatorType"], _creator_name(row)))
+            item.creators.append((_text(row["creatorType"]) or "", _creator_name(row)))
 
+
+def _read_tags(conn: sqlite3.Connection, items: dict[int, _Item]) -> None:
     for row in conn.execute("SELECT it.itemID, t.name FROM itemTags it JOIN tags t USING (tagID) ORDER BY t.name"):
         item = items.get(row["itemID"])
-        if item is not None and row["name"]:
-            item.tags.append(row["name"])
+        name = _text(row["name"])
+        if item is not None and name:
+            item.tags.append(name)
 
+
+def _read_collections(conn: sqlite3.Connection, items: dict[int, _Item]) -> None:
     paths = collection_paths(conn)
     for row in conn.execute("SELECT collectionID, itemID FROM collectionItems ORDER BY collectionID"):
         item = items.get(row["itemID"])
         if item is not None and row["collectionID"] in paths:
             item.collections.append(paths[row["collectionID"]])
 
+
+def _read_notes(conn: sqlite3.Connection, items: dict[int, _Item], trashed: set[int]) -> None:
     for row in conn.execute("SELECT itemID, parentItemID, note FROM itemNotes WHERE parentItemID IS NOT NULL ORDER BY itemID"):
         item = items.get(row["parentItemID"])
         if item is not None and row["itemID"] not in trashed:
-            text = note_to_text(row["note"] or "")
+            text = note_to_text(_text(row["note"]) or "")
             if text:
                 item.notes.append(text)
 
+
+def _read_attachments(conn: sqlite3.Connection, items: dict[int, _Item], trashed: set[int], data_dir: Path) -> None:
     base_dir = linked_attachment_base(data_dir)
     for row in conn.execute(
         """SELECT a.itemID, a.parentItemID, a.linkMode, a.contentType, a.path, i.key FROM itemAttachments a
@@ -215,27 +272,27 @@ def read_library(conn: sqlite3.Connection, database: Path) -> list[ImportedRecor
             continue
         item.files.append(attachment)
         if item.full_text is None and row["linkMode"] in (_IMPORTED_FILE, _IMPORTED_URL):
-            item.full_text = _cached_full_text(data_dir / "storage" / row["key"])
-
-    if "itemRelations" in tables and "relationPredicates" in tables:
-        for row in conn.execute(
-            """SELECT r.itemID, r.object FROM itemRelations r JOIN relationPredicates p USING (predicateID)
-               WHERE p.predicate = 'dc:relation'"""
-        ):
-            item = items.get(row["itemID"])
-            if item is not None:
-                item.related.append(str(row["object"]).rstrip("/").rsplit("/", 1)[-1])
-
-    citekeys = better_bibtex_keys(data_dir)
-    return [rec for rec in (_record(item, database, citekeys) for item in items.values()) if rec is not None]
+            item.full_text = _cached_full_text(data_dir / "storage" / (_text(row["key"]) or ""))
 
 
-def _ids(conn: sqlite3.Connection, sql: str) -> set[int]:
-    return {int(row[0]) for row in conn.execute(sql)}
+def _read_related(conn: sqlite3.Connection, items: dict[int, _Item], tables: set[str]) -> None:
+    if "itemRelations" not in tables or "relationPredicates" not in tables:
+        return
+    for row in conn.execute(
+        """SELECT r.itemID, r.object FROM itemRelations r JOIN relationPredicates p USING (predicateID)
+           WHERE p.predicate = 'dc:relation'"""
+    ):
+        item = items.get(row["itemID"])
+        if item is not None:
+            item.related.append(str(row["object"]).rstrip("/").rsplit("/", 1)[-1])
+
+
+def _ids(conn: sqlite3.Connection, sql: str) -> set:
+    return {row[0] for row in conn.execute(sql) if row[0] is not None}
 
 
 def _creator_name(row: sqlite3.Row) -> str:
-    last, first = (row["lastName"] or "").strip(), (row["firstName"] or "").strip()
+    last, first = (_text(row["lastName"]) or "").strip(), (_text(row["firstName"]) or "").strip()
     if row["fieldMode"] == 1 or not first:
         return last or first  # a single-field (institutional) name
     return f"{last}, {first}" if last else first
@@ -250,7 +307,7 @@ def collection_paths(conn: sqlite3.Connection) -> dict[int, str]:
         while current is not None and current in rows and current not in seen:
             seen.add(current)
             name, parent = rows[current]
-            names.append(name.replace("/", "∕"))  # a "/" inside a name would fake a level
+            names.append((_text(name) or "").replace("/", "∕"))  # a "/" inside a name would fake a level
             current = parent
         paths[collection_id] = "/".join(reversed(names))
     return paths
@@ -270,12 +327,12 @@ def note_to_text(note: str) -> str:
 
 def attachment_for(row: sqlite3.Row, data_dir: Path, base_dir: Path | None) -> Attachment | None:
     """The file of an attachment row; None for web links (nothing on disk)."""
-    link_mode, stored = row["linkMode"], row["path"] or ""
+    link_mode, stored = row["linkMode"], _text(row["path"]) or ""
     if link_mode == _LINKED_URL or not stored:
         return None
-    kind = _kind(row["contentType"], stored)
+    kind = _kind(_text(row["contentType"]), stored)
     if stored.startswith("storage:"):
-        return Attachment(str(data_dir / "storage" / row["key"] / stored[len("storage:"):]), kind=kind)
+        return Attachment(str(data_dir / "storage" / (_text(row["key"]) or "") / stored[len("storage:"):]), kind=kind)
     if stored.startswith("attachments:"):
         relative = stored[len("attachments:"):]
         if base_dir is None:

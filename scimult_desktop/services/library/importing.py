@@ -4,6 +4,12 @@ Each record is stored in its own transaction, so a crash keeps every paper
 imported before it. A file is marked finished (by content hash) only after its
 last record; an unchanged finished file is not read again, and an interrupted
 one is read again with its already-stored records recognised and skipped.
+
+No input may stop an import: whatever one file raises while it is read (a
+RecursionError, MemoryError, an importer bug...) becomes a `failed` entry naming
+that file, and whatever one record raises while it is stored becomes one naming
+that record; the other files and records go on. Records are held to the bounds
+of `ingest.limits` before they are stored, and what was cut is reported.
 """
 
 from __future__ import annotations
@@ -11,14 +17,16 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sqlite3
 from pathlib import Path
 from typing import Iterable, Iterator
 
 from scimult_desktop.domain.progress import CancelToken, ProgressCallback, ProgressTracker
 from scimult_desktop.domain.records import ImportedRecord, ImportProblem, ImportReport
-from scimult_desktop.errors import Cancelled, ImportFailed
+from scimult_desktop.errors import Cancelled, ImportFailed, LibraryError
 from scimult_desktop.hashing import sha256_file
 from scimult_desktop.ingest.base import Importer
+from scimult_desktop.ingest.limits import fit_record, storable_text
 from scimult_desktop.ingest.registry import builtin_importers, importer_for
 from scimult_desktop.store import links
 from scimult_desktop.store.database import LibraryDatabase
@@ -78,17 +86,21 @@ def import_paths(
 def _expand(paths: Iterable[str | os.PathLike], importers: list[Importer], report: ImportReport) -> Iterator[Path]:
     seen: set[Path] = set()
     for raw in paths:
-        path = Path(raw).expanduser()
-        if not path.exists():
-            report.failed.append(ImportProblem(str(raw), "no such file or folder"))
+        try:
+            path = Path(raw).expanduser()
+            if not path.exists():
+                report.failed.append(_problem(str(raw), "no such file or folder"))
+                continue
+            if path.is_dir():
+                candidates = sorted(
+                    p for p in path.rglob("*")
+                    if p.is_file() and importer_for(p, importers) and not _inside_zotero_data_dir(p, path)
+                )
+            else:
+                candidates = [path]
+        except (OSError, ValueError) as exc:  # a name too long, a NUL byte, an unreadable folder
+            report.failed.append(_problem(str(raw), f"cannot be read ({_describe(exc)})"))
             continue
-        if path.is_dir():
-            candidates = sorted(
-                p for p in path.rglob("*")
-                if p.is_file() and importer_for(p, importers) and not _inside_zotero_data_dir(p, path)
-            )
-        else:
-            candidates = [path]
         for candidate in candidates:
             resolved = candidate.resolve()
             if resolved not in seen:
@@ -118,16 +130,17 @@ def _import_file(
     force: bool,
     cancel: CancelToken | None,
 ) -> None:
+    where = storable_text(str(path))
     importer = importer_for(path, importers)
     if importer is None:
-        report.failed.append(ImportProblem(str(path), f"unsupported file type {path.suffix or '(none)'}"))
+        report.failed.append(_problem(where, f"unsupported file type {path.suffix or '(none)'}"))
         return
     try:
         sha256, size = sha256_file(path), path.stat().st_size
     except OSError as exc:
-        report.failed.append(ImportProblem(str(path), f"cannot read file ({exc.strerror or exc})"))
+        report.failed.append(_problem(where, f"cannot read file ({exc.strerror or exc})"))
         return
-    previous = sources.finished_file(str(path))
+    previous = sources.finished_file(where)
     if previous and previous["sha256"] == sha256 and not force:
         report.skipped += previous["records"]
         report.failed.extend(ImportProblem(**p) for p in json.loads(previous["problems"]))
@@ -138,23 +151,74 @@ def _import_file(
             if cancel:
                 cancel.raise_if_cancelled()
             if isinstance(item, ImportProblem):
-                problems.append(item)
+                problems.append(_problem(item.path, item.error))
                 continue
             records += 1
-            outcome = store_record(papers, sources, item)
+            outcome = _store_one(papers, sources, item, problems)
             if outcome == "added":
                 report.added += 1
             elif outcome == "updated":
                 report.updated += 1
-            else:
+            elif outcome == "skipped":
                 report.skipped += 1
-            if item.paper.id is not None:
+            if outcome != "failed" and item.paper.id is not None:
                 report.paper_ids.append(item.paper.id)
+    except (Cancelled, LibraryError):
+        raise
     except ImportFailed as exc:
-        report.failed.append(ImportProblem(str(path), str(exc)))
+        report.failed.extend(problems)
+        report.failed.append(_problem(where, str(exc)))
+        return
+    except Exception as exc:  # noqa: BLE001 - whatever one file raises is that file's failure
+        report.failed.extend(problems)
+        report.failed.append(_problem(where, f"{where}: {_file_failure(exc)}"))
         return
     report.failed.extend(problems)
-    sources.mark_file_finished(str(path), importer.kind, sha256, size, records, problems, job_id)
+    sources.mark_file_finished(where, importer.kind, sha256, size, records, problems, job_id)
+
+
+def _store_one(papers: PaperStore, sources: SourceStore, record: ImportedRecord, problems: list[ImportProblem]) -> str:
+    """Fit and store one record; what goes wrong or is cut is added to `problems` ("failed" when not stored)."""
+    try:
+        notes = fit_record(record)
+        where = f"{record.source_path}#{record.source_key}"
+        outcome = store_record(papers, sources, record)
+    except Exception as exc:  # noqa: BLE001 - one record must not stop the file
+        if _library_unusable(exc):
+            raise LibraryError(f"{papers.database.folder or 'library'}: cannot store imported papers ({exc})") from exc
+        where = storable_text(f"{record.source_path}#{record.source_key}")
+        problems.append(_problem(where, f"entry not stored: {_describe(exc)}"))
+        record.paper.id = None
+        return "failed"
+    if notes:
+        problems.append(_problem(where, "stored, but " + "; ".join(notes)))
+    return outcome
+
+
+def _library_unusable(exc: Exception) -> bool:
+    """Whether `exc` is about the library (locked, disk full, read-only), not about the record."""
+    if not isinstance(exc, sqlite3.OperationalError):
+        return False
+    message = str(exc).lower()
+    return any(word in message for word in ("locked", "disk", "full", "readonly", "read-only", "i/o", "no such table"))
+
+
+def _file_failure(exc: BaseException) -> str:
+    if isinstance(exc, MemoryError):
+        return "too large to import (ran out of memory reading it)"
+    if isinstance(exc, RecursionError):
+        return "too deeply nested to read"
+    return f"cannot be imported ({_describe(exc)})"
+
+
+def _describe(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())[:300]
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _problem(path: str, error: str) -> ImportProblem:
+    # Problems are printed and stored as JSON: no lone surrogates (from file names or JSON escapes).
+    return ImportProblem(storable_text(path), storable_text(error))
 
 
 def store_record(papers: PaperStore, sources: SourceStore, record: ImportedRecord) -> str:
