@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import stat
 import sys
+import threading
+import time
 import urllib.error
 import urllib.request
 
@@ -155,3 +158,190 @@ def test_cli_serve_refuses_other_hosts(library_folder):
     assert result.exit_code == 1
     assert "only listens on 127.0.0.1" in result.output
     assert not (library_folder / ENDPOINT_FILE_NAME).exists()
+
+
+# ---- hostile and broken clients (issue 15) ----------------------------------------------------
+
+def raw_exchange(server: EditorServer, head: str, body: bytes = b"", *, wait: float = 2.0) -> tuple[int, dict]:
+    """Send `head` (request line + headers, no blank line) and `body` on a raw socket that stays open;
+    return (status, JSON) of the answer, which must come within `wait` seconds."""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=wait) as sock:
+        sock.sendall(head.replace("PORT", str(server.port)).encode("latin-1") + b"\r\n\r\n" + body)
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = sock.recv(65536)  # socket.timeout here: the server did not answer in time
+            assert chunk, f"connection closed without an answer: {data!r}"
+            data += chunk
+        head_bytes, rest = data.split(b"\r\n\r\n", 1)
+        lines = head_bytes.decode("latin-1").split("\r\n")
+        headers = {name.lower(): value.strip() for name, _, value in (line.partition(":") for line in lines[1:])}
+        length = int(headers["content-length"])
+        while len(rest) < length:
+            chunk = sock.recv(65536)
+            assert chunk
+            rest += chunk
+        return int(lines[0].split()[1]), json.loads(rest[:length].decode("utf-8"))
+
+
+@pytest.mark.parametrize(
+    ("framing", "status"),
+    [
+        ("Content-Length: -1", 400),  # was read to EOF, unauthenticated
+        ("Content-Length: +5", 400),
+        ("Content-Length: 1_0", 400),
+        ("Content-Length: 5\r\nContent-Length: 500", 400),
+        ("Transfer-Encoding: chunked", 411),
+        ("", 411),  # a POST without Content-Length
+        (f"Content-Length: {300 * 1024 * 1024}", 413),
+    ],
+)
+def test_bad_framing_is_refused_at_once_without_reading_the_body(server, framing, status):
+    # No token and no body bytes sent, socket kept open: the answer must not wait for either.
+    head = "POST /search HTTP/1.1\r\nHost: 127.0.0.1:PORT" + (f"\r\n{framing}" if framing else "")
+    started = time.monotonic()
+    got_status, body = raw_exchange(server, head)
+    assert (got_status, time.monotonic() - started < 1.5) == (status, True)
+    assert body["error"]
+
+
+def test_the_token_is_checked_before_the_body_is_read(server):
+    # A declared (legal) body that never comes: the 401 must not wait for it.
+    status, body = raw_exchange(server, "POST /search HTTP/1.1\r\nHost: 127.0.0.1:PORT\r\nContent-Length: 1000")
+    assert status == 401 and "token" in body["error"]
+
+
+def test_half_open_and_trickling_connections_are_dropped_and_pin_no_threads(library_folder):
+    with EditorServer(library_folder, request_timeout=0.5, workers=2) as server:
+        # One byte every 0.1 s: each recv is quick, the request never completes (slowloris).
+        trickler = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+        cut = []
+        trickle = threading.Thread(target=lambda: cut.append(_trickle(trickler, b"GET /health HTTP/1.1\r\nX: " + b"a" * 25)))
+        trickle.start()
+        threads_before = threading.active_count()
+        idle = [socket.create_connection(("127.0.0.1", server.port), timeout=5) for _ in range(12)]
+        try:
+            started = time.monotonic()
+            assert call(server, "GET", "/health", timeout=10)[0] == 200
+            assert time.monotonic() - started < 2  # stalled connections do not hold the 2 workers
+            assert threading.active_count() <= threads_before  # the workers already exist; no thread per connection
+            trickle.join(timeout=10)
+            assert cut == [True], "the trickling request was not cut off"
+            for sock in idle:
+                assert _closed_by_server(sock, within=8), "a half-open connection was kept open"
+        finally:
+            for sock in [*idle, trickler]:
+                sock.close()
+
+
+def _trickle(sock: socket.socket, data: bytes) -> bool:
+    """Send `data` a byte every 0.1 s; True if the server closed the connection meanwhile."""
+    for byte in data:
+        try:
+            sock.send(bytes([byte]))
+        except OSError:
+            return True
+        time.sleep(0.1)
+    return _closed_by_server(sock, within=0.1)
+
+
+def _closed_by_server(sock: socket.socket, *, within: float) -> bool:
+    sock.settimeout(within)
+    try:
+        while sock.recv(65536):
+            pass  # an answer (408) may come before the close
+    except ConnectionResetError:
+        pass
+    except socket.timeout:
+        return False
+    return True
+
+
+def test_many_concurrent_clients_get_answers_and_no_resets(server):
+    import http.client
+    from concurrent.futures import ThreadPoolExecutor
+
+    start = threading.Barrier(64)
+
+    def client(_: int) -> list[int]:
+        start.wait(timeout=30)
+        statuses = []
+        for _ in range(3):
+            connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+            try:
+                connection.request("GET", "/health", headers={"Authorization": f"Bearer {server.token}"})
+                statuses.append(connection.getresponse().status)
+            except OSError as exc:
+                statuses.append(type(exc).__name__)
+            finally:
+                connection.close()
+        return statuses
+
+    with ThreadPoolExecutor(max_workers=64) as pool:
+        results = [status for statuses in pool.map(client, range(64)) for status in statuses]
+    assert results == [200] * (64 * 3), sorted(set(map(str, results)))
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (b'{"query": "\\ud800 retrieval", "mode": "keyword"}', "lone surrogate"),
+        (b'{"query": ["\\udfff"], "mode": "keyword"}', "lone surrogate"),
+        (b'{"query": "x\xff\xfe", "mode": "keyword"}', "invalid UTF-8"),
+        (b'{"query": "x", "k": NaN}', "NaN is not JSON"),
+        (b'{"query": "x", "k": 1' + b"0" * 5000 + b"}", "not UTF-8 JSON"),
+        (b"[" * 100_000 + b"]" * 100_000, "not UTF-8 JSON"),
+    ],
+)
+def test_undecodable_bodies_get_400_not_500(server, raw, message):
+    status, body = call(server, "POST", "/search", raw=raw)
+    assert status == 400 and message in body["error"]
+
+
+def test_lone_surrogate_in_suggest_text_gets_400(server):
+    status, body = call(server, "POST", "/suggest", raw=b'{"text": "Citation \\udc80 methods"}')
+    assert status == 400 and "lone surrogate" in body["error"]
+
+
+@pytest.mark.parametrize("host", ["evil.example:PORT", "127.0.0.1:1", "127.0.0.2:PORT", "localhost", None])
+def test_a_foreign_host_header_is_refused(server, host):
+    # DNS rebinding: a web page's own domain, re-pointed at 127.0.0.1, arrives as the Host header.
+    head = "GET /health HTTP/1.1" + (f"\r\nHost: {host}" if host is not None else "")
+    status, body = raw_exchange(server, head + f"\r\nAuthorization: Bearer {server.token}")
+    assert status == 421 and "Host" in body["error"]
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1:PORT", "localhost:PORT", "LocalHost:PORT", "[::1]:PORT"])
+def test_loopback_host_names_are_accepted(server, host):
+    status, body = raw_exchange(server, f"GET /health HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {server.token}")
+    assert status == 200 and body["status"] == "ok"
+
+
+@pytest.mark.parametrize("origin", ["https://evil.example", "null", f"http://127.0.0.1"])
+def test_requests_from_web_pages_are_refused(server, origin):
+    request = urllib.request.Request(server.url + "/search", method="POST",
+                                     data=json.dumps({"query": "citation", "mode": "keyword"}).encode())
+    request.add_header("Authorization", f"Bearer {server.token}")
+    request.add_header("Origin", origin)
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=10)
+    assert refused.value.code == 403
+    assert "web pages" in json.loads(refused.value.read())["error"]
+
+
+def test_http_servers_own_refusals_are_json(server):
+    status, body = raw_exchange(server, "NOT-HTTP")
+    assert status == 400 and body["error"]
+
+
+def test_pipelined_requests_on_one_connection_are_all_answered(server):
+    # The accepting thread reads ahead of the headers: those bytes must reach the handler, in order.
+    body = '{"query": "citation", "mode": "keyword"}'
+    one = (f"POST /search HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\nAuthorization: Bearer {server.token}\r\n"
+           f"Content-Length: {len(body)}\r\n\r\n{body}")
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+        sock.sendall((one * 3).encode("ascii"))
+        answers = b""
+        while answers.count(b"HTTP/1.1 200") < 3:
+            chunk = sock.recv(65536)
+            assert chunk, answers
+            answers += chunk

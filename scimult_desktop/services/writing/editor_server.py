@@ -6,7 +6,12 @@ refused), on a random free port by default, and every request must carry
 and token are written to `<library folder>/editor-endpoint.json` with
 permissions 0600 (only the user can read it) and removed on shutdown; editor
 scripts read that file. No CORS headers are sent, so web pages cannot read
-the answers.
+the answers; requests with an `Origin` header (sent by browsers, never by
+editor scripts) get 403, and a `Host` other than 127.0.0.1/localhost/[::1]
+with this port gets 421 (DNS rebinding). Body size and framing are checked,
+then Host, Origin and the token, before a byte of the body is read; a request
+has `request_timeout` seconds to arrive; idle connections hold no thread and a
+fixed pool of `workers` threads handles requests (see bounded_http).
 
 Endpoints (JSON in, JSON out; errors are `{"error": message}` with 4xx/5xx):
 - `GET /health` -> `{"status": "ok", "version", "library", "papers"}`
@@ -28,22 +33,25 @@ from __future__ import annotations
 import hmac
 import json
 import os
+import re
 import secrets
 import tempfile
 import threading
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Callable
 
 from scimult_desktop import __version__, config
 from scimult_desktop.errors import LibraryError, PaperNotFound, ScimultError
 from scimult_desktop.services.library.facade import SEARCH_MODES, Library
+from scimult_desktop.services.writing.bounded_http import BoundedHTTPServer, DeadlineRequestHandler
 
 ENDPOINT_FILE_NAME = "editor-endpoint.json"
 ALLOWED_HOST = "127.0.0.1"
 MAX_BODY_BYTES = 1024 * 1024
 MAX_K = 200
+REQUEST_TIMEOUT_S = 5.0  # request line + headers + body; editors on this machine send in milliseconds
+WORKERS = 8  # requests handled at once; an editor sends one at a time
 
 
 class EditorServerError(ScimultError):
@@ -64,6 +72,8 @@ class EditorServer:
         host: must be `127.0.0.1`.
         port: 0 picks a free port.
         log: called with one line per request (`None`: silent).
+        request_timeout: seconds a request has to arrive (line, headers and body).
+        workers: requests handled at once; complete requests beyond that wait their turn.
     """
 
     def __init__(
@@ -73,18 +83,25 @@ class EditorServer:
         host: str = ALLOWED_HOST,
         port: int = 0,
         log: Callable[[str], None] | None = None,
+        request_timeout: float = REQUEST_TIMEOUT_S,
+        workers: int = WORKERS,
     ) -> None:
         if host != ALLOWED_HOST:
             raise EditorServerError(f"the editor endpoint only listens on {ALLOWED_HOST}, not {host!r}")
         if not 0 <= port <= 65535:
             raise EditorServerError(f"port {port} is out of range (0-65535; 0 picks a free one)")
+        if not request_timeout > 0 or workers < 1:
+            raise EditorServerError(f"request_timeout must be > 0 and workers >= 1 (got {request_timeout}, {workers})")
         self.library_folder = config.library_dir(library_path)
         self.host = host
         self.requested_port = port
         self.token = secrets.token_urlsafe(32)
         self.log = log
-        self._httpd: ThreadingHTTPServer | None = None
+        self.request_timeout = request_timeout
+        self.workers = workers
+        self._httpd: BoundedHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self._allowed_hosts: frozenset[str] = frozenset()
 
     # ---- lifecycle -------------------------------------------------------------
     @property
@@ -101,16 +118,26 @@ class EditorServer:
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
+    @property
+    def allowed_hosts(self) -> frozenset[str]:
+        """The Host header values that name this endpoint (lower case); set when it binds."""
+        return self._allowed_hosts
+
     def start(self) -> None:
         """Check the library opens, bind the port and write the endpoint file."""
         with Library.open(self.library_folder):  # fails early, with the library's own message
             pass
-        handler = type("_BoundHandler", (_Handler,), {"server_state": self})
+        handler = type("_BoundHandler", (_Handler,), {"server_state": self, "request_timeout": self.request_timeout})
         try:
-            self._httpd = ThreadingHTTPServer((self.host, self.requested_port), handler)
+            self._httpd = BoundedHTTPServer((self.host, self.requested_port), handler, workers=self.workers,
+                                            request_timeout=self.request_timeout)
         except OSError as exc:
             raise EditorServerError(f"cannot listen on {self.host}:{self.requested_port} ({exc.strerror or exc})") from None
-        self._httpd.daemon_threads = True
+        names = ("127.0.0.1", "localhost", "[::1]")
+        hosts = {f"{name}:{self.port}" for name in names}
+        if self.port == 80:  # clients leave the default port out
+            hosts.update(names)
+        self._allowed_hosts = frozenset(hosts)
         self._write_endpoint_file()
 
     def serve_forever(self) -> None:
@@ -229,18 +256,33 @@ def _parse_body(raw: bytes) -> dict | None:
     if not raw.strip():
         return None
     try:
-        body = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        body = json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant)
+        # A "\ud800" escape parses to a lone surrogate, which no UTF-8 text (SQLite, the
+        # tokenizer, the answer) can hold: refuse it here rather than fail deep in a search.
+        json.dumps(body, ensure_ascii=False).encode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise _RequestError(HTTPStatus.BAD_REQUEST, f"the body is not UTF-8 JSON (invalid UTF-8 at byte {exc.start})") from None
+    except UnicodeEncodeError:
+        raise _RequestError(HTTPStatus.BAD_REQUEST, "the body is not UTF-8 JSON (a \\u escape makes a lone surrogate)") from None
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError, NaN, over-long integers, deep nesting
         raise _RequestError(HTTPStatus.BAD_REQUEST, f"the body is not UTF-8 JSON ({exc})") from None
     if not isinstance(body, dict):
         raise _RequestError(HTTPStatus.BAD_REQUEST, "the body must be a JSON object")
     return body
 
 
-class _Handler(BaseHTTPRequestHandler):
+def _refuse_constant(name: str) -> object:
+    raise ValueError(f"{name} is not JSON")
+
+
+_CONTENT_LENGTH = re.compile(r"[0-9]{1,18}")
+
+
+class _Handler(DeadlineRequestHandler):
     server_state: EditorServer  # set on the per-server subclass
     server_version = f"scimult-editor/{__version__}"
     protocol_version = "HTTP/1.1"
+    default_request_version = "HTTP/1.0"  # an unparsable request line still gets a status line and JSON
 
     def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
         self._respond("GET")
@@ -255,22 +297,57 @@ class _Handler(BaseHTTPRequestHandler):
         self._respond("DELETE")
 
     def _respond(self, method: str) -> None:
+        body_read = False
         try:
-            raw = self._read_raw_body()  # always drained, so the connection stays usable
+            # Nothing of the body is read until the request is known to be well framed,
+            # addressed to this endpoint, not from a web page, and authorised.
+            length = self._declared_length(method)
+            self._check_host_and_origin()
             self._check_token()
+            raw = self._read_body(length)
+            body_read = True
             body = _parse_body(raw)
             result = self.server_state.handle(method, self.path, body if method == "POST" else None)
             self._send(HTTPStatus.OK, result)
+            return
         except _RequestError as exc:
-            self._send(exc.status, {"error": str(exc)})
+            status, error = exc.status, str(exc)
         except PaperNotFound as exc:
-            self._send(HTTPStatus.NOT_FOUND, {"error": str(exc)})
+            status, error = HTTPStatus.NOT_FOUND, str(exc)
         except LibraryError as exc:
-            self._send(HTTPStatus.SERVICE_UNAVAILABLE, {"error": str(exc)})
+            status, error = HTTPStatus.SERVICE_UNAVAILABLE, str(exc)
         except ScimultError as exc:
-            self._send(HTTPStatus.BAD_REQUEST, {"error": str(exc)})
+            status, error = HTTPStatus.BAD_REQUEST, str(exc)
         except Exception as exc:  # a bug: answer, and keep serving the other requests
-            self._send(HTTPStatus.INTERNAL_SERVER_ERROR, {"error": f"internal error: {type(exc).__name__}: {exc}"})
+            status, error = HTTPStatus.INTERNAL_SERVER_ERROR, f"internal error: {type(exc).__name__}: {exc}"
+        if not body_read:
+            self.close_connection = True  # unread body bytes would be taken for the next request
+        self._send(status, {"error": error})
+
+    def _declared_length(self, method: str) -> int:
+        if self.headers.get("Transfer-Encoding") is not None:
+            raise _RequestError(HTTPStatus.LENGTH_REQUIRED, "chunked or encoded bodies are not accepted; send Content-Length")
+        values = self.headers.get_all("Content-Length") or []
+        if not values:
+            if method == "POST":
+                raise _RequestError(HTTPStatus.LENGTH_REQUIRED, "a POST needs a Content-Length header")
+            return 0
+        if len(values) > 1 or not _CONTENT_LENGTH.fullmatch(values[0].strip()):
+            raise _RequestError(HTTPStatus.BAD_REQUEST, "bad Content-Length (one header, a whole number of bytes)")
+        length = int(values[0])
+        if length > MAX_BODY_BYTES:
+            raise _RequestError(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"request body over {MAX_BODY_BYTES} bytes")
+        return length
+
+    def _check_host_and_origin(self) -> None:
+        hosts = self.headers.get_all("Host") or []
+        if len(hosts) != 1 or hosts[0].strip().lower() not in self.server_state.allowed_hosts:
+            # A web page whose domain was re-pointed at 127.0.0.1 (DNS rebinding) sends its own name here.
+            raise _RequestError(HTTPStatus.MISDIRECTED_REQUEST,
+                                f"the Host header must name this endpoint ({self.server_state.url})")
+        if self.headers.get("Origin") is not None:
+            # Browsers send Origin (even "null", from sandboxed frames and file:// pages); editor scripts do not.
+            raise _RequestError(HTTPStatus.FORBIDDEN, "requests from web pages are refused (the request has an Origin header)")
 
     def _check_token(self) -> None:
         header = self.headers.get("Authorization", "")
@@ -279,27 +356,37 @@ class _Handler(BaseHTTPRequestHandler):
             raise _RequestError(HTTPStatus.UNAUTHORIZED, "missing or wrong token (send 'Authorization: Bearer <token>' "
                                                          f"from {self.server_state.endpoint_file})")
 
-    def _read_raw_body(self) -> bytes:
-        length_header = self.headers.get("Content-Length")
-        if not length_header:
+    def _read_body(self, length: int) -> bytes:
+        if length == 0:
             return b""
         try:
-            length = int(length_header)
-        except ValueError:
-            raise _RequestError(HTTPStatus.BAD_REQUEST, "bad Content-Length") from None
-        if length > MAX_BODY_BYTES:
-            self.close_connection = True
-            raise _RequestError(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"request body over {MAX_BODY_BYTES} bytes")
-        return self.rfile.read(length)
+            raw = self.rfile.read(length)
+        except TimeoutError:
+            raise _RequestError(HTTPStatus.REQUEST_TIMEOUT,
+                                f"the request body did not arrive within {self.request_timeout:g} s") from None
+        if len(raw) < length:
+            raise _RequestError(HTTPStatus.BAD_REQUEST, f"the request body ended after {len(raw)} of {length} bytes")
+        return raw
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        # http.server's own refusals (bad request line, headers too long, unknown method): JSON too.
+        self.close_connection = True
+        self._send(HTTPStatus(code), {"error": message or HTTPStatus(code).phrase})
 
     def _send(self, status: HTTPStatus, value: object) -> None:
-        payload = json.dumps(value, ensure_ascii=False).encode("utf-8")
+        try:
+            payload = json.dumps(value, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate in stored text: \u-escaped, still valid JSON
+            payload = json.dumps(value).encode("ascii")
         self.send_response(status)
         self.send_header("Content-Type", "application/json; charset=utf-8")
         self.send_header("Content-Length", str(len(payload)))
         self.send_header("Cache-Control", "no-store")
+        if self.close_connection:
+            self.send_header("Connection", "close")
         self.end_headers()
-        self.wfile.write(payload)
+        if self.command != "HEAD":
+            self.wfile.write(payload)
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (http.server's signature)
         if self.server_state.log is not None:
