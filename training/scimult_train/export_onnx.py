@@ -37,6 +37,7 @@ from scimult_desktop.embedding.bundle import (
     GRAPH_OUTPUT,
     BundleManifest,
     TaskGraph,
+    file_checksums,
     write_manifest,
 )
 from scimult_desktop.errors import ModelError
@@ -302,8 +303,10 @@ def export_bundle(
         export=export_info,
     )
     save_torch_weights(model, out_dir, torch_dtype)
-    write_manifest(out_dir, manifest)
     (out_dir / "MODEL_CARD.md").write_text(_render_card(manifest, cfg.to_json(), graphs), encoding="utf-8")
+    # Last, over the finished files: installing refuses a bundle whose files differ from these.
+    manifest.export["checksums"] = file_checksums(out_dir)
+    write_manifest(out_dir, manifest)
     return out_dir
 
 

@@ -31,7 +31,15 @@ from typing import TYPE_CHECKING
 
 from scimult_desktop import config
 from scimult_desktop.domain.progress import ProgressCallback, ProgressEvent
-from scimult_desktop.embedding.bundle import BundleManifest, read_manifest, stored_fingerprint, write_fingerprint, write_manifest
+from scimult_desktop.embedding.bundle import (
+    BundleManifest,
+    read_manifest,
+    regular_files,
+    stored_fingerprint,
+    verify_checksums,
+    write_fingerprint,
+    write_manifest,
+)
 from scimult_desktop.errors import ModelError
 from scimult_desktop.services.models import tools
 
@@ -259,6 +267,7 @@ def _install_checkpoint(ckpt: Path, vocab, name: str | None, progress: ProgressC
 
 def _install_folder(source: Path, name: str | None, *, move: bool, replace: bool = False) -> ModelInfo:
     manifest = read_manifest(source)
+    regular_files(source)  # links and pipes are refused before anything is copied
     name = _check_name(name or manifest.name)
     root = _models_root()
     target = root / name
@@ -270,9 +279,16 @@ def _install_folder(source: Path, name: str | None, *, move: bool, replace: bool
         if move:
             shutil.move(str(source), staging)
         else:
-            shutil.copytree(source, staging)
-        if manifest.name != name:
+            # symlinks=True: a link swapped in after the check is copied as a link, never
+            # followed, and refused below
+            shutil.copytree(source, staging, symlinks=True)
+        # What is checked from here on is the copy that gets installed.
+        manifest = read_manifest(staging)
+        checksums = verify_checksums(staging, manifest, shown_as=source)
+        if manifest.name != name or manifest.export.get("checksums") != checksums:
+            # Bundles from before checksums were written get them recorded now.
             manifest.name = name
+            manifest.export = dict(manifest.export, checksums=checksums)
             write_manifest(staging, manifest)
         _check_loads(staging, manifest)
         write_fingerprint(staging)
@@ -302,9 +318,12 @@ def _check_loads(folder: Path, manifest: BundleManifest) -> None:
 
 
 def training_tool_env(**extra: str) -> dict[str, str]:
-    """Environment for a `python -m scimult_train...` subprocess: the Hugging Face libraries,
-    should anything load them, stay offline instead of trying the hub."""
-    return dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", **extra)
+    """Environment for a `python -m scimult_train...` subprocess: telemetry off (ONNX Runtime,
+    which export verifies with) and the Hugging Face libraries, should anything load them,
+    offline instead of trying the hub."""
+    from scimult_desktop.privacy import TELEMETRY_OFF_ENV
+
+    return {**os.environ, **TELEMETRY_OFF_ENV, **extra}
 
 
 def _run_training_tool(args: list[str], what: str, cwd: str | os.PathLike) -> None:
