@@ -5,11 +5,12 @@ from __future__ import annotations
 import click
 
 from scimult_desktop.cli.context import library_from
+from scimult_desktop.cli.text import TEXT
 from scimult_desktop.services.library.exporting import EXPORT_FORMATS, export_papers, export_to_file
 
 
 @click.command("export")
-@click.argument("papers", nargs=-1)
+@click.argument("papers", nargs=-1, type=TEXT)
 @click.option("--all", "all_papers", is_flag=True, help="Export every paper in the library.")
 @click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), default="bibtex", show_default=True,
               help="Output format.")

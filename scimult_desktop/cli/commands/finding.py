@@ -8,6 +8,7 @@ import click
 
 from scimult_desktop.cli.context import json_option, library_from
 from scimult_desktop.cli.output import emit_json, hit_lines
+from scimult_desktop.cli.text import TEXT
 from scimult_desktop.services.finding.filters import SearchFilters
 from scimult_desktop.services.library.facade import SEARCH_MODES
 
@@ -21,18 +22,19 @@ queries_option = click.option(
 
 
 def read_lines(path: str) -> list[str]:
-    lines = [line.strip() for line in Path(path).read_text(encoding="utf-8").splitlines()]
+    # errors="replace": a stray non-UTF-8 byte in a query file is one odd character, not a crash
+    lines = [line.strip() for line in Path(path).read_text(encoding="utf-8", errors="replace").splitlines()]
     return [line for line in lines if line]
 
 
 @click.command("search")
-@click.argument("query", required=False)
+@click.argument("query", required=False, type=TEXT)
 @k_option
 @click.option("--mode", type=click.Choice(SEARCH_MODES), default="hybrid", show_default=True, help="Ranking method.")
 @click.option("--year-from", type=int, help="Only papers from this year on.")
 @click.option("--year-to", type=int, help="Only papers up to this year.")
-@click.option("--collection", help="Only papers in this collection.")
-@click.option("--tag", help="Only papers with this tag.")
+@click.option("--collection", type=TEXT, help="Only papers in this collection.")
+@click.option("--tag", type=TEXT, help="Only papers with this tag.")
 @click.option("--has-pdf/--no-pdf", default=None, help="Only papers with (or without) a PDF.")
 @queries_option
 @json_option
@@ -52,7 +54,7 @@ def search_command(ctx, query, k, mode, year_from, year_to, collection, tag, has
 
 
 @click.command("related")
-@click.argument("paper")
+@click.argument("paper", type=TEXT)
 @k_option
 @json_option
 @click.pass_context
@@ -66,7 +68,7 @@ def related_command(ctx: click.Context, paper: str, k: int, as_json: bool) -> No
 
 
 @click.command("suggest")
-@click.option("--text", help="A sentence or paragraph to find citations for.")
+@click.option("--text", type=TEXT, help="A sentence or paragraph to find citations for.")
 @click.option("--file", "draft", type=click.Path(exists=True, dir_okay=False), help="A .tex, .md or .txt draft.")
 @queries_option
 @k_option
@@ -109,7 +111,7 @@ def suggest_command(ctx, text, draft, queries_file, k, cite_format, as_json):
 
 
 @click.command("classify")
-@click.argument("paper", required=False)
+@click.argument("paper", required=False, type=TEXT)
 @click.option("--all", "all_papers", is_flag=True, help="Classify every paper in the library.")
 @click.option("--labels", "label_set", default="mag", show_default=True,
               help="Label set: mag (fields of study), arxiv (categories), or a JSON/CSV file of your own.")

@@ -7,6 +7,7 @@ import click
 from scimult_desktop.cli.context import json_option, library_from
 from scimult_desktop.cli.output import emit_json, paper_json
 from scimult_desktop.cli.progress import progress_on_stderr
+from scimult_desktop.cli.text import TEXT
 from scimult_desktop.domain.progress import CancelToken
 
 
@@ -57,7 +58,7 @@ def list_command(ctx: click.Context, limit: int | None, as_json: bool) -> None:
 
 
 @click.command("show")
-@click.argument("paper")
+@click.argument("paper", type=TEXT)
 @json_option
 @click.pass_context
 def show_command(ctx: click.Context, paper: str, as_json: bool) -> None:
@@ -105,8 +106,8 @@ def duplicates_group(ctx: click.Context, scan: bool, as_json: bool) -> None:
 
 
 @duplicates_group.command("confirm")
-@click.argument("paper_a")
-@click.argument("paper_b")
+@click.argument("paper_a", type=TEXT)
+@click.argument("paper_b", type=TEXT)
 @click.pass_context
 def duplicates_confirm(ctx: click.Context, paper_a: str, paper_b: str) -> None:
     """Record that PAPER_A and PAPER_B are versions of the same work."""
@@ -114,8 +115,8 @@ def duplicates_confirm(ctx: click.Context, paper_a: str, paper_b: str) -> None:
 
 
 @duplicates_group.command("reject")
-@click.argument("paper_a")
-@click.argument("paper_b")
+@click.argument("paper_a", type=TEXT)
+@click.argument("paper_b", type=TEXT)
 @click.pass_context
 def duplicates_reject(ctx: click.Context, paper_a: str, paper_b: str) -> None:
     """Record that PAPER_A and PAPER_B are different works (the pair is not proposed again)."""

@@ -17,6 +17,7 @@ import click
 from scimult_desktop.cli.context import json_option, library_from
 from scimult_desktop.cli.output import emit_json
 from scimult_desktop.cli.progress import progress_on_stderr
+from scimult_desktop.cli.text import TEXT
 from scimult_desktop.domain.progress import CancelToken
 from scimult_desktop.errors import ScimultError
 from scimult_desktop.services.models import bundles as models
@@ -143,8 +144,8 @@ def model_build_default_command(force: bool, as_json: bool) -> None:
 
 @click.command("embed")
 @click.option("--task", "task", type=click.Choice(["search", "link", "classify"]), required=True, help="Task expert to use.")
-@click.option("--text", "texts", multiple=True, help="A text to embed (repeatable).")
-@click.option("--file", "file", type=click.File("r", encoding="utf-8"), help="A file with one text per line ('-' for stdin).")
+@click.option("--text", "texts", multiple=True, type=TEXT, help="A text to embed (repeatable).")
+@click.option("--file", "file", type=click.File("r", encoding="utf-8", errors="replace"), help="A file with one text per line ('-' for stdin).")
 @click.option("--role", type=click.Choice(["document", "query"]), default="document", show_default=True, help="Query or document side.")
 @model_option
 @engine_option
