@@ -12,6 +12,10 @@ import click
 
 from scimult_desktop import __version__
 from scimult_desktop.errors import ScimultError
+from scimult_desktop.privacy import disable_telemetry
+
+# First thing, before any command can load an inference library (and for every child it starts).
+disable_telemetry()
 
 
 class ScimultGroup(click.Group):

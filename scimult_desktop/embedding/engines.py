@@ -8,7 +8,8 @@ does not care which one runs. `resolve_engine("auto")` picks:
    measured ~4-5x ONNX Runtime fp32 at cosine 0.99999 on BERT-base);
 3. `onnxruntime-cpu` otherwise.
 
-onnxruntime and openvino are imported inside the functions that use them.
+onnxruntime and openvino are imported inside the functions that use them, through
+`_onnxruntime()` / `_openvino()`, which switch their telemetry off first (see privacy.py).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import numpy as np
 
 from scimult_desktop.embedding.bundle import GRAPH_INPUTS, GRAPH_OUTPUT
 from scimult_desktop.errors import ModelError
+from scimult_desktop.privacy import disable_telemetry
 
 ENGINES = ("auto", "onnxruntime-cpu", "onnxruntime-cuda", "openvino")
 
@@ -75,15 +77,31 @@ def physical_cores() -> int:
     return max(1, min(available, cores or available))
 
 
+# ---- importing -----------------------------------------------------------
+def _onnxruntime():
+    """onnxruntime, imported with its telemetry off (the switch is read when it initialises)."""
+    disable_telemetry()
+    import onnxruntime
+
+    onnxruntime.disable_telemetry_events()  # the API switch as well, should the variable be ignored
+    return onnxruntime
+
+
+def _openvino():
+    """openvino, imported with its usage events off (they are sent from its import)."""
+    disable_telemetry()
+    import openvino
+
+    return openvino
+
+
 # ---- choosing ------------------------------------------------------------
 def openvino_available() -> bool:
     return importlib.util.find_spec("openvino") is not None
 
 
 def cuda_available() -> bool:
-    import onnxruntime
-
-    return "CUDAExecutionProvider" in onnxruntime.get_available_providers()
+    return "CUDAExecutionProvider" in _onnxruntime().get_available_providers()
 
 
 def resolve_engine(engine: str | None) -> str:
@@ -128,8 +146,7 @@ class OrtRunner:
     """ONNX Runtime session over one graph."""
 
     def __init__(self, graph_path: Path, threads: int, *, cuda: bool = False) -> None:
-        import onnxruntime as ort
-
+        ort = _onnxruntime()
         self.engine = "onnxruntime-cuda" if cuda else "onnxruntime-cpu"
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
@@ -159,8 +176,7 @@ class OpenVinoRunner:
     engine = "openvino"
 
     def __init__(self, graph_path: Path, threads: int, precision: str | None = None) -> None:
-        import openvino as ov
-
+        ov = _openvino()
         core = ov.Core()
         self.precision = precision or ("bf16" if cpu_has_native_bf16() else "f32")
         config = {

@@ -10,6 +10,7 @@ from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication
 
 from scimult_desktop import __version__
+from scimult_desktop.privacy import disable_telemetry
 from scimult_desktop.services.library import preferences
 
 ORGANIZATION = "SciMult"
@@ -67,6 +68,7 @@ def create_window(folder: str | None = None, *, model: str | None = None, engine
 
 def main(argv: list[str] | None = None) -> int:
     """`scimult-desktop [--library DIR] [--demo] [--model NAME] [--engine E]`."""
+    disable_telemetry()  # first: the window's background work loads the inference libraries
     parser = argparse.ArgumentParser(prog="scimult-desktop", description="SciMult Desktop, the window.")
     parser.add_argument("--library", help="library folder (default: $SCIMULT_LIBRARY or the one in Settings)")
     parser.add_argument("--demo", action="store_true", help="import the demo library when the library is empty")

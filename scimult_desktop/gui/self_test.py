@@ -33,6 +33,9 @@ def run_self_test(app, library: str | None, *, timeout: float = 1800.0) -> int:
     from PySide6.QtCore import QSettings
 
     from scimult_desktop.gui.app import create_window
+    from scimult_desktop.privacy import disable_telemetry
+
+    disable_telemetry()  # also when called directly, not through `scimult-desktop --self-test`
 
     started = time.monotonic()
     deadline = started + timeout
