@@ -256,17 +256,21 @@ def _closed_by_server(sock: socket.socket, *, within: float) -> bool:
     return True
 
 
+CLIENTS = 128
+
+
 def test_many_concurrent_clients_get_answers_and_no_resets(server):
+    # The old server listened with a backlog of 5: some of 128 simultaneous connects were dropped.
     import http.client
     from concurrent.futures import ThreadPoolExecutor
 
-    start = threading.Barrier(64)
+    start = threading.Barrier(CLIENTS)
 
     def client(_: int) -> list[int]:
         start.wait(timeout=30)
         statuses = []
-        for _ in range(3):
-            connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+        for _ in range(2):
+            connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
             try:
                 connection.request("GET", "/health", headers={"Authorization": f"Bearer {server.token}"})
                 statuses.append(connection.getresponse().status)
@@ -276,9 +280,9 @@ def test_many_concurrent_clients_get_answers_and_no_resets(server):
                 connection.close()
         return statuses
 
-    with ThreadPoolExecutor(max_workers=64) as pool:
-        results = [status for statuses in pool.map(client, range(64)) for status in statuses]
-    assert results == [200] * (64 * 3), sorted(set(map(str, results)))
+    with ThreadPoolExecutor(max_workers=CLIENTS) as pool:
+        results = [status for statuses in pool.map(client, range(CLIENTS)) for status in statuses]
+    assert results == [200] * (CLIENTS * 2), sorted(set(map(str, results)))
 
 
 @pytest.mark.parametrize(
@@ -316,7 +320,7 @@ def test_loopback_host_names_are_accepted(server, host):
     assert status == 200 and body["status"] == "ok"
 
 
-@pytest.mark.parametrize("origin", ["https://evil.example", "null", f"http://127.0.0.1"])
+@pytest.mark.parametrize("origin", ["https://evil.example", "null", "http://127.0.0.1"])
 def test_requests_from_web_pages_are_refused(server, origin):
     request = urllib.request.Request(server.url + "/search", method="POST",
                                      data=json.dumps({"query": "citation", "mode": "keyword"}).encode())
