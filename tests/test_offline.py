@@ -1,8 +1,12 @@
-"""The app never opens a network connection: every socket connect is refused and recorded.
+"""The app never opens a network connection from Python: every socket connect and name lookup
+is refused and recorded.
 
 Runs the main user journeys (import, list, search, and the encoder commands when a model
 is installable) in a fresh interpreter whose socket layer fails loudly on any connection
-other than a local Unix socket.
+other than a local Unix socket. This sees Python sockets only, not what native libraries
+(ONNX Runtime's telemetry uploader) do; it is the quick check that needs no strace.
+tests/test_network_syscalls.py is the proof at the OS level: every command and the GUI
+self-test, on each engine, under strace.
 """
 
 from __future__ import annotations
@@ -31,6 +35,13 @@ GUARD = textwrap.dedent(
         attempts.append(repr(address))
         raise OSError("network access attempted: %r" % (address,))
     socket.create_connection = guarded_create
+    _getaddrinfo = socket.getaddrinfo
+    def guarded_getaddrinfo(host, *a, **k):
+        if host not in (None, "localhost", "127.0.0.1", "::1"):
+            attempts.append("lookup %r" % (host,))
+            raise socket.gaierror(socket.EAI_NONAME, "name lookup attempted: %r" % (host,))
+        return _getaddrinfo(host, *a, **k)
+    socket.getaddrinfo = guarded_getaddrinfo
     import atexit
     atexit.register(lambda: sys.stderr.write("NETWORK_ATTEMPTS=" + json.dumps(attempts) + "\\n"))
     from scimult_desktop.cli.main import cli
@@ -80,6 +91,13 @@ def test_model_install_index_and_semantic_features_make_no_network_connection(tm
         result, attempts = run_guarded(args, lib)
         assert result.returncode == 0, result.stderr
         assert attempts == [], f"{args[0]} tried to connect to {attempts}"
+
+
+def test_the_guard_really_catches_name_lookups(tmp_path):
+    code = GUARD.replace("from scimult_desktop.cli.main import cli", "import socket\ntry:\n    socket.getaddrinfo('telemetry.example.invalid', 443)\nexcept OSError:\n    pass\nraise SystemExit(0)\nfrom scimult_desktop.cli.main import cli")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    marker = [line for line in result.stderr.splitlines() if line.startswith("NETWORK_ATTEMPTS=")]
+    assert json.loads(marker[-1].split("=", 1)[1]) == ["lookup 'telemetry.example.invalid'"]
 
 
 def test_the_guard_really_catches_connections(tmp_path):
