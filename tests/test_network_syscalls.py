@@ -143,3 +143,35 @@ def test_training_tool_env_turns_telemetry_off(monkeypatch):
     env = training_tool_env(EXTRA="1")
     assert env["ORT_DISABLE_TELEMETRY"] == "1" and env["HF_HUB_OFFLINE"] == "1"
     assert env["HF_HUB_DISABLE_TELEMETRY"] == "1" and env["TRANSFORMERS_OFFLINE"] == "1" and env["EXTRA"] == "1"
+
+
+def test_the_reader_allows_local_sockets_and_names_everything_else():
+    hexed = lambda text: "".join(f"\\x{byte:02x}" for byte in text.encode())  # noqa: E731 (strace -xx)
+    query = bytes.fromhex("abcd01000001000000000000") + b"\x03www\x10google-analytics\x03com\x00\x00\x01\x00\x01"
+    log = "\n".join([
+        '1  socket(AF_NETLINK, SOCK_RAW|SOCK_CLOEXEC, NETLINK_ROUTE) = 3',
+        f'1  connect(4, {{sa_family=AF_UNIX, sun_path="{hexed("/run/dbus/system_bus_socket")}"}}, 110) = 0',
+        f'1  bind(5, {{sa_family=AF_INET, sin_port=htons(0), sin_addr=inet_addr("{hexed("127.0.0.1")}")}}, 16) = 0',
+        f'1  sendto(6, "\\x78", 1, 0, {{sa_family=AF_INET6, sin6_port=htons(9), sin6_flowinfo=htonl(0), '
+        f'inet_pton(AF_INET6, "{hexed("::1")}", &sin6_addr), sin6_scope_id=0}}, 28) = 1',
+        f'2  connect(7, {{sa_family=AF_INET, sin_port=htons(53), sin_addr=inet_addr("{hexed("127.0.0.53")}")}}, 16) = 0',
+        '2  sendmmsg(7, [{msg_hdr={msg_name=NULL, msg_namelen=0, msg_iov=[{iov_base="'
+        + "".join(f"\\x{b:02x}" for b in query) + '", iov_len=42}], msg_iovlen=1}, msg_len=42}], 1, MSG_NOSIGNAL) = 1',
+        f'[pid 3] connect(8, {{sa_family=AF_INET6, sin6_port=htons(443), sin6_flowinfo=htonl(0), '
+        f'inet_pton(AF_INET6, "{hexed("2001:db8::1")}", &sin6_addr), sin6_scope_id=0}}, 28 <unfinished ...>',
+        f'3  bind(9, {{sa_family=AF_INET, sin_port=htons(0), sin_addr=inet_addr("{hexed("0.0.0.0")}")}}, 16) = 0',
+        '3  socket(AF_PACKET, SOCK_RAW, 768) = 10',
+    ])
+    use = bench.parse_trace(log)
+    assert use.dns == ["www.google-analytics.com"]  # asked of a local resolver: still a lookup
+    assert use.remote == ["connect 2001:db8::1:443", "bind 0.0.0.0:0 (all interfaces)"]
+    assert use.other_sockets == ["socket AF_PACKET 768"]
+
+
+def test_strace_problem_says_why_it_cannot_trace(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert "not installed" in bench.strace_problem()
+    fake = tmp_path / "strace"
+    fake.write_text("#!/bin/sh\necho 'strace: attach: ptrace(PTRACE_SEIZE, 42): Operation not permitted' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    assert "Operation not permitted" in bench.strace_problem()
