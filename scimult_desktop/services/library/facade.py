@@ -219,52 +219,9 @@ class Library:
         return self._suggest_for_sentences(analyse_draft(text, kind), k)
 
     def _suggest_for_sentences(self, sentences: list, k: int) -> list[dict]:
-        needing = [i for i, s in enumerate(sentences) if s.missing_citation]
-        contexts, excludes = [], []
-        for i in needing:
-            previous = sentences[i - 1].text if i > 0 and sentences[i - 1].line >= sentences[i].line - 3 else ""
-            contexts.append(f"{previous} {sentences[i].text}".strip())
-            nearby = [key for j in (i - 1, i + 1) if 0 <= j < len(sentences) for key in sentences[j].citations]
-            excludes.append(list(self.papers.ids_by_citekey(nearby).values()))
-        finder = self._finder(Task.LINK)
-        suggestions = finder.suggest_many(contexts, k=k, exclude=excludes) if contexts else []
-        report: dict[int, dict] = {}
-        for i, hits in zip(needing, suggestions):
-            report[i] = self._draft_item(sentences[i], [h.to_json() for h in hits], [])
-        for i, sentence in enumerate(sentences):
-            if sentence.citations:
-                flags = self._citation_flags(finder, sentence.text, sentence.citations)
-                if flags:
-                    report[i] = self._draft_item(sentence, [], flags)
-        return [report[i] for i in sorted(report)]
+        from scimult_desktop.services.writing import drafting
 
-    @staticmethod
-    def _draft_item(sentence, suggestions: list[dict], flags: list[str]) -> dict:
-        return {
-            "line": sentence.line,
-            "end_line": sentence.end_line,
-            "sentence": sentence.text,
-            "cited": list(sentence.citations),
-            "suggestions": suggestions,
-            "flags": flags,
-        }
-
-    def _citation_flags(self, finder: Finder, text: str, keys: Sequence[str]) -> list[str]:
-        known = self.papers.ids_by_citekey(keys)
-        flags = [f"{key}: not in the library" for key in keys if key not in known]
-        if not known:
-            return flags
-        # Rank-based, so it means the same for cosine and dot-product models: a cited paper
-        # outside the sentence's top few percent of the library is probably the wrong key.
-        total = self.count_papers()
-        depth = max(25, total // 20)
-        [neighbours] = finder.backend.neighbours(Task.LINK, finder.backend.encode([text], Task.LINK, Role.QUERY), depth, ())
-        close = {pid for pid, _ in neighbours}
-        if total > 2 * depth:
-            for key, pid in known.items():
-                if pid not in close:
-                    flags.append(f"{key}: looks unrelated to this sentence (not among its {depth} closest papers)")
-        return flags
+        return drafting.suggest_for_sentences(self.papers, self._finder(Task.LINK), sentences, k)
 
     def classify(self, reference: str | int | None = None, *, label_set: str = "mag", k: int = 5) -> list[dict]:
         """Suggested labels for one paper (or all when `reference` is None), with scores.
