@@ -218,6 +218,23 @@ class Library:
 
         return self._suggest_for_sentences(analyse_draft(text, kind), k)
 
+    def suggest_at(self, text: str, kind: str, position: int, *, k: int = 5) -> dict:
+        """Suggestions for the one sentence of `text` at character offset `position`, claim or not.
+
+        `kind` is latex, markdown or plain. Returns the same item as `suggest_for_text` gives for a
+        sentence (`line`, `end_line`, `sentence`, `cited`, `suggestions`, `flags`), with up to `k`
+        suggestions. Between sentences the nearest one is used.
+
+        Raises:
+            ScimultError: unknown kind, or the text has no sentence.
+        """
+        from scimult_desktop.services.writing import drafting
+        from scimult_desktop.writing.draft import analyse_draft
+
+        sentences = analyse_draft(text, kind)
+        index = drafting.sentence_index_at(sentences, position)
+        return drafting.suggest_at(self.papers, self._finder(Task.LINK), sentences, index, k)
+
     def _suggest_for_sentences(self, sentences: list, k: int) -> list[dict]:
         from scimult_desktop.services.writing import drafting
 

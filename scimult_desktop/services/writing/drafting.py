@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from scimult_desktop.domain.tasks import Role, Task
+from scimult_desktop.errors import ScimultError
 from scimult_desktop.services.finding.finder import Finder
 from scimult_desktop.store.papers import PaperStore
 
@@ -32,6 +33,29 @@ def suggest_for_sentences(papers: PaperStore, finder: Finder, sentences: list, k
             if flags:
                 report[i] = draft_item(sentence, [], flags)
     return [report[i] for i in sorted(report)]
+
+
+def suggest_at(papers: PaperStore, finder: Finder, sentences: list, index: int, k: int) -> dict:
+    """The item of `sentences[index]`, with suggestions whether or not it is a claim."""
+    sentence = sentences[index]
+    nearby = [key for j in (index - 1, index, index + 1) if 0 <= j < len(sentences) for key in sentences[j].citations]
+    exclude = list(papers.ids_by_citekey(nearby).values())
+    [hits] = finder.suggest_many([sentence.text], k=k, exclude=[exclude])
+    flags = citation_flags(papers, finder, sentence.text, sentence.citations) if sentence.citations else []
+    return draft_item(sentence, [h.to_json() for h in hits], flags)
+
+
+def sentence_index_at(sentences: list, position: int) -> int:
+    """Index of the sentence whose span holds `position` (its end included: a cursor just after the
+    full stop); between sentences, the nearest one (the earlier on a tie).
+
+    Raises:
+        ScimultError: there is no sentence at all.
+    """
+    if not sentences:
+        raise ScimultError("the text has no sentence to find citations for")
+    distances = [0 if s.start <= position <= s.end else min(abs(position - s.start), abs(position - s.end)) for s in sentences]
+    return distances.index(min(distances))
 
 
 def draft_item(sentence, suggestions: list[dict], flags: list[str]) -> dict:
