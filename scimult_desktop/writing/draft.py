@@ -18,7 +18,7 @@ from scimult_desktop.writing.claims import assess_claim
 from scimult_desktop.writing.latex import project_latex
 from scimult_desktop.writing.markdown import project_markdown
 from scimult_desktop.writing.projection import ProjectedText, project_plain
-from scimult_desktop.writing.sentences import normalise_sentence, sentence_spans
+from scimult_desktop.writing.sentences import normalise_sentence, paragraph_starts, sentence_spans
 
 DRAFT_KINDS = ("latex", "markdown", "plain")
 _SUFFIX_KINDS = {
@@ -40,6 +40,8 @@ class DraftSentence:
     `line`/`end_line` are 1-based line numbers of its first and last character;
     `start`/`end` are character offsets into the draft text (`text[start:end]`
     is the sentence with its markup). `citations` are the keys it already cites.
+    `paragraph` numbers the draft's paragraphs from 0 (a blank line, `\\par`, a
+    heading, a list item, an environment or a caption starts a new one).
     """
 
     text: str
@@ -50,6 +52,7 @@ class DraftSentence:
     citations: tuple[str, ...] = ()
     needs_citation: bool = False
     reasons: tuple[str, ...] = field(default_factory=tuple)
+    paragraph: int = 0
 
     @property
     def missing_citation(self) -> bool:
@@ -66,6 +69,7 @@ class DraftSentence:
             "citations": list(self.citations),
             "needs_citation": self.needs_citation,
             "reasons": list(self.reasons),
+            "paragraph": self.paragraph,
         }
 
 
@@ -134,6 +138,7 @@ def _sentences(projected: ProjectedText) -> list[DraftSentence]:
             cite_offsets[index].append(mark.offset)
 
     line_starts = [0] + [i + 1 for i, char in enumerate(projected.source) if char == "\n"]
+    breaks = paragraph_starts(flat)
     sentences = []
     for (a, b), keys, marks in zip(spans, cites_per_span, cite_offsets):
         raw = flat[a:b]
@@ -154,7 +159,11 @@ def _sentences(projected: ProjectedText) -> list[DraftSentence]:
             citations=tuple(dict.fromkeys(keys)),
             needs_citation=verdict.needs_citation,
             reasons=verdict.reasons,
+            paragraph=bisect.bisect_right(breaks, a),
         ))
+    numbers = {number: i for i, number in enumerate(dict.fromkeys(s.paragraph for s in sentences))}
+    for sentence in sentences:
+        sentence.paragraph = numbers[sentence.paragraph]  # 0, 1, 2 ... over paragraphs that have sentences
     return sentences
 
 

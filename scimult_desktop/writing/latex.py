@@ -126,7 +126,10 @@ class _Scanner:
             char = src[i]
             if char == "%":
                 newline = src.find("\n", i, stop)
-                i = stop if newline < 0 else newline
+                # A comment filling its line goes with its newline, as in TeX: a commented-out
+                # line inside a paragraph must not read as the blank line that ends it.
+                whole_line = not src[src.rfind("\n", 0, i) + 1:i].strip(" \t")
+                i = stop if newline < 0 else newline + 1 if whole_line else newline
             elif char == "\\":
                 i = self.command(i, stop)
             elif char == "$":

@@ -37,6 +37,11 @@ def _ends_with_abbreviation(text: str, end: int) -> bool:
     return bool(re.fullmatch(r"[a-z]\.", word) or re.fullmatch(r"(?:[a-z]\.){2,}", word))
 
 
+def paragraph_starts(text: str) -> list[int]:
+    """Where each paragraph break of `text` begins, in order (a blank line, or a break a reader emitted)."""
+    return [match.start() for match in _PARAGRAPH_BREAK.finditer(text)]
+
+
 def sentence_spans(text: str, openers: frozenset[int] | set[int] = frozenset()) -> list[tuple[int, int]]:
     """Consecutive [start, end) spans covering `text`, one per sentence (spans may be blank).
 
@@ -44,8 +49,7 @@ def sentence_spans(text: str, openers: frozenset[int] | set[int] = frozenset()) 
     there: where a textual citation ("@smith2020 showed ...") was removed.
     """
     cuts = {0, len(text)}
-    for match in _PARAGRAPH_BREAK.finditer(text):
-        cuts.add(match.start())
+    cuts.update(paragraph_starts(text))
     for match in _TERMINATOR.finditer(text):
         end = match.end()
         j = end

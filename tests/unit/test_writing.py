@@ -281,3 +281,35 @@ def test_read_draft_errors_name_the_file(tmp_path):
         read_draft(tmp_path)
     with pytest.raises(ScimultError, match="unknown draft kind"):
         analyse_draft("text", "docx")
+
+
+# ---- paragraphs ---------------------------------------------------------------------------
+def test_latex_paragraphs_end_at_blank_lines_par_headings_and_items_not_at_comment_lines():
+    sentences = analyse_draft(
+        "\\begin{document}\n"
+        "Vitamin D sufficiency lowers parathyroid hormone.\n"
+        "% a commented-out line inside the paragraph\n"
+        "Calcium intake matters as well.\n"
+        "\n"
+        "Knowledge distillation compresses rankers. \\par After par.\n"
+        "\\section{Method}\n"
+        "\\begin{itemize}\n\\item First item.\n\\item Second item.\n\\end{itemize}\n"
+        "\\end{document}\n",
+        "latex",
+    )
+    assert [(s.text, s.paragraph) for s in sentences] == [
+        ("Vitamin D sufficiency lowers parathyroid hormone.", 0),
+        ("Calcium intake matters as well.", 0),
+        ("Knowledge distillation compresses rankers.", 1),
+        ("After par.", 2),
+        ("First item.", 3),
+        ("Second item.", 4),
+    ]
+    assert sentences[0].to_json()["paragraph"] == 0
+
+
+def test_markdown_and_plain_paragraphs():
+    markdown = analyse_draft("# Title\n\nOne here. Two here.\n- An item.\n- Another item.\n\n> A quote.\n", "markdown")
+    assert [s.paragraph for s in markdown] == [0, 0, 1, 2, 3]
+    plain = analyse_draft("First one. Second one.\n\n\nThird one.\nFourth one.", "plain")
+    assert [s.paragraph for s in plain] == [0, 0, 1, 1]
