@@ -11,7 +11,7 @@ Entry points: `analyse_draft`, `read_draft`, `assess_claim`, `format_citation`.
 from __future__ import annotations
 
 from scimult_desktop.writing.citations import CITATION_STYLES, format_citation
-from scimult_desktop.writing.claims import ClaimCheck, assess_claim
+from scimult_desktop.writing.claims import ClaimCheck, assess_claim, assess_cues
 from scimult_desktop.writing.draft import DRAFT_KINDS, DraftError, DraftSentence, analyse_draft, draft_kind, read_draft
 
 __all__ = [
@@ -22,6 +22,7 @@ __all__ = [
     "DraftSentence",
     "analyse_draft",
     "assess_claim",
+    "assess_cues",
     "draft_kind",
     "format_citation",
     "read_draft",

@@ -5,11 +5,13 @@ from __future__ import annotations
 import pytest
 
 from scimult_desktop.errors import ScimultError
+from scimult_desktop.writing.worthiness import default_model
 from scimult_desktop.writing import (
     CITATION_STYLES,
     DraftError,
     analyse_draft,
     assess_claim,
+    assess_cues,
     draft_kind,
     format_citation,
     read_draft,
@@ -213,11 +215,30 @@ def test_claims_needing_citations_are_flagged(sentence):
         "It has been shown.",  # too short
         "We propose a task-aware encoder that is 3% better than our baseline.",  # own contribution
         "In this paper, we introduce a new benchmark for citation recommendation.",
-        "The encoder maps every document to a single vector of fixed size.",  # no cue
+        "Table 2 shows the results of the experiments on both datasets.",  # describes the draft
     ],
 )
 def test_other_sentences_are_left_alone(sentence):
     assert not assess_claim(sentence).needs_citation
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "BERT is a pre-trained language model based on the transformer architecture.",
+        "The encoder maps every document to a single vector of fixed size.",
+    ],
+)
+def test_the_classifier_reports_statements_from_the_literature_that_have_no_cue(sentence):
+    check = assess_claim(sentence)
+    assert check.needs_citation and "likelihood" in check.reasons[0]
+    assert not assess_cues(sentence).needs_citation
+
+
+def test_the_shipped_classifier_loads_and_scores():
+    model = default_model()
+    assert model is not None and 0 < model.threshold < 0.5
+    assert 0 <= model.probability("Table 2 shows the results.") <= 1
 
 
 def test_missing_citation_combines_claim_and_existing_keys():
