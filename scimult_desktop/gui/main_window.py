@@ -53,7 +53,7 @@ class MainWindow(QMainWindow):
 
         self.library_panel = LibraryPanel(self.ops)
         self.search_panel = SearchPanel(self.ops)
-        self.write_panel = WritePanel(self.ops)
+        self.write_panel = WritePanel(self.ops, self.undo_stack, self.settings)
         self.fields_panel = FieldsPanel(self.ops, self.undo_stack)
         self.import_panel = ImportPanel(self.ops)
         self.tabs = QTabWidget()
@@ -179,6 +179,7 @@ class MainWindow(QMainWindow):
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState(LAYOUT_VERSION))
         self.settings.setValue("window/tab", self.tabs.currentIndex())
+        self.write_panel.save_state()
         self.settings.sync()
 
     def closeEvent(self, event) -> None:

@@ -32,10 +32,7 @@ def test_write_pane_suggests_copies_citations_flags_and_stores_feedback(window, 
     assert first.copy_button.text() == "Copy [@%s]" % first.suggestion["citekey"]
     qtbot.mouseClick(first.copy_button, Qt.MouseButton.LeftButton)
     assert QGuiApplication.clipboard().text() == "[@%s]" % first.suggestion["citekey"]
-    flags = [panel.tree.itemWidget(panel.tree.topLevelItem(i).child(j), 0).text()
-             for i in range(panel.tree.topLevelItemCount()) for j in range(panel.tree.topLevelItem(i).childCount())
-             if panel.tree.itemWidget(panel.tree.topLevelItem(i).child(j), 0).__class__.__name__ == "QLabel"]
-    assert any("nosuchkey" in flag and "not in the library" in flag for flag in flags)
+    assert any("nosuchkey" in flag and "not in the library" in flag for flag in panel.flag_texts())
     with qtbot.waitSignal(panel.feedback_recorded, timeout=10000):
         qtbot.mouseClick(first.wrong_button, Qt.MouseButton.LeftButton)
     with Library.open(window.session.folder) as library:
@@ -54,8 +51,7 @@ def test_opened_draft_is_watched_and_reanalysed_on_save(window, qtbot, tmp_path)
     with qtbot.waitSignal(panel.suggestions_shown, timeout=30000):
         draft.write_text("Climate model ensembles have been shown to project strong regional warming by 2050.\n", encoding="utf-8")
     assert "Climate model ensembles" in panel.editor.toPlainText()
-    head = panel.tree.itemWidget(panel.tree.topLevelItem(0), 0).text()
-    assert "Climate model ensembles" in head
+    assert "Climate model ensembles" in panel.cards[0].heading.text()
 
 
 def test_fields_chart_map_click_and_undoable_tags(window, qtbot):
