@@ -25,6 +25,8 @@ DRAFT = (
     "Several randomised trials found that high doses of vitamin D reduce the risk of hip fracture \\cite{nosuchkey2020}. "
     "In this paper we study how statins change bone density in women after menopause.\n"
 )
+WRITE_SIZES = ((1024, 700), (1280, 800))  # the smallest supported window and the default one
+ASKED_SENTENCE = "In this paper"  # a sentence that makes no claim: only asking gives it suggestions
 BROKEN_PDF = b"%PDF-1.4\n% this is not really a PDF: the importer must report it with the reason\n"
 EXTRA_BIB = """@article{demo_extra,
   title = {Dense retrieval for scientific literature with task-aware experts},
@@ -52,6 +54,28 @@ def save(widget, out: Path, name: str) -> Path:
     widget.grab().save(str(path))
     print(f"saved {path}")
     return path
+
+
+def write_shots(app, window, out: Path) -> None:
+    """Write & cite with the docks open at each of WRITE_SIZES: suggestions for the draft, for a
+    sentence asked about with the cursor, and one suggestion marked good (with its Undo)."""
+    panel = window.write_panel
+    asked = []
+    panel.sentence_suggested.connect(asked.append)
+    cursor = panel.editor.textCursor()
+    cursor.setPosition(panel.editor.toPlainText().index(ASKED_SENTENCE))
+    panel.editor.setTextCursor(cursor)
+    panel.ask_action.trigger()
+    wait_until(app, lambda: asked, what="suggestions for the asked sentence")
+    stored = []
+    panel.feedback_recorded.connect(stored.append)
+    panel.suggestion_rows()[0].good_button.click()
+    wait_until(app, lambda: stored, what="feedback stored")
+    for width, height in WRITE_SIZES:
+        window.resize(width, height)
+        window._default_dock_sizes()  # the docks as a first launch at this size opens them
+        wait_until(app, lambda: True)
+        save(window, out, f"write-{width}x{height}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -106,6 +130,8 @@ def main(argv: list[str] | None = None) -> int:
         window.write_panel.analyse_now()
         wait_until(app, lambda: suggested, what="citation suggestions")
         save(window, out, "write-and-cite")
+        write_shots(app, window, out)
+        window.resize(1400, 860)
 
         mapped = []
         window.fields_panel.map_shown.connect(mapped.append)
