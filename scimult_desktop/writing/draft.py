@@ -84,12 +84,21 @@ def read_draft(path: str | os.PathLike, kind: str | None = None) -> list[DraftSe
     Raises:
         DraftError: the file is missing, not a file, too large or not UTF-8 text.
     """
+    return analyse_draft(read_draft_text(path), kind or draft_kind(path))
+
+
+def read_draft_text(path: str | os.PathLike) -> str:
+    """The text of a draft file.
+
+    Raises:
+        DraftError: the file is missing, not a file, too large or not UTF-8 text.
+    """
     path = Path(path)
     try:
         size = path.stat().st_size
         if size > MAX_DRAFT_BYTES:
             raise DraftError(f"{path}: {size // (1024 * 1024)} MiB is too large for a draft")
-        text = path.read_text(encoding="utf-8-sig")
+        return path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise DraftError(f"{path}: draft file not found") from None
     except IsADirectoryError:
@@ -98,7 +107,6 @@ def read_draft(path: str | os.PathLike, kind: str | None = None) -> list[DraftSe
         raise DraftError(f"{path}: not UTF-8 text (byte {exc.start})") from None
     except OSError as exc:
         raise DraftError(f"{path}: cannot be read ({exc.strerror or exc})") from None
-    return analyse_draft(text, kind or draft_kind(path))
 
 
 def analyse_draft(text: str, kind: str = "plain") -> list[DraftSentence]:

@@ -24,10 +24,18 @@ MODEL_FILE = Path("writing") / "citation_worthiness.json"
 _TOKEN = re.compile(r"[a-z]+(?:['\u2019][a-z]+)?|\d+(?:[.,]\d+)?|[%?:;()]")
 
 
+_FIRST_PERSON = frozenset("we our us ours i my".split())
+
+
 def features(text: str, buckets: int) -> list[int]:
-    """Hashed unigram and bigram ids of `text` (lower-cased; every number is one token)."""
-    tokens = ["<s>"] + ["<num>" if t[0].isdigit() else t for t in _TOKEN.findall(text.lower())] + ["</s>"]
-    grams = [f"u:{t}" for t in tokens[1:-1]] + [f"b:{a} {b}" for a, b in zip(tokens, tokens[1:])]
+    """Hashed unigram and bigram ids of `text` (lower-cased; every number is one token), plus
+    whether it speaks in the first person and its length: a sentence of unseen words is then
+    judged by its form (an impersonal statement) rather than by the bias alone."""
+    words = ["<num>" if t[0].isdigit() else t for t in _TOKEN.findall(text.lower())]
+    tokens = ["<s>", *words, "</s>"]
+    grams = [f"u:{t}" for t in words] + [f"b:{a} {b}" for a, b in zip(tokens, tokens[1:])]
+    grams.append("f:first-person" if _FIRST_PERSON.intersection(words) else "f:impersonal")
+    grams.append(f"f:length-{min(len(words) // 8, 6)}")
     return [zlib.crc32(gram.encode("utf-8")) % buckets for gram in grams]
 
 

@@ -148,3 +148,33 @@ def test_search_on_a_library_never_indexed_embeds_what_it_needs_first(tiny_bundl
     report = json.loads(run("--library", lib, "index", "--json").stdout)
     by_task = {t["task"]: t for t in report["tasks"]}
     assert by_task["search"]["already_embedded"] == 2 and by_task["link"]["embedded"] == 2
+
+
+VITAMIN = "Previous studies have found that vitamin D sufficiency is associated with lower parathyroid hormone levels."
+DISTILLATION = "Knowledge distillation has been widely used to compress large neural rankers into smaller students."
+
+
+def test_suggest_file_keeps_each_paragraph_to_itself(library, tmp_path):
+    """The vitamin-D paragraph above must not change what the distillation sentence gets."""
+    both, alone = tmp_path / "both.tex", tmp_path / "alone.tex"
+    both.write_text(f"\\documentclass{{article}}\n\\begin{{document}}\n{VITAMIN}\n\n{DISTILLATION}\n\\end{{document}}\n")
+    alone.write_text(f"\\documentclass{{article}}\n\\begin{{document}}\n{DISTILLATION}\n\\end{{document}}\n")
+    results = {}
+    for name, path in (("both", both), ("alone", alone)):
+        result = run("--library", library, "suggest", "--file", str(path), "--k", "4", "--json")
+        assert result.exit_code == 0, result.output
+        [item] = [i for i in json.loads(result.stdout) if i["sentence"] == DISTILLATION]
+        results[name] = [s["citekey"] for s in item["suggestions"]]
+    assert results["both"] == results["alone"] and len(results["alone"]) == 4
+
+
+def test_suggest_file_line_answers_for_any_sentence(library, tmp_path):
+    draft = tmp_path / "draft.md"
+    draft.write_text("# Notes\n\nWe thank the reviewers.\n\nDual encoders retrieve passages.\n")
+    result = run("--library", library, "suggest", "--file", str(draft), "--line", "3", "--k", "2", "--json")
+    assert result.exit_code == 0, result.output
+    [item] = json.loads(result.stdout)
+    assert item["sentence"] == "We thank the reviewers." and len(item["suggestions"]) == 2
+    missing = run("--library", library, "suggest", "--file", str(draft), "--line", "2")
+    assert missing.exit_code != 0 and "no sentence on line 2" in missing.output
+    assert run("--library", library, "suggest", "--text", "x", "--line", "2").exit_code != 0

@@ -58,3 +58,46 @@ def test_suggest_at_between_sentences_and_at_the_end_takes_the_nearest(library):
 def test_suggest_at_without_any_sentence_is_one_clear_error(library):
     with pytest.raises(ScimultError, match="no sentence"):
         library.suggest_at("   \n\n", "markdown", 0)
+
+
+# ---- context stays in its paragraph ------------------------------------------------------
+VITAMIN = "Previous studies have found that vitamin D sufficiency is associated with lower parathyroid hormone levels."
+DISTILLATION = "Knowledge distillation has been widely used to compress large neural rankers into smaller students."
+
+
+def test_a_paragraph_above_does_not_leak_into_the_next_sentence(library, tmp_path):
+    draft = tmp_path / "draft.tex"
+    draft.write_text(f"\\begin{{document}}\n{VITAMIN}\n\n{DISTILLATION}\n\\end{{document}}\n")
+    report = library.suggest_for_draft(draft, k=3)
+    second = next(item for item in report if item["sentence"] == DISTILLATION)
+    alone = library.suggest_at(DISTILLATION, "plain", 0, k=3)
+    assert [s["citekey"] for s in second["suggestions"]] == [s["citekey"] for s in alone["suggestions"]]
+    assert {s["citekey"] for s in second["suggestions"][:2]} == {"distil", "distil2"}
+
+
+def test_context_in_the_same_paragraph_reorders_but_never_adds_papers():
+    from scimult_desktop.services.finding.finder import Ranked
+    from scimult_desktop.services.writing.drafting import rerank_with_context
+
+    own = Ranked([1, 2, 3], {1: 3.0, 2: 2.0, 3: 1.0}, {})
+    context = Ranked([9, 3, 2], {9: 3.0, 3: 2.0, 2: 1.0}, {})
+    assert rerank_with_context(own, context, 0.0).ids == [1, 2, 3]
+    assert rerank_with_context(own, context, 1.0).ids[0] in {2, 3} and 9 not in rerank_with_context(own, context, 1.0).ids
+    assert sorted(rerank_with_context(own, context, 0.25).ids) == [1, 2, 3]
+
+
+def test_every_sentence_stating_a_finding_in_a_pasted_paragraph_is_reported(library):
+    # Four statements from the literature; the old cue heuristic reported one of them.
+    text = ("Transformers have become the dominant architecture for language modelling. "
+            "Dense retrieval models encode queries and documents into a shared vector space. "
+            "Students distilled from cross-encoders keep most of their effectiveness. "
+            "Knowledge distillation has been widely used to compress large neural rankers.")
+    report = library.suggest_for_text(text, kind="plain", k=2)
+    assert len(report) == 4 and all(item["suggestions"] for item in report)
+
+
+def test_a_missing_key_gets_replacement_suggestions(library):
+    report = library.suggest_for_text(f"{DISTILLATION[:-1]} \\cite{{hinton2015}}.", kind="latex", k=2)
+    [item] = report
+    assert item["flags"] == ["hinton2015: not in the library"]
+    assert {s["citekey"] for s in item["suggestions"]} == {"distil", "distil2"}

@@ -70,6 +70,8 @@ def related_command(ctx: click.Context, paper: str, k: int, as_json: bool) -> No
 @click.command("suggest")
 @click.option("--text", type=TEXT, help="A sentence or paragraph to find citations for.")
 @click.option("--file", "draft", type=click.Path(exists=True, dir_okay=False), help="A .tex, .md or .txt draft.")
+@click.option("--line", type=click.IntRange(min=1), default=None,
+              help="With --file: only the sentence on this line, whether or not it looks like a claim.")
 @queries_option
 @k_option
 @click.option(
@@ -82,18 +84,21 @@ def related_command(ctx: click.Context, paper: str, k: int, as_json: bool) -> No
 )
 @json_option
 @click.pass_context
-def suggest_command(ctx, text, draft, queries_file, k, cite_format, as_json):
+def suggest_command(ctx, text, draft, line, queries_file, k, cite_format, as_json):
     """Suggest papers to cite for --text, each line of --queries, or each sentence of a --file draft.
 
     JSON: for --text [{"id", "citekey", "title", "score"}]; for --queries a list of such lists;
     for --file one object per sentence that needs attention:
-    {"line", "sentence", "cited", "suggestions": [...], "flags": [...]}.
+    {"line", "sentence", "cited", "suggestions": [...], "flags": [...]}; with --line the list
+    holds the one object of the sentence on that line.
     """
     if sum(x is not None for x in (text, draft, queries_file)) != 1:
         raise click.UsageError("give exactly one of --text, --file or --queries")
+    if line is not None and not draft:
+        raise click.UsageError("--line goes with --file")
     library = library_from(ctx)
     if draft:
-        report = library.suggest_for_draft(draft, k=k)
+        report = [library.suggest_at_line(draft, line, k=k)] if line is not None else library.suggest_for_draft(draft, k=k)
         if as_json:
             emit_json(report)
         else:

@@ -235,6 +235,21 @@ class Library:
         index = drafting.sentence_index_at(sentences, position)
         return drafting.suggest_at(self.papers, self._finder(Task.LINK), sentences, index, k)
 
+    def suggest_at_line(self, path: str | os.PathLike, line: int, *, k: int = 5) -> dict:
+        """`suggest_at` for the first sentence of a draft file on 1-based `line`, claim or not.
+
+        Raises:
+            DraftError: the file cannot be read. ScimultError: no sentence on that line.
+        """
+        from scimult_desktop.services.writing import drafting
+        from scimult_desktop.writing.draft import analyse_draft, draft_kind, read_draft_text
+
+        sentences = analyse_draft(read_draft_text(path), draft_kind(path))
+        on_line = [i for i, s in enumerate(sentences) if s.line <= line <= s.end_line]
+        if not on_line:
+            raise ScimultError(f"{path}: no sentence on line {line}")
+        return drafting.suggest_at(self.papers, self._finder(Task.LINK), sentences, on_line[0], k)
+
     def _suggest_for_sentences(self, sentences: list, k: int) -> list[dict]:
         from scimult_desktop.services.writing import drafting
 

@@ -1,48 +1,120 @@
 """Citation suggestions for a draft, sentence by sentence, and checks of the keys it cites.
 
-`Library.suggest_for_draft` / `suggest_for_text` are the verbs; this module is the work
-behind them, given the draft's sentences (see `scimult_desktop.writing.draft`).
+`Library.suggest_for_draft` / `suggest_for_text` / `suggest_at` are the verbs; this module is
+the work behind them, given the draft's sentences (see `scimult_desktop.writing.draft`).
+
+Each sentence is its own query. The sentences around it *in its paragraph* are a weaker
+second query that can only re-order the sentence's own candidates: a paper reaches the
+suggestions only if the sentence alone ranks it among its candidates, so text about
+something else (another paragraph, or an off-topic neighbour) cannot push in its papers.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Sequence
 
+from scimult_desktop.domain.fusion import reciprocal_rank_fusion
+from scimult_desktop.domain.records import SearchHit
 from scimult_desktop.domain.tasks import Role, Task
 from scimult_desktop.errors import ScimultError
-from scimult_desktop.services.finding.finder import Finder
+from scimult_desktop.services.finding.finder import CANDIDATE_DEPTH, Finder, Ranked
 from scimult_desktop.store.papers import PaperStore
+
+# Weight of the paragraph context's ranking against the sentence's own (1.0) when fusing.
+# Chosen on held-out unarXive citing sentences (tools/calibrate_draft_context.py); see README.
+CONTEXT_WEIGHT = 0.25
+# A cited paper ranked below this share of the library for its sentence "looks unrelated".
+# Calibrated on ACM-CR citing papers (tools/calibrate_citation_flags.py): about 5% of real
+# cited pairs fall further down on the calibration half.
+UNRELATED_RANK_SHARE = 0.3
+MIN_UNRELATED_DEPTH = 25
 
 
 def suggest_for_sentences(papers: PaperStore, finder: Finder, sentences: list, k: int) -> list[dict]:
-    """Items for the sentences that need attention, in draft order (see `Library.suggest_for_draft`)."""
-    needing = [i for i, s in enumerate(sentences) if s.missing_citation]
-    contexts, excludes = [], []
-    for i in needing:
-        previous = sentences[i - 1].text if i > 0 and sentences[i - 1].line >= sentences[i].line - 3 else ""
-        contexts.append(f"{previous} {sentences[i].text}".strip())
-        nearby = [key for j in (i - 1, i + 1) if 0 <= j < len(sentences) for key in sentences[j].citations]
-        excludes.append(list(papers.ids_by_citekey(nearby).values()))
-    suggestions = finder.suggest_many(contexts, k=k, exclude=excludes) if contexts else []
-    report: dict[int, dict] = {}
-    for i, hits in zip(needing, suggestions):
-        report[i] = draft_item(sentences[i], [h.to_json() for h in hits], [])
-    for i, sentence in enumerate(sentences):
-        if sentence.citations:
-            flags = citation_flags(papers, finder, sentence.text, sentence.citations)
-            if flags:
-                report[i] = draft_item(sentence, [], flags)
+    """Items for the sentences that need attention, in draft order (see `Library.suggest_for_draft`).
+
+    A claim citing nothing gets suggestions; a sentence citing a key the library lacks gets
+    suggestions too (replacements) and a flag; a cited paper far down the library's ranking
+    for its sentence is flagged as possibly the wrong key.
+    """
+    flags = {i: citation_flags(papers, finder, s.text, s.citations) for i, s in enumerate(sentences) if s.citations}
+    asking = [i for i, s in enumerate(sentences) if s.missing_citation or any(f.endswith(NOT_IN_LIBRARY) for f in flags.get(i, []))]
+    ranked = rank_sentences(papers, finder, sentences, asking, k)
+    report = {i: draft_item(sentences[i], [h.to_json() for h in hits], flags.get(i, [])) for i, hits in zip(asking, ranked)}
+    for i, found in flags.items():
+        if found and i not in report:
+            report[i] = draft_item(sentences[i], [], found)
     return [report[i] for i in sorted(report)]
 
 
 def suggest_at(papers: PaperStore, finder: Finder, sentences: list, index: int, k: int) -> dict:
     """The item of `sentences[index]`, with suggestions whether or not it is a claim."""
     sentence = sentences[index]
-    nearby = [key for j in (index - 1, index, index + 1) if 0 <= j < len(sentences) for key in sentences[j].citations]
-    exclude = list(papers.ids_by_citekey(nearby).values())
-    [hits] = finder.suggest_many([sentence.text], k=k, exclude=[exclude])
+    [hits] = rank_sentences(papers, finder, sentences, [index], k)
     flags = citation_flags(papers, finder, sentence.text, sentence.citations) if sentence.citations else []
     return draft_item(sentence, [h.to_json() for h in hits], flags)
+
+
+def rank_sentences(papers: PaperStore, finder: Finder, sentences: list, indexes: Sequence[int], k: int) -> list[list[SearchHit]]:
+    """Top `k` papers for each of `sentences[indexes]`, the paragraph around it as weaker context.
+
+    Papers the sentence or its neighbours in the paragraph already cite are skipped.
+    """
+    if not indexes:
+        return []
+    depth = max(CANDIDATE_DEPTH, k)
+    contexts = {i: paragraph_context(sentences, i) for i in indexes}
+    queries = [sentences[i].text for i in indexes]
+    context_texts = [contexts[i] for i in indexes if contexts[i]]
+    own = _fused_rankings(finder, queries, depth)
+    around = dict(zip([i for i in indexes if contexts[i]], _fused_rankings(finder, context_texts, depth)))
+    results = []
+    for i, ranking in zip(indexes, own):
+        ranked = rerank_with_context(ranking, around.get(i))
+        skip = _cited_nearby(papers, sentences, i)
+        ranked.ids = [pid for pid in ranked.ids if pid not in skip]
+        results.append(finder._hits(ranked, k, sentences[i].text, {}))
+    return results
+
+
+def paragraph_context(sentences: list, index: int) -> str:
+    """The sentences just before and after `sentences[index]` within its paragraph ("" when alone)."""
+    paragraph = sentences[index].paragraph
+    return " ".join(sentences[j].text for j in (index - 1, index + 1)
+                    if 0 <= j < len(sentences) and sentences[j].paragraph == paragraph)
+
+
+def rerank_with_context(own: Ranked, context: Ranked | None, weight: float = CONTEXT_WEIGHT) -> Ranked:
+    """The sentence's own candidates, re-ordered by fusing in the context's ranking at `weight`.
+
+    Only the sentence's candidates are kept: the context re-orders, it never adds papers.
+    """
+    if context is None or weight <= 0:
+        return Ranked(list(own.ids), dict(own.scores), {})
+    candidates = set(own.ids)
+    fused = reciprocal_rank_fusion([own.ids, [pid for pid in context.ids if pid in candidates]], weights=[1.0, weight])
+    return Ranked([pid for pid, _ in fused], dict(fused), {})
+
+
+def _fused_rankings(finder: Finder, texts: Sequence[str], depth: int) -> list[Ranked]:
+    """What `Finder.suggest_many` ranks (BM25 and the link expert, fused), before cutting to k."""
+    if not texts:
+        return []
+    dense = finder._dense_rankings(texts, Task.LINK, depth, None, role=Role.QUERY)
+    rankings = []
+    for text, semantic in zip(texts, dense):
+        keyword = finder._keyword_ranking(text, depth, None, snippets=0)
+        fused = reciprocal_rank_fusion([keyword.ids, semantic.ids])
+        rankings.append(Ranked([pid for pid, _ in fused], dict(fused), {}))
+    return rankings
+
+
+def _cited_nearby(papers: PaperStore, sentences: list, index: int) -> set[int]:
+    paragraph = sentences[index].paragraph
+    keys = [key for j in (index - 1, index, index + 1)
+            if 0 <= j < len(sentences) and sentences[j].paragraph == paragraph for key in sentences[j].citations]
+    return set(papers.ids_by_citekey(keys).values()) if keys else set()
 
 
 def sentence_index_at(sentences: list, position: int) -> int:
@@ -67,23 +139,35 @@ def draft_item(sentence, suggestions: list[dict], flags: list[str]) -> dict:
         "cited": list(sentence.citations),
         "suggestions": suggestions,
         "flags": flags,
+        "start": sentence.start,
+        "end": sentence.end,
+        "needs_citation": sentence.needs_citation,
+        "reasons": list(sentence.reasons),
     }
+
+
+NOT_IN_LIBRARY = ": not in the library"
+
+
+def unrelated_depth(total: int) -> int:
+    """How far down the library's ranking for a sentence a cited paper may sit before it is flagged."""
+    return max(MIN_UNRELATED_DEPTH, math.ceil(UNRELATED_RANK_SHARE * total))
 
 
 def citation_flags(papers: PaperStore, finder: Finder, text: str, keys: Sequence[str]) -> list[str]:
     """Warnings about the keys a sentence cites: not in the library, or probably the wrong paper."""
     known = papers.ids_by_citekey(keys)
-    flags = [f"{key}: not in the library" for key in keys if key not in known]
+    flags = [f"{key}{NOT_IN_LIBRARY}" for key in keys if key not in known]
     if not known:
         return flags
-    # Rank-based, so it means the same for cosine and dot-product models: a cited paper
-    # outside the sentence's top few percent of the library is probably the wrong key.
+    # Rank-based, so it means the same for cosine and dot-product models and any library size.
     total = papers.count()
-    depth = max(25, total // 20)
+    depth = unrelated_depth(total)
+    if total < 2 * MIN_UNRELATED_DEPTH or depth >= total:
+        return flags  # too few papers for a rank to say anything
     [neighbours] = finder.backend.neighbours(Task.LINK, finder.backend.encode([text], Task.LINK, Role.QUERY), depth, ())
     close = {pid for pid, _ in neighbours}
-    if total > 2 * depth:
-        for key, pid in known.items():
-            if pid not in close:
-                flags.append(f"{key}: looks unrelated to this sentence (not among its {depth} closest papers)")
+    for key, pid in known.items():
+        if pid not in close:
+            flags.append(f"{key}: looks unrelated to this sentence (not among its {depth} closest papers)")
     return flags
