@@ -71,9 +71,13 @@ def _inflated_length(data: bytes, cap: int) -> int:
     inflater = zlib.decompressobj()
     size = 0
     try:
-        while data and size <= cap:
-            size += len(inflater.decompress(data, _CHUNK))
-            data = inflater.unconsumed_tail
+        while data and size <= cap and not inflater.eof:
+            chunk = inflater.decompress(data, _CHUNK)
+            tail = inflater.unconsumed_tail
+            if not chunk and len(tail) >= len(data):
+                break  # no progress (a stream zlib cannot go on with): count what came out
+            size += len(chunk)
+            data = tail
     except zlib.error:
         pass  # a damaged stream: MuPDF decodes what it can, which is no more than was counted
     return size

@@ -298,6 +298,17 @@ def test_a_pdf_text_bomb_page_is_skipped_within_the_memory_budget(tmp_path):
     assert any("pages 1 not read" in p for p in problems)
 
 
+def test_a_flate_stream_with_bytes_after_its_end_is_measured_and_does_not_spin():
+    # A real arXiv PDF's stream ends with a newline after the zlib data: zlib keeps that byte as
+    # "unconsumed" forever once the output came in chunks, and the first counting loop never ended.
+    import zlib
+
+    from scimult_desktop.ingest.pdf_budget import _inflated_length
+
+    stream = zlib.compress(b"BT (x) Tj ET\n" * 50_000) + b"\n"
+    assert _with_memory_cap(lambda: _inflated_length(stream, 4 * 2**20), extra_mb=200, timeout=20) == 650_000
+
+
 def test_an_ordinary_pdf_page_is_still_read(tmp_path):
     from scimult_desktop.ingest.pdf import read_pdf
 
