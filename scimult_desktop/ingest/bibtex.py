@@ -82,7 +82,8 @@ class BibtexImporter:
         """Yield one record per entry with a title and one problem per unreadable block.
 
         Raises:
-            ImportFailed: the file is unreadable, binary, empty or has no BibTeX entries.
+            ImportFailed: the file is unreadable, binary, empty, has no BibTeX entries, or its
+                values expand beyond `expansion_budget` (too large).
         """
         text = read_text_any_encoding(path)
         budget = ExpansionBudget(expansion_budget(len(text)), path)
