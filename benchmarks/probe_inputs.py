@@ -278,6 +278,8 @@ try:
 except BaseException as exc:
     result = {"ok": False, "error": f"{type(exc).__name__}: {str(exc)[:160]}"}
 result["seconds"] = time.perf_counter() - start
+import scimult_desktop
+result["code"] = scimult_desktop.__file__
 print("RESULT " + json.dumps(result, ensure_ascii=True), flush=True)
 """
 
@@ -308,7 +310,7 @@ def run_case(name: str, root: Path, timeout: float, cap_mb: int) -> dict:
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", SCIMULT_NO_OCR="1")
     start = time.perf_counter()
     child = subprocess.Popen([sys.executable, "-c", _CHILD, str(library), str(earlier), json.dumps(paths), str(cap_mb)],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=folder)
     hung = False
     while True:
         pid, status, usage = os.wait4(child.pid, os.WNOHANG)
@@ -325,7 +327,8 @@ def run_case(name: str, root: Path, timeout: float, cap_mb: int) -> dict:
     err = child.stderr.read().decode(errors="replace")
     line = next((l for l in out.splitlines() if l.startswith("RESULT ")), None)
     result = json.loads(line[len("RESULT "):]) if line else {"ok": False, "error": (err.strip().splitlines() or ["killed"])[-1][:160]}
-    verify = subprocess.run([sys.executable, "-c", _VERIFY, str(library)], capture_output=True, text=True, env=env)
+    verify = subprocess.run([sys.executable, "-c", _VERIFY, str(library)], capture_output=True, text=True, env=env,
+                            cwd=folder)
     try:
         state = json.loads(verify.stdout)
     except json.JSONDecodeError:
@@ -343,6 +346,7 @@ def run_case(name: str, root: Path, timeout: float, cap_mb: int) -> dict:
         "rest_imported": {f"bbib{i}" for i in range(3)} <= set(state["keys"]),
         "reported": any(name in p for p in failed_paths),
         "error": result.get("error", ""),
+        "code": str(Path(result.get("code", "?")).parent),
     }
 
 
@@ -352,12 +356,12 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=60.0)
     parser.add_argument("--cap-mb", type=int, default=3072, help="address-space cap of each child (MB)")
     args = parser.parse_args()
-    code = os.environ.get("PYTHONPATH", "(this tree)")
-    print(f"code under test: {code}")
+    print(f"PYTHONPATH: {os.environ.get('PYTHONPATH', '(unset)')}")
     names = [n for n in case_names() if args.only in n]
     with tempfile.TemporaryDirectory(prefix="scimult-probe-") as tmp:
         root = Path(tmp)
         baselines = {kind: run_case(kind, root, args.timeout, args.cap_mb) for kind in ("baseline", "baseline_pdf")}
+        print(f"code under test: {baselines['baseline'].get('code')}")
         for kind, baseline in baselines.items():
             print(f"{kind} (plain import): peak {baseline['peak_mb']:.0f} MB, {baseline['seconds']:.2f} s")
         rows = []
