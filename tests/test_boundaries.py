@@ -4,6 +4,8 @@
 - no module under scimult_desktop (outside gui/) imports Qt; none imports torch/transformers/scimult_train;
 - the CLI never reaches past the service layer into store/ingest/embedding/index.
 - the GUI imports only services/domain/config/errors from the core, and loads no torch or inference library.
+- the language server (lsp/) is a front end too: services/domain/config/errors only, no Qt, no torch,
+  and its pure cite-context module loads neither pygls nor an inference library.
 """
 
 from __future__ import annotations
@@ -69,7 +71,7 @@ def test_heavy_libraries_are_imported_lazily_inside_functions():
 def test_front_ends_only_talk_to_the_service_layer():
     forbidden = ("scimult_desktop.store", "scimult_desktop.ingest", "scimult_desktop.embedding", "scimult_desktop.index")
     offenders = []
-    for front_end in ("cli", "gui"):
+    for front_end in ("cli", "gui", "lsp"):
         for path in sorted((PACKAGE / front_end).rglob("*.py")):
             for module, _ in imports_of(path):
                 if module.startswith(forbidden):
@@ -111,4 +113,35 @@ def test_importing_the_gui_loads_no_torch_and_no_inference_library():
     )
     env = dict(__import__("os").environ, QT_QPA_PLATFORM="offscreen")
     loaded = json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env).stdout)
+    assert loaded == []
+
+
+def test_language_server_imports_only_the_service_layer_from_the_core():
+    allowed = ("scimult_desktop.services", "scimult_desktop.domain", "scimult_desktop.config", "scimult_desktop.errors",
+               "scimult_desktop.lsp", "scimult_desktop._version")
+    offenders = []
+    for path in sorted((PACKAGE / "lsp").rglob("*.py")):
+        for module, _ in imports_of(path):
+            root = module.split(".")[0]
+            if module.startswith("scimult_desktop.") and not module.startswith(allowed):
+                offenders.append(f"{path.relative_to(PACKAGE)} imports {module}")
+            if root in {"PySide6", "shiboken6", "PyQt5", "PyQt6", "torch", "transformers", "scimult_train"}:
+                offenders.append(f"{path.relative_to(PACKAGE)} imports {module}")
+    assert offenders == []
+
+
+def test_lsp_command_and_cite_context_load_no_pygls_and_no_heavy_library():
+    """`scimult --help` stays light: pygls loads only when `scimult lsp` runs."""
+    code = (
+        "import json, sys, scimult_desktop.cli.main, scimult_desktop.lsp.cite_context; "
+        f"print(json.dumps(sorted(m for m in {HEAVY + ['pygls', 'lsprotocol']!r} if m in sys.modules)))"
+    )
+    loaded = json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
+    assert loaded == []
+
+
+def test_importing_the_language_server_loads_no_torch_and_no_inference_library():
+    pytest.importorskip("pygls")
+    code = f"import json, sys, scimult_desktop.lsp.server; print(json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules)))"
+    loaded = json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
     assert loaded == []

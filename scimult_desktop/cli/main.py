@@ -48,9 +48,9 @@ def cli(ctx: click.Context, library_path: str | None) -> None:
 
 
 def _register() -> None:
-    from scimult_desktop.cli.commands import exporting, finding, finetuning, gui, library, models, serving, training, watching
+    from scimult_desktop.cli.commands import exporting, finding, finetuning, gui, language_server, library, models, serving, training, watching
 
-    for module in (library, finding, models, finetuning, exporting, watching, serving, gui, training):
+    for module in (library, finding, models, finetuning, exporting, watching, serving, language_server, gui, training):
         for command in module.COMMANDS:
             cli.add_command(command)
 
