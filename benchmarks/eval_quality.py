@@ -1,6 +1,6 @@
 """Quality of search, citation suggestion and classification, against baselines in the same run.
 
-    python benchmarks/eval_quality.py [--only scifact,acm,classify] [--model NAME] [--engine E]
+    python benchmarks/eval_quality.py [--only scifact,acm,drafts,classify] [--model NAME] [--engine E]
                                       [--workdir .bench-out] [--limit-queries N]
     python benchmarks/eval_quality.py --compare BEFORE,AFTER     # e.g. minilm-scimult-moe-untrained,minilm-scimult-moe
 
@@ -8,6 +8,11 @@
   semantic and hybrid (default) modes.
 - ACM-CR (../shared/data/acm_cr: collection_bib imported, paragraph citation contexts as queries):
   Recall@10 and nDCG@10 of `suggest --text` (hybrid), against BM25 alone and the link expert alone.
+- ACM-CR drafts (sentence topics, citation markers removed): each citing paper's sentences as one
+  Markdown paragraph (one sentence a line) in their original order, run through the draft path
+  (`suggest --file`, `Library.suggest_for_draft`), scored per sentence (Recall@10, nDCG@10; a
+  sentence the draft path does not report scores 0) against the same sentences asked one by one
+  (`suggest --text`), with the paired standard error of the difference and the share reported.
 - S2ORC MAG sample (single-field papers with abstracts): zero-shot top-1 accuracy and macro-F1 of
   `classify` (label name + description, classification expert) against labels given by name only.
 
@@ -114,7 +119,8 @@ def _acm_topics(path: Path) -> dict[str, str]:
     return topics
 
 
-def eval_acm(args) -> dict:
+def acm_library(args, tasks: list[Task]) -> Library:
+    """The ACM-CR collection imported into --workdir/acm and embedded for `tasks` (reused across runs)."""
     root = DATA / "acm_cr"
     folder = Path(args.workdir) / "acm"
     folder.mkdir(parents=True, exist_ok=True)
@@ -124,9 +130,14 @@ def eval_acm(args) -> dict:
     print(f"  import: +{report.added} (skipped {report.skipped}, failed {len(report.failed)}) in {time.monotonic() - started:.1f}s", file=sys.stderr)
     name = args.model or models.ensure_model()
     started = time.monotonic()
-    tasks = [Task.LINK] if args.compare else [Task.LINK, Task.SEARCH]
     result = indexing.index_library(library.database, library.encoder(name, args.engine), models.model_key(name), tasks=tasks, progress=_progress)
     print(f"\n  index: {result['embedded']} new vectors in {time.monotonic() - started:.1f}s", file=sys.stderr)
+    return library
+
+
+def eval_acm(args) -> dict:
+    root = DATA / "acm_cr"
+    library = acm_library(args, [Task.LINK] if args.compare else [Task.LINK, Task.SEARCH])
 
     topics = _acm_topics(root / "topics+qrels" / "contexts.topics")
     blacklist = {line.strip().lower() for line in (root / "topics+qrels" / "blacklist.txt").open() if line.strip()}
@@ -160,6 +171,91 @@ def eval_acm(args) -> dict:
                       "ms_per_query": elapsed, PER_QUERY: recalls}
     if not args.compare:
         out["latency_ms"] = single_query_latency(library, texts[:40])
+    library.close()
+    return out
+
+
+# Numeric citation markers of the ACM-CR sentences: [3], [46, 47], [12-15], [3; 5].
+_MARKER = re.compile(r"\s*\[\s*\d+(?:\s*[,;\u2013-]\s*\d+)*\s*\]")
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>#@$~|])")
+
+
+def _acm_sentence_topics(root: Path) -> list[tuple[str, str, str]]:
+    """(topic, citing paper title, sentence without citation markers) in file order."""
+    text = (root / "topics+qrels" / "sentences.topics").read_text(encoding="utf-8")
+    found = []
+    for block in re.findall(r"<top>(.*?)</top>", text, flags=re.S):
+        num = re.search(r"<num>\s*Number:\s*(\S+)", block).group(1)
+        title = re.search(r"<title>\s*(.*?)\s*\n", block).group(1)
+        desc = re.search(r"<desc>\s*Description:\s*(.*?)\s*<narr>", block, flags=re.S).group(1)
+        found.append((num, title, " ".join(_MARKER.sub("", desc).split())))
+    return found
+
+
+def eval_drafts(args) -> dict:
+    """The draft path (`suggest --file`) against the same sentences asked alone (`suggest --text`)."""
+    root = DATA / "acm_cr"
+    library = acm_library(args, [Task.LINK])
+    blacklist = {line.strip().lower() for line in (root / "topics+qrels" / "blacklist.txt").open() if line.strip()}
+    qrels: dict[str, set[str]] = defaultdict(set)
+    for line in (root / "topics+qrels" / "sentences.qrels").open():
+        topic, _, doi, rel = line.split()
+        if int(rel) > 0:
+            qrels[topic].add(doi.lower())
+    topics = [t for t in _acm_sentence_topics(root) if qrels.get(t[0]) and t[2]][: args.limit_queries]
+    # One Markdown paragraph per citing paper, one sentence a line (markup characters escaped).
+    papers: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for num, title, sentence in topics:
+        papers[title].append((num, sentence))
+    lines, line_of = [], {}
+    for title, sentences in papers.items():
+        for num, sentence in sentences:
+            lines.append(_MARKDOWN_SPECIAL.sub(r"\\\1", sentence))
+            line_of[num] = len(lines)
+        lines.append("")
+    draft = Path(args.workdir) / "acm-draft.md"
+    draft.write_text("\n".join(lines), encoding="utf-8")
+
+    def top_dois(hits) -> list[str]:
+        dois = [h["doi"] if isinstance(h, dict) else h.paper.doi for h in hits]
+        return [d.lower() for d in dois if d and d.lower() not in blacklist][:10]
+
+    started = time.monotonic()
+    report = library.suggest_for_draft(draft, k=50)
+    draft_seconds = time.monotonic() - started
+    by_line: dict[int, list[dict]] = defaultdict(list)
+    for item in report:
+        if item["suggestions"]:
+            for line in range(item["line"], item["end_line"] + 1):
+                by_line[line].append(item)
+    dois = {p.id: p.doi for p in library.papers.get_many([s["id"] for i in report for s in i["suggestions"]])}
+    started = time.monotonic()
+    alone = library.suggest_many([sentence for _, _, sentence in topics], k=50)
+    alone_seconds = time.monotonic() - started
+    out: dict = {"sentences": len(topics), "citing_papers": len(papers), "papers": library.count_papers()}
+    draft_values: dict[str, list[float]] = {"recall@10": [], "ndcg@10": []}
+    alone_values: dict[str, list[float]] = {"recall@10": [], "ndcg@10": []}
+    reported = 0
+    for (num, _, _), hits in zip(topics, alone):
+        items = by_line.get(line_of[num], [])
+        # A sentence split in two by the draft reader: the longer part speaks for it.
+        item = max(items, key=lambda i: len(i["sentence"]), default=None)
+        reported += item is not None
+        ranked = top_dois([{"doi": dois.get(s["id"])} for s in item["suggestions"]]) if item else []
+        for values, found in ((draft_values, ranked), (alone_values, top_dois(hits))):
+            values["recall@10"].append(recall_at(found, qrels[num]))
+            values["ndcg@10"].append(ndcg_at(found, qrels[num]))
+    for label, values, seconds in (("asked alone (suggest --text)", alone_values, alone_seconds),
+                                   ("draft path (suggest --file)", draft_values, draft_seconds)):
+        out[label] = {metric: 100 * sum(v) / len(v) for metric, v in values.items()}
+        out[label]["ms_per_sentence"] = 1000 * seconds / len(topics)
+        out[label][PER_QUERY] = values["recall@10"]
+    out["draft path (suggest --file)"]["reported_percent"] = 100 * reported / len(topics)
+    out["draft minus alone"] = {
+        metric: {"difference": out["draft path (suggest --file)"][metric] - out["asked alone (suggest --text)"][metric],
+                 "paired_se": paired_standard_error(alone_values[metric], draft_values[metric])}
+        for metric in ("recall@10", "ndcg@10")
+    }
     library.close()
     return out
 
@@ -271,7 +367,7 @@ def without_per_query(result):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", default="scifact,acm,classify", help="comma-separated subset of scifact,acm,classify")
+    parser.add_argument("--only", default="scifact,acm,drafts,classify", help="comma-separated subset of scifact,acm,drafts,classify")
     parser.add_argument("--model", default=None, help="installed model name (default: the active model)")
     parser.add_argument("--engine", default=None, help="inference engine (default: settings)")
     parser.add_argument("--workdir", default=str(ROOT / ".bench-out"), help="where evaluation libraries are kept")
@@ -298,7 +394,7 @@ def main() -> None:
 
 def run_benchmarks(args) -> dict:
     results = {}
-    for name, fn in (("scifact", eval_scifact), ("acm", eval_acm), ("classify", eval_classify)):
+    for name, fn in (("scifact", eval_scifact), ("acm", eval_acm), ("drafts", eval_drafts), ("classify", eval_classify)):
         if name in args.only.split(","):
             print(f"== {name}", file=sys.stderr)
             results[name] = fn(args)

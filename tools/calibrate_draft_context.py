@@ -33,7 +33,7 @@ from scimult_desktop.services.models import indexing  # noqa: E402
 from scimult_desktop.services.writing import drafting  # noqa: E402
 from scimult_desktop.writing.sentences import normalise_sentence, sentence_spans  # noqa: E402
 
-WEIGHTS = (0.0, 0.1, 0.25, 0.5, 0.75, 1.0)
+WEIGHTS = (0.0, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0)
 CITE = "\ue000"
 
 

@@ -2,7 +2,8 @@
 
 A sentence ends at `.`, `!` or `?` (optionally followed by closing quotes or
 brackets) when whitespace and then an upper-case letter, a digit, an opening
-quote or bracket, or the end of the text follow, unless the word before is a
+quote or bracket, or the end of the text follow (after a line break any letter
+will do: one sentence a line), unless the word before is a
 known abbreviation (`e.g.`, `et al.`, `Fig.`, `i.e.` ...) or an initial
 (`J. Smith`). A paragraph break always ends a sentence.
 """
@@ -59,7 +60,10 @@ def sentence_spans(text: str, openers: frozenset[int] | set[int] = frozenset()) 
             continue  # no whitespace after: a decimal point, a URL, "e.g.," ...
         if j < len(text):
             following = text[j]
-            if not (following.isupper() or following.isdigit() or following in _OPENERS
+            # A line that ends a sentence and a next one opening in lower case ("word2vec is ...",
+            # a removed "[12] used ...") is a new sentence too; within a line it is not.
+            line_end = "\n" in text[end:j] and match.group(0)[0] in ".!?"
+            if not (following.isupper() or following.isdigit() or following in _OPENERS or line_end
                     or any(k in openers for k in range(end, j + 1))):
                 continue
         if match.group(0)[0] == "." and len(match.group(0).rstrip("\"'\u201d\u2019)]")) == 1:

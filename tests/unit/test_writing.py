@@ -334,3 +334,13 @@ def test_markdown_and_plain_paragraphs():
     assert [s.paragraph for s in markdown] == [0, 0, 1, 2, 3]
     plain = analyse_draft("First one. Second one.\n\n\nThird one.\nFourth one.", "plain")
     assert [s.paragraph for s in plain] == [0, 0, 1, 1]
+
+
+def test_a_sentence_ending_a_line_ends_even_when_the_next_opens_in_lower_case():
+    sentences = analyse_draft("Fixation counts were used in eye-tracking studies.\nword2vec embeds words.\n"
+                              "See the work of Smith et al.\nfor details, e.g.\nreading ratios.", "markdown")
+    assert [s.text for s in sentences] == [
+        "Fixation counts were used in eye-tracking studies.",
+        "word2vec embeds words.",
+        "See the work of Smith et al. for details, e.g. reading ratios.",
+    ]

@@ -3,10 +3,10 @@
 `Library.suggest_for_draft` / `suggest_for_text` / `suggest_at` are the verbs; this module is
 the work behind them, given the draft's sentences (see `scimult_desktop.writing.draft`).
 
-Each sentence is its own query. The sentences around it *in its paragraph* are a weaker
-second query that can only re-order the sentence's own candidates: a paper reaches the
-suggestions only if the sentence alone ranks it among its candidates, so text about
-something else (another paragraph, or an off-topic neighbour) cannot push in its papers.
+Each sentence is its own query. The sentences around it *in its paragraph* can be a weaker
+second query (`CONTEXT_WEIGHT`) that only re-orders the sentence's own candidates: a paper
+reaches the suggestions only if the sentence alone ranks it among its candidates, so text
+about something else (another paragraph, or an off-topic neighbour) cannot push in its papers.
 """
 
 from __future__ import annotations
@@ -22,12 +22,14 @@ from scimult_desktop.services.finding.finder import CANDIDATE_DEPTH, Finder, Ran
 from scimult_desktop.store.papers import PaperStore
 
 # Weight of the paragraph context's ranking against the sentence's own (1.0) when fusing.
-# Chosen on held-out unarXive citing sentences (tools/calibrate_draft_context.py); see README.
-CONTEXT_WEIGHT = 0.25
+# tools/calibrate_draft_context.py (1,711 unarXive citing sentences, training-side data): every
+# weight tried lowered nDCG@10 against the sentence alone (0.02: -0.10 +- 0.08, 0.1: -0.74 +- 0.25,
+# 1.0: -5.2 +- 0.6 points), so the sentence alone decides until a model or data says otherwise.
+CONTEXT_WEIGHT = 0.0
 # A cited paper ranked below this share of the library for its sentence "looks unrelated".
-# Calibrated on ACM-CR citing papers (tools/calibrate_citation_flags.py): about 5% of real
-# cited pairs fall further down on the calibration half.
-UNRELATED_RANK_SHARE = 0.3
+# tools/calibrate_citation_flags.py on ACM-CR (half of the citing papers chooses it: 5% of their
+# real cited pairs flagged; on the other half 8.9% of real pairs and 83% of random pairs are).
+UNRELATED_RANK_SHARE = 0.17
 MIN_UNRELATED_DEPTH = 25
 
 
@@ -57,14 +59,14 @@ def suggest_at(papers: PaperStore, finder: Finder, sentences: list, index: int, 
 
 
 def rank_sentences(papers: PaperStore, finder: Finder, sentences: list, indexes: Sequence[int], k: int) -> list[list[SearchHit]]:
-    """Top `k` papers for each of `sentences[indexes]`, the paragraph around it as weaker context.
+    """Top `k` papers for each of `sentences[indexes]` (its paragraph as weaker context, at `CONTEXT_WEIGHT`).
 
     Papers the sentence or its neighbours in the paragraph already cite are skipped.
     """
     if not indexes:
         return []
     depth = max(CANDIDATE_DEPTH, k)
-    contexts = {i: paragraph_context(sentences, i) for i in indexes}
+    contexts = {i: paragraph_context(sentences, i) if CONTEXT_WEIGHT > 0 else "" for i in indexes}
     queries = [sentences[i].text for i in indexes]
     context_texts = [contexts[i] for i in indexes if contexts[i]]
     own = _fused_rankings(finder, queries, depth)
