@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -39,6 +40,50 @@ console.log(JSON.stringify({
   defaults: ext.serverCommand(settings({})),
   configured: ext.serverCommand(settings({ command: ' /opt/bin/scimult ', library: '/data/papers' })),
 }));
+"""
+
+
+# Starts the server with the command the compiled extension builds from its settings and asks
+# for a completion through vscode-jsonrpc, the JSON-RPC layer of VS Code's language client.
+SERVER_PROBE_JS = r"""
+const { spawn } = require('child_process');
+const fs = require('fs');
+const path = require('path');
+const Module = require('module');
+const load = Module._load;
+Module._load = function (request, ...rest) {
+  return request === 'vscode' ? new Proxy({}, { get: () => class {} }) : load.call(this, request, ...rest);
+};
+const [entry, scimult, library, draft] = process.argv.slice(-4);
+const ext = require(entry);
+const rpc = require(path.join(path.dirname(entry), '..', 'node_modules', 'vscode-jsonrpc', 'node'));
+const settings = { get: (key, fallback) => ({ command: scimult, library })[key] ?? fallback };
+const { command, args } = ext.serverCommand(settings);
+const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'inherit'] });
+let done = false;
+child.on('exit', (code) => { if (!done) { console.error(`server exited early (${code})`); process.exit(1); } });
+const connection = rpc.createMessageConnection(new rpc.StreamMessageReader(child.stdout), new rpc.StreamMessageWriter(child.stdin));
+const messages = [];
+connection.onNotification('window/showMessage', (params) => messages.push(params.message));
+connection.listen();
+(async () => {
+  await connection.sendRequest('initialize', { processId: process.pid, rootUri: null, capabilities: {} });
+  connection.sendNotification('initialized', {});
+  const text = fs.readFileSync(draft, 'utf8');
+  const uri = 'file://' + draft;
+  connection.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'latex', version: 1, text } });
+  const lines = text.split('\n');
+  const line = lines.findIndex((l) => l.endsWith('\\cite{'));
+  const result = await connection.sendRequest('textDocument/completion',
+    { textDocument: { uri }, position: { line, character: lines[line].length } });
+  const items = (result && (result.items || result)) || [];
+  items.sort((a, b) => (a.sortText || a.label).localeCompare(b.sortText || b.label));
+  await connection.sendRequest('shutdown');
+  done = true;
+  connection.sendNotification('exit');
+  console.log(JSON.stringify({ command: [command, ...args], labels: items.map((item) => item.label), messages }));
+  setTimeout(() => process.exit(0), 200);
+})().catch((error) => { console.error(String(error)); process.exit(1); });
 """
 
 
@@ -123,6 +168,31 @@ def test_manifest_settings_commands_and_versions_agree(built):
     lock = json.loads((built / "package-lock.json").read_text())
     assert lock["packages"][""]["dependencies"] == manifest["dependencies"]
     assert lock["packages"][""]["devDependencies"] == manifest["devDependencies"]
+
+
+def test_the_command_it_builds_starts_the_server_and_completes(built, tmp_path):
+    pytest.importorskip("pygls", reason="the language server needs the lsp extra (pygls)")
+    scimult = Path(sys.executable).with_name("scimult")
+    if not scimult.exists():
+        pytest.skip(f"no scimult script beside {sys.executable} (package not installed)")
+    from scimult_desktop.services.library.facade import Library
+    from tests.bibgen import bib_entry
+
+    bib = tmp_path / "refs.bib"
+    bib.write_text(bib_entry("vitd", "Vitamin D supplementation and hip fracture risk")
+                   + bib_entry("galaxy", "Galaxy rotation curves and dark matter"), encoding="utf-8")
+    with Library.open(tmp_path / "library") as library:
+        library.import_paths([bib])
+    draft = tmp_path / "draft.tex"
+    draft.write_text("Vitamin D supplementation lowers hip fracture risk \\cite{\n", encoding="utf-8")
+    entry = built / json.loads((built / "package.json").read_text())["main"]
+    probe = subprocess.run(["node", "-e", SERVER_PROBE_JS, str(entry.resolve()), str(scimult), str(tmp_path / "library"), str(draft)],
+                           cwd=built, capture_output=True, text=True, timeout=120)
+    assert probe.returncode == 0, probe.stderr[-3000:]
+    answer = json.loads(probe.stdout)
+    assert answer["command"] == [str(scimult), "--library", str(tmp_path / "library"), "lsp"]
+    # No model is installed in tests: the server ranks by words, so only 'vitd' fits the sentence.
+    assert answer["labels"][:1] == ["vitd"], answer
 
 
 @pytest.mark.skipif(os.environ.get("SCIMULT_TEST_NPM") != "1", reason="packaging the .vsix fetches @vscode/vsce: set SCIMULT_TEST_NPM=1")
