@@ -88,6 +88,29 @@ def test_suggest_answers_the_cli_json(server):
     assert all(set(hit) == {"id", "citekey", "title", "score"} for hit in body)
 
 
+def test_suggest_ranks_the_sentence_at_the_cursor_not_the_whole_text(server, library_folder):
+    # Issue 16: a paragraph sent along must not steer the sentence being written.
+    text = "Citation methods have been studied widely.\n\nRetrieval models were compared on many benchmarks."
+    status, at_end = call(server, "POST", "/suggest", {"text": text, "k": 5}, timeout=300)
+    assert status == 200, at_end
+    status, at_start = call(server, "POST", "/suggest", {"text": text, "k": 5, "position": 3}, timeout=300)
+    assert status == 200, at_start
+    with Library.open(library_folder) as library:
+        assert at_end == library.suggest_at(text, "plain", len(text), k=5)["suggestions"]
+        assert at_start == library.suggest_at(text, "plain", 3, k=5)["suggestions"]
+        assert at_end == [hit.to_json() for hit in library.suggest(text.split("\n\n")[1], k=5)]
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [({"kind": "docx"}, "\"kind\" must be one of"), ({"position": -1}, "\"position\" must be a character offset"),
+     ({"position": 10_000}, "\"position\" must be a character offset"), ({"position": True}, "\"position\"")],
+)
+def test_suggest_refuses_a_bad_kind_or_position(server, extra, message):
+    status, body = call(server, "POST", "/suggest", {"text": "Citation methods have been studied widely.", **extra})
+    assert status == 400 and message in body["error"]
+
+
 @pytest.mark.parametrize(
     ("method", "path", "body", "raw", "status", "message"),
     [

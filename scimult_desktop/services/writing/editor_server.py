@@ -15,7 +15,11 @@ fixed pool of `workers` threads handles requests (see bounded_http).
 
 Endpoints (JSON in, JSON out; errors are `{"error": message}` with 4xx/5xx):
 - `GET /health` -> `{"status": "ok", "version", "library", "papers"}`
-- `POST /suggest` `{"text": ..., "k": 10}` -> `[{"id", "citekey", "title", "score"}]`
+- `POST /suggest` `{"text": ..., "k": 10, "kind": "plain", "position": len(text)}` ->
+  `[{"id", "citekey", "title", "score"}]`: suggestions for the sentence of `text` at character
+  offset `position` (default: the end, where an editor's cursor is), ranked as `suggest --file`
+  ranks a draft's sentence: the other sentences sent along never steer it. `kind` is latex,
+  markdown or plain.
 - `POST /search` `{"query": ..., "k": 10, "mode": "hybrid"}` -> same shape
   (the same JSON as `scimult suggest --json` / `scimult search --json`).
 
@@ -45,6 +49,7 @@ from scimult_desktop import __version__, config
 from scimult_desktop.errors import LibraryError, PaperNotFound, ScimultError
 from scimult_desktop.services.library.facade import SEARCH_MODES, Library
 from scimult_desktop.services.writing.bounded_http import BoundedHTTPServer, DeadlineRequestHandler
+from scimult_desktop.writing.draft import DRAFT_KINDS
 
 ENDPOINT_FILE_NAME = "editor-endpoint.json"
 ALLOWED_HOST = "127.0.0.1"
@@ -225,8 +230,16 @@ class EditorServer:
     def _suggest(self, body: dict) -> list[dict]:
         text = _required_text(body, "text")
         k = _k(body)
+        kind = body.get("kind", "plain")
+        if kind not in DRAFT_KINDS:
+            raise _RequestError(HTTPStatus.BAD_REQUEST, f"\"kind\" must be one of: {', '.join(DRAFT_KINDS)}")
+        position = body.get("position", len(text))
+        if isinstance(position, bool) or not isinstance(position, int) or not 0 <= position <= len(text):
+            raise _RequestError(HTTPStatus.BAD_REQUEST, f"\"position\" must be a character offset from 0 to {len(text)}")
         with Library.open(self.library_folder, create=False) as library:
-            return [hit.to_json() for hit in library.suggest(text, k=k)]
+            # The same per-sentence path as drafts: a paragraph sent as context never outweighs
+            # the sentence at the cursor (issue 16: context leaked between sentences).
+            return library.suggest_at(text, kind, position, k=k)["suggestions"]
 
     def _search(self, body: dict) -> list[dict]:
         query = _required_text(body, "query")
