@@ -33,6 +33,11 @@ _CITE_NAMES = frozenset(
     "parencite textcite autocite footcite footcitetext smartcite supercite fullcite "
     "parencites textcites autocites footcites smartcites supercites cites".split()
 )
+# What a citation key list can hold: keys without spaces, braces, backslashes or "%", split by commas.
+_KEY_LIST = re.compile(r"\s*(?:[^\s,{}\\%]+\s*)?(?:,\s*(?:[^\s,{}\\%]+\s*)?)*")
+# The keys of an unclosed `\\cite{`: complete keys (each followed by a comma), then the key being
+# typed only when nothing but the end of its line follows it ("\\cite{vi" + newline + prose).
+_TYPED_KEYS = re.compile(r"(?:\s*[^\s,{}\\%]+\s*,)*(?:[ \t]*[^\s,{}\\%]+(?=[ \t]*(?:\n|$)))?")
 _TEXTUAL_CITE_NAMES = frozenset("citet citeauthor citealt textcite textcites citetitle fullcite".split())
 _MULTICITE_NAMES = frozenset("cites parencites textcites autocites footcites smartcites supercites".split())
 
@@ -261,8 +266,20 @@ class _Scanner:
             k = self.skip_spaces(j, stop)
             if k < stop and self.src[k] == "{":
                 end = self.matching(k, stop, "{", "}")
-                keys += self.src[k + 1:end - 1].split(",")
-                j = end
+                closed = end < stop or self.src[end - 1] == "}"
+                if closed and _KEY_LIST.fullmatch(self.src, k + 1, end - 1):
+                    keys += self.src[k + 1:end - 1].split(",")
+                    j = end
+                else:
+                    # A `\cite{` still being typed: its keys end where key characters do, and the
+                    # prose after it stays prose (the next sentence must not become a "key").
+                    typed = _TYPED_KEYS.match(self.src, k + 1, stop)
+                    keys += typed.group(0).split(",")
+                    j = typed.end()
+                    self.out.cite(keys, i, textual=name.lower() in _TEXTUAL_CITE_NAMES)
+                    # Nothing has closed this sentence yet: the text after it is not part of it.
+                    self.out.emit_break(j)
+                    return j
                 if name.lower() in _MULTICITE_NAMES:
                     continue
             break

@@ -141,6 +141,21 @@ def test_latex_fragment_without_document_environment():
 
 
 # ---- Markdown ----------------------------------------------------------------------
+def test_an_unclosed_cite_being_typed_keeps_the_next_line_out_of_its_sentence_and_keys():
+    # While the writer types "\\cite{" the brace is open: the prose below is neither a key nor part
+    # of this sentence (it used to become a "missing key" and be glued onto the completion query).
+    text = "Vitamin D is good for older adults \\cite{\nBed nets reduce malaria transmission \\cite{malaria}.\n"
+    sentences = analyse_draft(text, "latex")
+    assert [(s.text, s.citations) for s in sentences] == [
+        ("Vitamin D is good for older adults", ()),
+        ("Bed nets reduce malaria transmission.", ("malaria",)),
+    ]
+    typed = analyse_draft("Vitamin D is good \\cite{vitd,mal\nBed nets reduce malaria transmission.", "latex")
+    assert typed[0].citations == ("vitd", "mal") and typed[1].citations == ()
+    multiline = analyse_draft("Vitamin D is good \\cite{a, b,\n c}. Next sentence here.", "latex")
+    assert [s.citations for s in multiline] == [("a", "b", "c"), ()]
+
+
 def test_markdown_pandoc_citations_and_sentences():
     sentences = analyse_draft(MARKDOWN_DRAFT, "markdown")
     dense = by_text(sentences, "Dense retrieval has been shown")
