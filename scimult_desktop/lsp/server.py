@@ -106,10 +106,10 @@ def build_server(library_path: str | os.PathLike | None = None, *, model: str | 
         ls.session.start().add_done_callback(lambda done: loop.call_soon_threadsafe(_announce, ls, done.result()))
 
     @server.feature(types.SHUTDOWN)
-    def shutdown(ls: ScimultLanguageServer, params: None) -> None:
+    async def shutdown(ls: ScimultLanguageServer, params: None) -> None:
         for task in ls.pending_checks.values():
             task.cancel()
-        ls.session.close()
+        await asyncio.to_thread(ls.session.close)  # a check under way finishes first
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: ScimultLanguageServer, params: types.DidOpenTextDocumentParams) -> None:

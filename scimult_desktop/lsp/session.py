@@ -101,8 +101,8 @@ class _LibraryThread:
                 self._library.close()
                 self._library = None
 
-        self._executor.submit(close_library)
-        self._executor.shutdown(wait=True, cancel_futures=True)
+        self._executor.submit(close_library)  # on its own thread: SQLite connections stay on theirs
+        self._executor.shutdown(wait=True)
 
 
 class EditorSession:

@@ -151,6 +151,19 @@ async def test_markdown_draft_pandoc_completion_and_missing_key(indexed_library,
         [missing] = await _diagnostics(client, uri, 1)
         assert missing.message == "ghostkey: not in the library" and missing.range.start.line == 4
 
+        # As the user types: two quick edits, the diagnostics follow the last one.
+        for version, key in ((2, "phantom"), (3, "spectre")):
+            client.text_document_did_change(types.DidChangeTextDocumentParams(
+                types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+                [types.TextDocumentContentChangeWholeDocument(text=text.replace("ghostkey", key))],
+            ))
+
+        async def updated():
+            while [d.message for d in client.diagnostics[uri]] != ["spectre: not in the library"]:
+                await asyncio.sleep(0.05)
+
+        await asyncio.wait_for(updated(), TIMEOUT_S)
+
 
 async def test_missing_library_is_said_once_and_the_server_keeps_answering(tmp_path):
     absent = tmp_path / "no-library-here"
