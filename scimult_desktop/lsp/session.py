@@ -125,10 +125,13 @@ class EditorSession:
     # ---- life cycle ------------------------------------------------------------------
     def start(self) -> "Future[StartReport]":
         """Open the library and load and warm the model, on the checks thread (returns at once)."""
-        future = self.checks.submit(self._start)
-        future.add_done_callback(lambda done: self.started.set_result(done.result()) if not done.exception()
-                                 else self.started.set_result(StartReport(library_error=str(done.exception()))))
+        self.checks.submit(self._start).add_done_callback(self._finish_start)
         return self.started
+
+    def _finish_start(self, done: Future) -> None:
+        # Requests wait on `started`: it must resolve whatever went wrong (no library, most often).
+        error = done.exception()
+        self.started.set_result(done.result() if error is None else StartReport(library_error=str(error)))
 
     def _start(self, library) -> StartReport:
         report = StartReport()
