@@ -309,6 +309,73 @@ def run_serve(ws: Workspace, hold_s: float = 0.0) -> Result:
     return _traced(ws, "serve", [sys.executable, "-m", "scimult_desktop", "serve", "--json", "--quiet"], run)
 
 
+def _lsp_frame(message: dict) -> bytes:
+    body = json.dumps(message).encode()
+    return b"Content-Length: %d\r\n\r\n" % len(body) + body
+
+
+def _lsp_answer(stream, request_id: int) -> dict:
+    """Read framed messages from the server until the response to `request_id` (notifications skipped)."""
+    while True:
+        length = None
+        while True:
+            line = stream.readline()
+            if not line:
+                raise EOFError("the language server closed its output")
+            if line in (b"\r\n", b"\n"):
+                break
+            if line.lower().startswith(b"content-length:"):
+                length = int(line.split(b":", 1)[1])
+        message = json.loads(stream.read(length))
+        if message.get("id") == request_id and "method" not in message:
+            return message
+
+
+def run_lsp(ws: Workspace) -> Result:
+    """`scimult lsp` driven over stdio as an editor does: initialize, open a .tex draft, complete after
+    `\\cite{` (which loads the model and ranks the library), shut down."""
+    uri = (ws.root / "draft.tex").as_uri()
+    text = "Dense retrieval has been shown to beat keyword search \\cite{"
+    requests = [
+        {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"processId": None, "rootUri": None, "capabilities": {}}},
+        {"jsonrpc": "2.0", "method": "initialized", "params": {}},
+        {"jsonrpc": "2.0", "method": "textDocument/didOpen",
+         "params": {"textDocument": {"uri": uri, "languageId": "latex", "version": 1, "text": text}}},
+        {"jsonrpc": "2.0", "id": 2, "method": "textDocument/completion",
+         "params": {"textDocument": {"uri": uri}, "position": {"line": 0, "character": len(text)}}},
+    ]
+
+    def run(argv: list[str]) -> tuple[int, str]:
+        proc = subprocess.Popen(argv, env=ws.env(), cwd=ws.root, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE)
+        try:
+            proc.stdin.write(b"".join(_lsp_frame(m) for m in requests))
+            proc.stdin.flush()
+            _lsp_answer(proc.stdout, 1)
+            completion = _lsp_answer(proc.stdout, 2)
+            items = (completion.get("result") or {})
+            items = items.get("items", []) if isinstance(items, dict) else items
+            proc.stdin.write(_lsp_frame({"jsonrpc": "2.0", "id": 3, "method": "shutdown"}))
+            proc.stdin.flush()
+            _lsp_answer(proc.stdout, 3)
+            proc.stdin.write(_lsp_frame({"jsonrpc": "2.0", "method": "exit"}))
+            proc.stdin.close()
+            proc.wait(timeout=60)
+            ok = proc.returncode == 0 and bool(items)
+            return (0 if ok else proc.returncode or 1), proc.stderr.read().decode(errors="replace") + (
+                "" if items else "\nno completion items")
+        except (EOFError, OSError, ValueError) as exc:
+            proc.kill()
+            proc.wait()
+            return 1, f"{exc}\n" + proc.stderr.read().decode(errors="replace")
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+
+    return _traced(ws, "lsp", [sys.executable, "-m", "scimult_desktop", "lsp"], run)
+
+
 def run_gui_self_test(ws: Workspace) -> Result:
     """`scimult-desktop --self-test` (offscreen): demo import, indexing, one search."""
     code = "import sys; from scimult_desktop.gui.app import main; sys.exit(main())"
@@ -320,6 +387,7 @@ def run_all(ws: Workspace, bundle: Path, *, serve_hold_s: float = 0.0, gui: bool
     results = []
     steps = [(name, lambda name=name, args=args: run_cli(ws, name, args)) for name, args in cli_journeys(ws.root, bundle)]
     steps.append(("serve", lambda: run_serve(ws, serve_hold_s)))
+    steps.append(("lsp", lambda: run_lsp(ws)))
     if gui:
         steps.append(("gui --self-test", lambda: run_gui_self_test(ws)))
     for _, step in steps:

@@ -40,7 +40,7 @@ def _load_benchmark():
 
 
 bench = _load_benchmark()
-JOURNEYS = [name for name, _ in bench.cli_journeys(Path("workspace"), Path("bundle"))] + ["serve", "gui --self-test"]
+JOURNEYS = [name for name, _ in bench.cli_journeys(Path("workspace"), Path("bundle"))] + ["serve", "lsp", "gui --self-test"]
 
 
 @pytest.fixture(scope="module")
