@@ -23,13 +23,6 @@ def run(*args):
     return result
 
 
-@pytest.fixture(scope="module")
-def tiny_bundle(tmp_path_factory):
-    pytest.importorskip("torch")
-    testing = pytest.importorskip("scimult_train.testing")
-    return testing.build_tiny_bundle(tmp_path_factory.mktemp("finding") / "bundle", name="tiny-finding")
-
-
 @pytest.fixture
 def library(tiny_bundle, tmp_path):
     assert run("model", "install", str(tiny_bundle)).exit_code == 0

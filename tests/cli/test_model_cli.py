@@ -23,13 +23,6 @@ def test_every_command_has_help(command):
     assert "Usage:" in result.output and len(result.output.splitlines()) > 3
 
 
-@pytest.fixture(scope="module")
-def tiny_bundle(tmp_path_factory):
-    pytest.importorskip("torch")
-    testing = pytest.importorskip("scimult_train.testing")
-    return testing.build_tiny_bundle(tmp_path_factory.mktemp("cli") / "bundle", name="tiny-cli")
-
-
 @pytest.fixture
 def installed(tiny_bundle):
     result = run("model", "install", str(tiny_bundle), "--json")

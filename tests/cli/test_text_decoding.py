@@ -24,13 +24,6 @@ def run(*args):
     return CliRunner().invoke(cli, list(args))
 
 
-@pytest.fixture(scope="module")
-def tiny_bundle(tmp_path_factory):
-    pytest.importorskip("torch")
-    testing = pytest.importorskip("scimult_train.testing")
-    return testing.build_tiny_bundle(tmp_path_factory.mktemp("text") / "bundle", name="tiny-text")
-
-
 @pytest.fixture
 def library(tiny_bundle, tmp_path):
     assert run("model", "install", str(tiny_bundle)).exit_code == 0

@@ -230,9 +230,7 @@ class EditorServer:
     def _suggest(self, body: dict) -> list[dict]:
         text = _required_text(body, "text")
         k = _k(body)
-        kind = body.get("kind", "plain")
-        if kind not in DRAFT_KINDS:
-            raise _RequestError(HTTPStatus.BAD_REQUEST, f"\"kind\" must be one of: {', '.join(DRAFT_KINDS)}")
+        kind = _choice(body, "kind", DRAFT_KINDS, "plain")
         position = body.get("position", len(text))
         if isinstance(position, bool) or not isinstance(position, int) or not 0 <= position <= len(text):
             raise _RequestError(HTTPStatus.BAD_REQUEST, f"\"position\" must be a character offset from 0 to {len(text)}")
@@ -244,9 +242,7 @@ class EditorServer:
     def _search(self, body: dict) -> list[dict]:
         query = _required_text(body, "query")
         k = _k(body)
-        mode = body.get("mode", "hybrid")
-        if mode not in SEARCH_MODES:
-            raise _RequestError(HTTPStatus.BAD_REQUEST, f"\"mode\" must be one of: {', '.join(SEARCH_MODES)}")
+        mode = _choice(body, "mode", SEARCH_MODES, "hybrid")
         with Library.open(self.library_folder, create=False) as library:
             return [hit.to_json() for hit in library.search(query, k=k, mode=mode)]
 
@@ -255,6 +251,13 @@ def _required_text(body: dict, name: str) -> str:
     value = body.get(name)
     if not isinstance(value, str) or not value.strip():
         raise _RequestError(HTTPStatus.BAD_REQUEST, f"\"{name}\" must be non-empty text")
+    return value
+
+
+def _choice(body: dict, name: str, choices: tuple[str, ...], default: str) -> str:
+    value = body.get(name, default)
+    if value not in choices:
+        raise _RequestError(HTTPStatus.BAD_REQUEST, f"\"{name}\" must be one of: {', '.join(choices)}")
     return value
 
 
