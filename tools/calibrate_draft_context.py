@@ -98,9 +98,9 @@ def main() -> None:
                 previous.append(f"{before} {sentence.text}".strip())
                 golds.append(sentence.gold)
     depth = 100
-    own = drafting._fused_rankings(finder, queries, depth)
-    around = drafting._fused_rankings(finder, [c or q for c, q in zip(contexts, queries)], depth)
-    glued = drafting._fused_rankings(finder, previous, depth)
+    own = finder.suggestion_rankings(queries, depth)
+    around = finder.suggestion_rankings([c or q for c, q in zip(contexts, queries)], depth)
+    glued = finder.suggestion_rankings(previous, depth)
     with_context = sum(1 for c in contexts if c)
     print(f"{len(queries)} citing sentences ({with_context} with paragraph neighbours), {len(items)} references")
 

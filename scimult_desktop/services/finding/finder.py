@@ -13,7 +13,7 @@ Every hit says why it was returned.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Iterable, Sequence
 
 import numpy as np
 
@@ -72,16 +72,22 @@ class Finder:
         self, texts: Sequence[str], *, k: int, exclude: Sequence[Sequence[int]] | None = None
     ) -> list[list[SearchHit]]:
         """Papers to cite for each text (a sentence or paragraph being written)."""
-        depth = max(CANDIDATE_DEPTH, k)
+        rankings = self.suggestion_rankings(texts, max(CANDIDATE_DEPTH, k))
+        return [self.suggestion_hits(ranked, k, text, exclude[i] if exclude else ())
+                for i, (text, ranked) in enumerate(zip(texts, rankings))]
+
+    def suggestion_rankings(self, texts: Sequence[str], depth: int) -> list[Ranked]:
+        """Each text's candidates to cite, `depth` deep: BM25 and the link expert, fused."""
+        if not texts:
+            return []
         dense = self._dense_rankings(texts, Task.LINK, depth, None, role=Role.QUERY)
-        results = []
-        for i, text in enumerate(texts):
-            keyword = self._keyword_ranking(text, depth, None, snippets=0)
-            ranked = _fuse([keyword, dense[i]])
-            skip = set(exclude[i]) if exclude else set()
-            ranked.ids = [pid for pid in ranked.ids if pid not in skip]
-            results.append(self._hits(ranked, k, text, {}))
-        return results
+        return [_fuse([self._keyword_ranking(text, depth, None, snippets=0), semantic])
+                for text, semantic in zip(texts, dense)]
+
+    def suggestion_hits(self, ranked: Ranked, k: int, text: str, exclude: Iterable[int] = ()) -> list[SearchHit]:
+        """The top `k` of a suggestion ranking for `text`, without the papers in `exclude`."""
+        skip = set(exclude)
+        return self._hits(Ranked([pid for pid in ranked.ids if pid not in skip], ranked.scores, ranked.reasons), k, text, {})
 
     # ---- related -----------------------------------------------------------------------
     def related(self, paper_id: int, *, k: int) -> list[SearchHit]:

@@ -69,14 +69,12 @@ def rank_sentences(papers: PaperStore, finder: Finder, sentences: list, indexes:
     contexts = {i: paragraph_context(sentences, i) if CONTEXT_WEIGHT > 0 else "" for i in indexes}
     queries = [sentences[i].text for i in indexes]
     context_texts = [contexts[i] for i in indexes if contexts[i]]
-    own = _fused_rankings(finder, queries, depth)
-    around = dict(zip([i for i in indexes if contexts[i]], _fused_rankings(finder, context_texts, depth)))
+    own = finder.suggestion_rankings(queries, depth)
+    around = dict(zip([i for i in indexes if contexts[i]], finder.suggestion_rankings(context_texts, depth)))
     results = []
     for i, ranking in zip(indexes, own):
         ranked = rerank_with_context(ranking, around.get(i))
-        skip = _cited_nearby(papers, sentences, i)
-        ranked.ids = [pid for pid in ranked.ids if pid not in skip]
-        results.append(finder._hits(ranked, k, sentences[i].text, {}))
+        results.append(finder.suggestion_hits(ranked, k, sentences[i].text, _cited_nearby(papers, sentences, i)))
     return results
 
 
@@ -97,19 +95,6 @@ def rerank_with_context(own: Ranked, context: Ranked | None, weight: float = CON
     candidates = set(own.ids)
     fused = reciprocal_rank_fusion([own.ids, [pid for pid in context.ids if pid in candidates]], weights=[1.0, weight])
     return Ranked([pid for pid, _ in fused], dict(fused), {})
-
-
-def _fused_rankings(finder: Finder, texts: Sequence[str], depth: int) -> list[Ranked]:
-    """What `Finder.suggest_many` ranks (BM25 and the link expert, fused), before cutting to k."""
-    if not texts:
-        return []
-    dense = finder._dense_rankings(texts, Task.LINK, depth, None, role=Role.QUERY)
-    rankings = []
-    for text, semantic in zip(texts, dense):
-        keyword = finder._keyword_ranking(text, depth, None, snippets=0)
-        fused = reciprocal_rank_fusion([keyword.ids, semantic.ids])
-        rankings.append(Ranked([pid for pid, _ in fused], dict(fused), {}))
-    return rankings
 
 
 def _cited_nearby(papers: PaperStore, sentences: list, index: int) -> set[int]:
