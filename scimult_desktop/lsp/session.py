@@ -234,11 +234,8 @@ class EditorSession:
         if self.checks.model is not None:
             flags = []
             for item in library.suggest_for_text(text, kind=kind, k=CHECK_K):
-                for key in item["cited"]:
-                    for message in item["flags"]:
-                        if message.startswith(f"{key}: "):
-                            missing = message == f"{key}: not in the library"
-                            flags.append(KeyFlag(key, message, missing, item["line"], item["end_line"]))
+                for flag in item["key_flags"]:
+                    flags.append(KeyFlag(flag["key"], flag["message"], flag["problem"] == "missing", item["line"], item["end_line"]))
             return flags
         # No model: only what needs none, missing keys.
         spans = cited_keys(text, kind)

@@ -125,6 +125,7 @@ def test_suggest_file_reports_sentences_needing_citations(library, tmp_path):
     assert all(set(h) == HIT_KEYS for h in first["suggestions"])
     second = next(i for i in items if i["line"] == 4)
     assert second["cited"] == ["bm25", "nokey"] and second["flags"] == ["nokey: not in the library"]
+    assert second["key_flags"] == [{"key": "nokey", "problem": "missing", "message": "nokey: not in the library"}]
     text = run("--library", library, "suggest", "--file", str(draft), "--format", "pandoc")
     assert text.exit_code == 0 and "[@" in text.stdout
 

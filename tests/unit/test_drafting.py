@@ -52,6 +52,7 @@ def test_suggest_at_between_sentences_and_at_the_end_takes_the_nearest(library):
     assert at_end["sentence"] == "Rankers are distilled into students."
     first = library.suggest_at(text, "latex", text.index(".") + 1, k=3)
     assert first["cited"] == ["nokey"] and "nokey: not in the library" in first["flags"]
+    assert {"key": "nokey", "problem": "missing", "message": "nokey: not in the library"} in first["key_flags"]
     assert first["suggestions"][0]["citekey"] in {"vitd-pth", "vitd-bone"}
 
 

@@ -205,7 +205,7 @@ class Library:
         cited paper ranks far down the library for that sentence (it may be the wrong key).
 
         Returns:
-            [{"line", "end_line", "sentence", "cited": [keys], "suggestions": [hit JSON], "flags": [text]}]
+            [{"line", "end_line", "sentence", "cited": [keys], "suggestions": [hit JSON], "flags": [text], "key_flags": [{"key", "problem", "message"}], ...}]
             for the sentences that need attention, in draft order.
         """
         from scimult_desktop.writing.draft import read_draft

@@ -85,4 +85,5 @@ def suggest_for_selection(library: "Library", text: str, kind: str, start: int, 
         "cited": cited,
         "suggestions": [h.to_json() for h in hits],
         "flags": [],
+        "key_flags": [],
     }

@@ -12,6 +12,7 @@ about something else (another paragraph, or an off-topic neighbour) cannot push 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Sequence
 
 from scimult_desktop.domain.fusion import reciprocal_rank_fusion
@@ -41,7 +42,7 @@ def suggest_for_sentences(papers: PaperStore, finder: Finder, sentences: list, k
     for its sentence is flagged as possibly the wrong key.
     """
     flags = {i: citation_flags(papers, finder, s.text, s.citations) for i, s in enumerate(sentences) if s.citations}
-    asking = [i for i, s in enumerate(sentences) if s.missing_citation or any(f.endswith(NOT_IN_LIBRARY) for f in flags.get(i, []))]
+    asking = [i for i, s in enumerate(sentences) if s.missing_citation or any(f.missing for f in flags.get(i, []))]
     ranked = rank_sentences(papers, finder, sentences, asking, k)
     report = {i: draft_item(sentences[i], [h.to_json() for h in hits], flags.get(i, [])) for i, hits in zip(asking, ranked)}
     for i, found in flags.items():
@@ -117,7 +118,7 @@ def sentence_index_at(sentences: list, position: int) -> int:
     return distances.index(min(distances))
 
 
-def draft_item(sentence, suggestions: list[dict], flags: list[str]) -> dict:
+def draft_item(sentence, suggestions: list[dict], flags: "list[KeyFlag]") -> dict:
     """The JSON of one sentence in a draft report."""
     return {
         "line": sentence.line,
@@ -125,7 +126,8 @@ def draft_item(sentence, suggestions: list[dict], flags: list[str]) -> dict:
         "sentence": sentence.text,
         "cited": list(sentence.citations),
         "suggestions": suggestions,
-        "flags": flags,
+        "flags": [flag.message for flag in flags],
+        "key_flags": [flag.to_json() for flag in flags],
         "start": sentence.start,
         "end": sentence.end,
         "needs_citation": sentence.needs_citation,
@@ -133,7 +135,16 @@ def draft_item(sentence, suggestions: list[dict], flags: list[str]) -> dict:
     }
 
 
-NOT_IN_LIBRARY = ": not in the library"
+@dataclass(frozen=True)
+class KeyFlag:
+    """A problem with one cited key: missing from the library, or its paper looks unrelated."""
+
+    key: str
+    missing: bool
+    message: str
+
+    def to_json(self) -> dict:
+        return {"key": self.key, "problem": "missing" if self.missing else "unrelated", "message": self.message}
 
 
 def unrelated_depth(total: int) -> int:
@@ -141,10 +152,10 @@ def unrelated_depth(total: int) -> int:
     return max(MIN_UNRELATED_DEPTH, math.ceil(UNRELATED_RANK_SHARE * total))
 
 
-def citation_flags(papers: PaperStore, finder: Finder, text: str, keys: Sequence[str]) -> list[str]:
+def citation_flags(papers: PaperStore, finder: Finder, text: str, keys: Sequence[str]) -> list[KeyFlag]:
     """Warnings about the keys a sentence cites: not in the library, or probably the wrong paper."""
     known = papers.ids_by_citekey(keys)
-    flags = [f"{key}{NOT_IN_LIBRARY}" for key in keys if key not in known]
+    flags = [KeyFlag(key, True, f"{key}: not in the library") for key in keys if key not in known]
     if not known:
         return flags
     # Rank-based, so it means the same for cosine and dot-product models and any library size.
@@ -156,5 +167,5 @@ def citation_flags(papers: PaperStore, finder: Finder, text: str, keys: Sequence
     close = {pid for pid, _ in neighbours}
     for key, pid in known.items():
         if pid not in close:
-            flags.append(f"{key}: looks unrelated to this sentence (not among its {depth} closest papers)")
+            flags.append(KeyFlag(key, False, f"{key}: looks unrelated to this sentence (not among its {depth} closest papers)"))
     return flags
