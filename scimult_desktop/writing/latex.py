@@ -33,11 +33,12 @@ _CITE_NAMES = frozenset(
     "parencite textcite autocite footcite footcitetext smartcite supercite fullcite "
     "parencites textcites autocites footcites smartcites supercites cites".split()
 )
-# What a citation key list can hold: keys without spaces, braces, backslashes or "%", split by commas.
-_KEY_LIST = re.compile(r"\s*(?:[^\s,{}\\%]+\s*)?(?:,\s*(?:[^\s,{}\\%]+\s*)?)*")
+# A citation key: no spaces, braces, backslashes or "%". A key list: keys split by commas.
+_KEY = r"[^\s,{}\\%]+"
+_KEY_LIST = re.compile(rf"\s*(?:{_KEY}\s*)?(?:,\s*(?:{_KEY}\s*)?)*")
 # The keys of an unclosed `\\cite{`: complete keys (each followed by a comma), then the key being
 # typed only when nothing but the end of its line follows it ("\\cite{vi" + newline + prose).
-_TYPED_KEYS = re.compile(r"(?:\s*[^\s,{}\\%]+\s*,)*(?:[ \t]*[^\s,{}\\%]+(?=[ \t]*(?:\n|$)))?")
+_TYPED_KEYS = re.compile(rf"(?:\s*{_KEY}\s*,)*(?:[ \t]*{_KEY}(?=[ \t]*(?:\n|$)))?")
 _TEXTUAL_CITE_NAMES = frozenset("citet citeauthor citealt textcite textcites citetitle fullcite".split())
 _MULTICITE_NAMES = frozenset("cites parencites textcites autocites footcites smartcites supercites".split())
 
