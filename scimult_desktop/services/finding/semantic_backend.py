@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
@@ -14,17 +14,29 @@ from scimult_desktop.services.finding.semantic import SemanticBackend
 from scimult_desktop.store.database import LibraryDatabase
 from scimult_desktop.store.vectors import VectorStore
 
-def build_backend(database: LibraryDatabase, model: str | None = None, engine: str | None = None) -> SemanticBackend:
+# (model key, task, query vector, k, excluded paper ids) -> [(paper id, score)], best first.
+VectorSearch = Callable[[str, Task, np.ndarray, int, Sequence[int]], list[tuple[int, float]]]
+
+
+def build_backend(
+    database: LibraryDatabase, model: str | None = None, engine: str | None = None, *, vector_search: VectorSearch | None = None
+) -> SemanticBackend:
+    """The model's encoder over the library's stored vectors.
+
+    `vector_search(model_key, task, query, k, excluded)` answers nearest-neighbour queries; by
+    default the library's index files (`indexing.vector_search`), which it builds and updates.
+    """
     encoder = models.load_encoder(model, engine)
     key = models.model_key(model)
     vectors = VectorStore(database)
+    search = vector_search or (lambda key_, task, query, k, excluded: indexing.vector_search(database, None, key_, task, query, k, excluded))
 
     def encode(texts: Sequence[str], task: Task, role: Role) -> np.ndarray:
         return encoder.encode(list(texts), task, role)
 
     def neighbours(task: Task, queries: np.ndarray, k: int, exclude: Iterable[int]) -> list[list[tuple[int, float]]]:
         excluded = list(exclude)
-        return [indexing.vector_search(database, None, key, task, query, k, excluded) for query in queries]
+        return [search(key, task, query, k, excluded) for query in np.atleast_2d(queries)]
 
     def stored_vectors(task: Task, paper_ids: Sequence[int]) -> dict[int, np.ndarray]:
         ids, matrix = vectors.vectors(key, task.value, list(paper_ids))

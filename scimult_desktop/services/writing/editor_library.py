@@ -23,15 +23,14 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Sequence
+from typing import TYPE_CHECKING, Sequence
 from urllib.parse import quote
 
 import numpy as np
 
 from scimult_desktop import config
-from scimult_desktop.domain.tasks import Role, Task
+from scimult_desktop.domain.tasks import Task
 from scimult_desktop.errors import LibraryError, ModelError
-from scimult_desktop.services.finding.semantic import SemanticBackend
 from scimult_desktop.services.library.facade import Library
 from scimult_desktop.store.database import DATABASE_NAME
 from scimult_desktop.store.migrations import MIGRATIONS
@@ -91,6 +90,7 @@ def attach_model(library: Library) -> ModelState:
     Raises:
         ModelError: no model is installed, or the named one is not.
     """
+    from scimult_desktop.services.finding.semantic_backend import build_backend
     from scimult_desktop.services.models import bundles as models
 
     name = library.model_name or models.active_model_name()
@@ -99,27 +99,15 @@ def attach_model(library: Library) -> ModelState:
             "no model installed: run `scimult model build-default` or `scimult model install BUNDLE_DIR` "
             "(the language server does not build one)"
         )
-    encoder = models.load_encoder(name, library.engine)
-    key = models.model_key(name)
     database = library.database
     vectors = VectorStore(database)
 
-    def encode(texts: Sequence[str], task: Task, role: Role) -> np.ndarray:
-        return encoder.encode(list(texts), task, role)
+    def in_memory_search(key: str, task: Task, query: np.ndarray, k: int, excluded: Sequence[int]) -> list[tuple[int, float]]:
+        return _shared_index(database.folder, key, task).search(vectors, query, k, {int(i) for i in excluded})
 
-    def neighbours(task: Task, queries: np.ndarray, k: int, exclude: Iterable[int]) -> list[list[tuple[int, float]]]:
-        index = _shared_index(database.folder, key, task)
-        return [index.search(vectors, query, k, set(int(i) for i in exclude)) for query in np.atleast_2d(queries)]
-
-    def stored_vectors(task: Task, paper_ids: Sequence[int]) -> dict[int, np.ndarray]:
-        ids, matrix = vectors.vectors(key, task.value, list(paper_ids))
-        return {int(pid): matrix[i] for i, pid in enumerate(ids)}
-
-    def embedded_count(task: Task) -> int:
-        return vectors.count(key, task.value)
-
-    library.use_semantic_backend(SemanticBackend(encoder.name, encoder.similarity, encode, neighbours, stored_vectors, embedded_count))
-    return ModelState(name, library.count_papers(), embedded_count(Task.LINK))
+    backend = build_backend(database, name, library.engine, vector_search=in_memory_search)
+    library.use_semantic_backend(backend)
+    return ModelState(name, library.count_papers(), backend.embedded_count(Task.LINK))
 
 
 def warm_up(library: Library) -> None:
