@@ -321,3 +321,17 @@ def _embeddings_covering_index(database: "LibraryDatabase") -> None:
     database.conn.execute(
         "CREATE INDEX IF NOT EXISTS embeddings_by_model_task ON embeddings(model, task, paper_id, text_hash, created_at)"
     )
+
+
+@migration("0004_trash")
+def _trash(database: "LibraryDatabase") -> None:
+    # Deleting a paper moves it to the trash: the row and everything hanging off it
+    # (files, tags, collections, vectors) stay until the trash is emptied, so a restore
+    # or an undo loses nothing. The partial index keeps "which papers are trashed" cheap.
+    run_script(database, _TRASH_SCHEMA)
+
+
+_TRASH_SCHEMA = """
+ALTER TABLE papers ADD COLUMN deleted_at TEXT;
+CREATE INDEX papers_deleted ON papers(deleted_at) WHERE deleted_at IS NOT NULL;
+"""
