@@ -27,7 +27,9 @@ $(STAMP):
 # With a display: the desktop window on the demo library (imported and indexed in the window on first run).
 # Without one (SSH, CI, containers): one line saying so, then the command-line demo. A display
 # counts only if a tiny Qt probe starts within 15 s, so `make run` never hangs on a dead X server.
+# Missing system libraries of Qt's X11 plugin are named first (the probe hides Qt's abort).
 run: setup
+	@if [ -n "$$DISPLAY$$WAYLAND_DISPLAY" ] && ! $(PY) -m scimult_desktop.gui.platform_check; then exit 1; fi
 	@if [ -n "$$DISPLAY$$WAYLAND_DISPLAY" ] && timeout 15 $(PY) -c "from PySide6.QtWidgets import QApplication; QApplication([])" >/dev/null 2>&1; then \
 		echo "Opening SciMult Desktop on the demo library ($(DEMO_LIBRARY)); the default model is built on first run."; \
 		SCIMULT_LIBRARY=$(DEMO_LIBRARY) $(VENV)/bin/scimult gui --demo; \

@@ -10,6 +10,7 @@ from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication
 
 from scimult_desktop import __version__
+from scimult_desktop.gui import platform_check
 from scimult_desktop.privacy import disable_telemetry
 from scimult_desktop.services.library import preferences
 
@@ -79,6 +80,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--self-test-library", metavar="DIR", help="library for --self-test (default: a temporary one)")
     parser.add_argument("--quit-after", type=float, metavar="SECONDS", help=argparse.SUPPRESS)  # smoke tests
     args = parser.parse_args(argv)
+    missing = platform_check.missing_platform_packages()
+    if missing:  # Qt would abort the process with a misleading message
+        print(platform_check.problem_line(missing), file=sys.stderr)
+        return 1
     app = create_application()
     if args.self_test:
         from scimult_desktop.gui.self_test import run_self_test
