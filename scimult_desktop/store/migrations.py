@@ -335,3 +335,115 @@ _TRASH_SCHEMA = """
 ALTER TABLE papers ADD COLUMN deleted_at TEXT;
 CREATE INDEX papers_deleted ON papers(deleted_at) WHERE deleted_at IS NOT NULL;
 """
+
+
+@migration("0007_notes_tag_colours")
+def _notes_tag_colours(database: "LibraryDatabase") -> None:
+    # Notes are the user's own text about a paper (several per paper, Markdown or plain);
+    # notes_fts makes them findable by keyword. Tags get an optional colour (#rrggbb).
+    run_script(database, _NOTES_TAG_COLOURS_SCHEMA)
+
+
+_NOTES_TAG_COLOURS_SCHEMA = """
+ALTER TABLE tags ADD COLUMN colour TEXT;
+CREATE TABLE notes (
+    id INTEGER PRIMARY KEY,
+    paper_id INTEGER NOT NULL REFERENCES papers(id) ON DELETE CASCADE,
+    body TEXT NOT NULL DEFAULT '',
+    format TEXT NOT NULL DEFAULT 'markdown',    -- markdown | plain
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX notes_paper ON notes(paper_id);
+CREATE VIRTUAL TABLE notes_fts USING fts5(
+    body, content='notes', content_rowid='id',
+    tokenize='porter unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER notes_fts_insert AFTER INSERT ON notes BEGIN
+    INSERT INTO notes_fts(rowid, body) VALUES (new.id, new.body);
+END;
+CREATE TRIGGER notes_fts_delete AFTER DELETE ON notes BEGIN
+    INSERT INTO notes_fts(notes_fts, rowid, body) VALUES ('delete', old.id, old.body);
+END;
+CREATE TRIGGER notes_fts_update AFTER UPDATE OF body ON notes BEGIN
+    INSERT INTO notes_fts(notes_fts, rowid, body) VALUES ('delete', old.id, old.body);
+    INSERT INTO notes_fts(rowid, body) VALUES (new.id, new.body);
+END;
+"""
+
+
+@migration("0006_passages")
+def _passages(database: "LibraryDatabase") -> None:
+    # Passages of a paper's PDF text, for semantic passage search. Ids never come back
+    # (AUTOINCREMENT): a passage vector index keyed by id cannot confuse an old passage
+    # with a new one. `passage_sources` says which page texts the passages were cut from,
+    # so a re-split happens only when the pages or the splitting rules changed.
+    run_script(database, _PASSAGES_SCHEMA)
+
+
+_PASSAGES_SCHEMA = """
+CREATE TABLE passages (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    paper_id INTEGER NOT NULL REFERENCES papers(id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    page INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    UNIQUE (paper_id, position)
+);
+CREATE TABLE passage_sources (
+    paper_id INTEGER PRIMARY KEY REFERENCES papers(id) ON DELETE CASCADE,
+    pages_fingerprint TEXT NOT NULL,
+    passages INTEGER NOT NULL,
+    split_at TEXT NOT NULL
+);
+CREATE TABLE passage_embeddings (
+    passage_id INTEGER NOT NULL REFERENCES passages(id) ON DELETE CASCADE,
+    model TEXT NOT NULL,                          -- model key; always the search expert's vector
+    text_hash TEXT NOT NULL,
+    dim INTEGER NOT NULL,
+    vector BLOB NOT NULL,                         -- float32, little endian
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (passage_id, model)
+);
+CREATE INDEX passage_embeddings_by_model ON passage_embeddings(model, passage_id, text_hash, created_at);
+"""
+
+
+@migration("0005_citation_contexts")
+def _citation_contexts(database: "LibraryDatabase") -> None:
+    run_script(database, _CITATION_CONTEXTS_SCHEMA)
+
+
+# In-text citations found in a paper's page texts (ingest.citation_contexts), one row per
+# (marker, reference). The cited library paper is paper_references.cited_paper_id, read
+# through the join, so a paper added later is linked without re-analysis. A paper is
+# analysed once per analyser version (citation_context_runs); rewriting its pages or
+# references (a re-import) forgets that run, so a re-analysis redoes exactly those papers.
+_CITATION_CONTEXTS_SCHEMA = """
+CREATE TABLE citation_contexts (
+    id INTEGER PRIMARY KEY,
+    citing_paper_id INTEGER NOT NULL REFERENCES papers(id) ON DELETE CASCADE,
+    reference_id INTEGER REFERENCES paper_references(id) ON DELETE CASCADE,
+    page INTEGER NOT NULL,
+    marker TEXT NOT NULL,
+    style TEXT NOT NULL,                          -- numeric | label | author-year | superscript
+    sentence TEXT NOT NULL,
+    marker_offset INTEGER NOT NULL DEFAULT -1,    -- where the marker starts in sentence
+    paragraph_start INTEGER NOT NULL,             -- the paragraph's span in pages.text
+    paragraph_end INTEGER NOT NULL
+);
+CREATE INDEX citation_contexts_citing ON citation_contexts(citing_paper_id);
+CREATE INDEX citation_contexts_reference ON citation_contexts(reference_id);
+CREATE TABLE citation_context_runs (
+    paper_id INTEGER PRIMARY KEY REFERENCES papers(id) ON DELETE CASCADE,
+    analyser_version INTEGER NOT NULL,
+    contexts INTEGER NOT NULL,
+    analysed_at TEXT NOT NULL
+);
+CREATE TRIGGER citation_context_runs_forget_references AFTER DELETE ON paper_references BEGIN
+    DELETE FROM citation_context_runs WHERE paper_id = old.citing_paper_id;
+END;
+CREATE TRIGGER citation_context_runs_forget_pages AFTER DELETE ON pages BEGIN
+    DELETE FROM citation_context_runs WHERE paper_id = old.paper_id;
+END;
+"""
