@@ -156,6 +156,14 @@ def undo_last(database: LibraryDatabase) -> str | None:
                     "DELETE FROM paper_tags WHERE paper_id = ? AND tag_id = (SELECT id FROM tags WHERE name = ?)",
                     (paper_id, name),
                 )
+        elif payload["action"] == "restore_papers":  # a deletion to the trash (services/library/trash.py)
+            from scimult_desktop.services.library.trash import restore_ids
+
+            restore_ids(database, payload["items"])
+        elif payload["action"] == "restore_rows":  # a merge, tag edit or note deletion (services/library/undo_entries.py)
+            from scimult_desktop.services.library.undo_entries import restore_payload
+
+            restore_payload(database, payload)
         database.conn.execute("UPDATE undo_log SET undone = 1 WHERE id = ?", (row["id"],))
     return str(row["description"])
 
