@@ -109,11 +109,18 @@ class Library:
         if name is not None:
             key = models.model_key(name)
             vectors = VectorStore(self.database)
-            indexed = {task.value: vectors.count(key, task.value) for task in Task}
+            trashed = "SELECT id FROM papers WHERE deleted_at IS NOT NULL"
+            indexed = {
+                task.value: vectors.count(key, task.value) - int(conn.execute(
+                    f"SELECT count(*) FROM embeddings WHERE model = ? AND task = ? AND paper_id IN ({trashed})",
+                    (key, task.value)).fetchone()[0])
+                for task in Task
+            }
         last = conn.execute("SELECT started_at, finished_at, status FROM import_jobs ORDER BY id DESC LIMIT 1").fetchone()
         return {
             "library": str(self.folder) if self.folder else None,
             "papers": self.count_papers(),
+            "trash": count("SELECT count(*) FROM papers WHERE deleted_at IS NOT NULL"),
             "files": count("SELECT count(*) FROM files"),
             "files_missing": count("SELECT count(*) FROM files WHERE status = 'missing'"),
             "citations": count("SELECT count(*) FROM citations"),
@@ -150,12 +157,35 @@ class Library:
         finder = self._finder(Task.LINK)
         return scan_near_duplicates(self.database, finder.backend, progress=progress, cancel=cancel)
 
+    def citation_contexts(self, reference: str | int, *, limit: int | None = None) -> list[dict]:
+        """How library papers cite this paper (sentence, citing paper, page); see `services.library.citation_contexts`."""
+        from scimult_desktop.services.library import citation_contexts
+
+        return citation_contexts.how_cited(self.database, self.papers.resolve(str(reference)), limit=limit)
+
+    def contexts_in(self, reference: str | int) -> list[dict]:
+        """Every in-text citation found in this paper's own text, in reading order."""
+        from scimult_desktop.services.library import citation_contexts
+
+        return citation_contexts.contexts_in(self.database, self.papers.resolve(str(reference)))
+
+    def analyse_citation_contexts(
+        self, *, force: bool = False, progress: ProgressCallback | None = None, cancel: CancelToken | None = None
+    ) -> dict:
+        """Find citation contexts in papers not analysed yet (resumable; `force`: all again). No PDF is read."""
+        from scimult_desktop.services.library import citation_contexts
+
+        return citation_contexts.analyse_papers(self.database, force=force, progress=progress, cancel=cancel)
+
     def citations_of(self, reference: str | int) -> dict[str, list[int]]:
         """Library papers this paper cites and that cite it."""
         paper_id = self.papers.resolve(str(reference))
         conn = self.database.conn
-        cites = [r[0] for r in conn.execute("SELECT cited_paper_id FROM citations WHERE citing_paper_id = ?", (paper_id,))]
-        cited_by = [r[0] for r in conn.execute("SELECT citing_paper_id FROM citations WHERE cited_paper_id = ?", (paper_id,))]
+        trashed = "SELECT id FROM papers WHERE deleted_at IS NOT NULL"  # papers in the trash are left out
+        cites = [r[0] for r in conn.execute(
+            f"SELECT cited_paper_id FROM citations WHERE citing_paper_id = ? AND cited_paper_id NOT IN ({trashed})", (paper_id,))]
+        cited_by = [r[0] for r in conn.execute(
+            f"SELECT citing_paper_id FROM citations WHERE cited_paper_id = ? AND citing_paper_id NOT IN ({trashed})", (paper_id,))]
         return {"cites": sorted(cites), "cited_by": sorted(cited_by)}
 
     # ---- finding ---------------------------------------------------------
@@ -359,23 +389,33 @@ class Library:
         cancel: CancelToken | None = None,
         model: str | None = None,
         engine: str | None = None,
+        passages: bool | None = None,
     ) -> dict:
         """Embed every paper lacking an up-to-date vector (all three tasks) and sync the vector indexes.
 
+        Then, unless passage search is off (`passages`, default: the `passage_search` setting),
+        cut PDF texts into passages and embed those lacking a vector (`passage_indexing`).
         Resumable: finished batches are committed, so after Ctrl+C or a crash the next
         run embeds only the rest. Builds the default model first when none is installed.
 
         Returns:
             {"model", "model_key", "engine", "papers", "embedded", "already_embedded",
-             "seconds", "tasks": [{"task", "embedded", "already_embedded", "indexed"}]}
+             "seconds", "tasks": [{"task", "embedded", "already_embedded", "indexed"}],
+             "passages": {"enabled", "papers_split", "passages", "embedded", "already_embedded", "indexed", "seconds"}}
         """
-        from scimult_desktop.services.models import indexing
+        from scimult_desktop.services.library.preferences import passage_search_enabled
+        from scimult_desktop.services.models import indexing, passage_indexing
         from scimult_desktop.services.models import bundles as models
 
         name = model or models.ensure_model(progress)
-        return indexing.index_library(
-            self.database, self.encoder(name, engine), models.model_key(name), progress=progress, cancel=cancel
-        )
+        encoder, key = self.encoder(name, engine), models.model_key(name)
+        report = indexing.index_library(self.database, encoder, key, progress=progress, cancel=cancel)
+        if passage_search_enabled() if passages is None else passages:
+            report["passages"] = {"enabled": True, **passage_indexing.index_passages(
+                self.database, encoder, key, progress=progress, cancel=cancel)}
+        else:
+            report["passages"] = {"enabled": False}
+        return report
 
     def encoder(self, model: str | None = None, engine: str | None = None) -> "Encoder":
         """The encoder of `model` (default: the active model), cached per process.

@@ -28,6 +28,7 @@ from scimult_desktop.hashing import sha256_file
 from scimult_desktop.ingest.base import Importer
 from scimult_desktop.ingest.limits import fit_record, storable_text
 from scimult_desktop.ingest.registry import builtin_importers, importer_for
+from scimult_desktop.services.library import citation_contexts
 from scimult_desktop.store import links
 from scimult_desktop.store.database import LibraryDatabase
 from scimult_desktop.store.papers import PaperStore
@@ -79,6 +80,9 @@ def import_paths(
         # Links are derived data: recomputing them after a partial run is safe.
         links.match_references(database)
         links.propose_duplicates(database, report.paper_ids)
+        # Citation contexts come from the stored pages and references: a paper whose
+        # analysis this misses (a crash here) is picked up by `scimult contexts --rebuild`.
+        citation_contexts.analyse_papers(database, report.paper_ids)
         sources.finish_job(job_id, status, report.to_json())
     return report
 

@@ -1,0 +1,424 @@
+"""Citation contexts: in-text citation markers in a paper's page texts, linked to its reference list.
+
+Pure Python over stored page texts (one visual line per text line, as PDF import stores
+them) and the raw strings of the parsed reference list, so an existing library can be
+re-analysed without reading its PDFs again.
+
+Markers found:
+
+- numeric in brackets: "[12]", "[3-5, 8]", "[3–5]", "[12; 14]";
+- label in brackets when the reference list is labelled so: "[BKL09]", "[Smi19, Wu20]";
+- author-year, parenthetical: "(Smith et al., 2019)", "(Smith and Lee, 2019; Wu, 2020a)",
+  "(e.g., Smith, 2019, 2020)"; and narrative: "Smith et al. (2019)", "Smith and Lee [2019]";
+- superscript numbers glued to a word ("networks.12", "shown1,2"), only in papers that use
+  no bracket or author-year markers and have a numbered reference list, since the text
+  layer keeps the digits but not that they were raised.
+
+The reference section (from its heading on) is never read for markers, and a paragraph
+that reads like a reference entry is skipped too. Each marker becomes one
+`CitationContext` per reference it names, with its sentence (hyphenation undone, lines
+joined), the paragraph's character span in the page text, and the page.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+# Bumped when the analysis changes, so a re-analysis redoes papers analysed by an older one.
+ANALYSER_VERSION = 1
+# A "sentence" longer than this failed to split (tables, formulas): keep a window around the marker.
+MAX_SENTENCE_CHARS = 600
+WINDOW_CHARS = 220
+
+_REFERENCE_HEADING_RE = re.compile(
+    r"^\s*((\d+|[IVX]+|[A-Z])\.?\s*)?(references|bibliography|literature cited|works cited|cited literature"
+    r"|references and notes|literatur|référence?s)\s*:?\s*$",
+    re.IGNORECASE,
+)
+_DASHES = "-–—‐‑"
+_NUM_ITEM = rf"\d{{1,3}}(?:\s*[{_DASHES}]\s*\d{{1,3}})?"
+_NUMERIC_RE = re.compile(rf"\[\s*({_NUM_ITEM}(?:\s*[,;]\s*{_NUM_ITEM})*)\s*\]")
+_LABEL_BRACKET_RE = re.compile(r"\[([A-Za-z][A-Za-z0-9+\-.' ]{1,14}(?:\s*[,;]\s*[A-Za-z][A-Za-z0-9+\-.' ]{1,14})*)\]")
+_YEAR = r"(?:19|20)\d{2}[a-z]?"
+_NAME = r"(?:(?:van|von|de|der|den|da|di|du|la|le|del|dos|ten|ter)\s+)*[A-Z\u00c0-\u017f][\w'’\-\u00c0-\u017f]+"
+_AUTHORS = rf"{_NAME}(?:\s+et\s+al\.?|\s*,?\s+(?:and|&)\s+{_NAME}|(?:\s*,\s*{_NAME})*\s*,?\s+(?:and|&)\s+{_NAME})?"
+_NARRATIVE_RE = re.compile(rf"\b({_AUTHORS})(?:'s|’s)?\s*[(\[]\s*({_YEAR}(?:\s*[,;]\s*{_YEAR})*)\s*[)\]]")
+_PAREN_RE = re.compile(r"\(([^()]{4,400})\)")
+_PAREN_ITEM_RE = re.compile(
+    rf"^(?:(?:e\.\s?g\.|i\.\s?e\.|see(?:\s+also)?|cf\.|for example|for instance|as in|also|and)\s*,?\s*)*"
+    rf"({_AUTHORS})\s*,?\s+({_YEAR}(?:\s*,\s*{_YEAR})*)\b"
+)
+_SUPERSCRIPT_RE = re.compile(rf"(?:(?<=[a-z)\]])|(?<=[a-z)\]][.,;:]))(\d{{1,3}}(?:[,{_DASHES}]\d{{1,3}})*)(?=[\s.,;:)]|$)")
+_ABBREVIATIONS = (
+    "et al", "e.g", "i.e", "fig", "figs", "eq", "eqs", "sec", "secs", "vs", "cf", "resp", "approx", "no", "nos",
+    "vol", "pp", "ref", "refs", "dr", "prof", "mr", "ms", "tab", "app", "ch", "al", "ca", "viz", "st", "jr", "inc",
+)
+_SENTENCE_END_RE = re.compile(
+    r"(?:[.!?](?:[\"”’)\]]|\s*\[\d{1,3}(?:[,–\-]\s*\d{1,3})*\])*"
+    r"|(?<=[a-z)\]])[.!?]\d{1,3}(?:[,–\-]\d{1,3})*)\s+(?=[\"“(\[]?[A-Z0-9])"  # the second: "wheat.1,2 Earlier"
+)
+_NON_PROSE_RE = re.compile(r"©|\(c\)\s*\d{4}|permission to make digital|all rights reserved|creative commons|licen[cs]e",
+                           re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class CitationContext:
+    """One citation of one reference in the body text.
+
+    Attributes:
+        page: 1-based page of the marker.
+        marker: the marker as written ("[3-5, 8]", "Smith et al. (2019)").
+        style: "numeric" | "label" | "author-year" | "superscript".
+        reference_index: 0-based position in the reference list, or None when not resolved.
+        sentence: the citing sentence, lines joined and hyphenation undone.
+        paragraph_start / paragraph_end: the paragraph's character span in the page text.
+        marker_offset: where the marker starts within `sentence` (-1 when trimmed away).
+    """
+
+    page: int
+    marker: str
+    style: str
+    reference_index: int | None
+    sentence: str
+    paragraph_start: int
+    paragraph_end: int
+    marker_offset: int = -1
+
+
+@dataclass(frozen=True)
+class _Paragraph:
+    page: int
+    start: int  # character span in the page text
+    end: int
+    text: str  # joined lines
+
+
+@dataclass(frozen=True)
+class _Marker:
+    start: int
+    end: int
+    text: str
+    style: str
+    targets: tuple[int | None, ...]
+
+
+def find_citation_contexts(pages: list[tuple[int, str]], references: list[str]) -> list[CitationContext]:
+    """Every citation in the body of a paper, one context per (marker, reference) pair.
+
+    Args:
+        pages: (1-based page number, page text) in page order.
+        references: raw reference strings in reference-list order.
+    """
+    paragraphs = body_paragraphs(pages, references)
+    resolver = _ReferenceResolver(references)
+    found: list[tuple[_Paragraph, _Marker]] = []
+    counts = {"numeric": 0, "label": 0, "author-year": 0}
+    for paragraph in paragraphs:
+        for marker in _bracket_markers(paragraph.text, resolver) + _author_year_markers(paragraph.text, resolver):
+            counts[marker.style] = counts.get(marker.style, 0) + 1
+            found.append((paragraph, marker))
+    if sum(counts.values()) < 2 and resolver.numbered:
+        for paragraph in paragraphs:
+            found.extend((paragraph, m) for m in _superscript_markers(paragraph.text, resolver))
+    contexts: list[CitationContext] = []
+    for paragraph, marker in found:
+        sentence, offset = _sentence_around(paragraph.text, marker.start, marker.end)
+        if not sentence or _NON_PROSE_RE.search(sentence):
+            continue
+        for target in dict.fromkeys(marker.targets):
+            contexts.append(CitationContext(paragraph.page, marker.text, marker.style, target, sentence,
+                                            paragraph.start, paragraph.end, offset))
+    return contexts
+
+
+# ---- body text --------------------------------------------------------------------------------
+def body_paragraphs(pages: list[tuple[int, str]], references: list[str] = ()) -> list[_Paragraph]:
+    """Paragraphs of the body text: the reference section and reference-like paragraphs left out."""
+    cut = _reference_section_start(pages)
+    reference_starts = {_fold(r)[:40] for r in references if len(_fold(r)) >= 25}
+    running = _running_lines(pages)
+    paragraphs: list[_Paragraph] = []
+    for index, (page, text) in enumerate(pages):
+        if cut is not None and index > cut[0]:
+            break
+        limit = cut[1] if cut is not None and index == cut[0] else None
+        for paragraph in _page_paragraphs(page, text, limit, running):
+            if _fold(paragraph.text)[:40] in reference_starts or _looks_like_reference_entry(paragraph.text):
+                continue
+            paragraphs.append(paragraph)
+    return paragraphs
+
+
+def _reference_section_start(pages: list[tuple[int, str]]) -> tuple[int, int] | None:
+    """(page index, character offset) of the last reference heading, in the second half of the paper."""
+    for index in range(len(pages) - 1, -1, -1):
+        text = pages[index][1]
+        offset = 0
+        last = None
+        for line in text.split("\n"):
+            if _REFERENCE_HEADING_RE.match(line):
+                last = offset
+            offset += len(line) + 1
+        if last is not None:
+            return (index, last) if index >= len(pages) // 3 or len(pages) <= 2 else None
+    return None
+
+
+def _running_lines(pages: list[tuple[int, str]]) -> set[str]:
+    """Lines printed on at least three pages (running heads and footers, venue notes)."""
+    seen: dict[str, int] = {}
+    for _, text in pages:
+        for line in {re.sub(r"\d+", "#", line.strip()) for line in text.split("\n") if line.strip()}:
+            seen[line] = seen.get(line, 0) + 1
+    return {line for line, count in seen.items() if count >= 3 and len(pages) >= 3}
+
+
+def _page_paragraphs(page: int, text: str, limit: int | None, running: set[str] = frozenset()) -> list[_Paragraph]:
+    lines: list[tuple[int, int, str]] = []  # start, end, text
+    offset = 0
+    for raw in text.split("\n"):
+        start, end = offset, offset + len(raw)
+        offset = end + 1
+        if limit is not None and start >= limit:
+            break
+        stripped = raw.strip()
+        if stripped and not re.fullmatch(r"[\divxlc\-–\s]{1,8}", stripped.lower()) \
+                and re.sub(r"\d+", "#", stripped) not in running:
+            lines.append((start, end, stripped))
+    if not lines:
+        return []
+    typical = sorted(len(t) for _, _, t in lines)[len(lines) * 3 // 4]
+    paragraphs: list[_Paragraph] = []
+    current: list[tuple[int, int, str]] = []
+    for line in lines:
+        if current and _paragraph_break(current[-1][2], line[2], typical):
+            paragraphs.append(_paragraph(page, current))
+            current = []
+        current.append(line)
+    if current:
+        paragraphs.append(_paragraph(page, current))
+    return paragraphs
+
+
+def _paragraph_break(previous: str, line: str, typical: int) -> bool:
+    short_end = previous.rstrip().endswith((".", ":", "!", "?")) and len(previous) < 0.8 * typical
+    heading = _looks_like_heading(previous) or _looks_like_heading(line)
+    # "Background" alone on a line, then a capitalised line: a run-in heading.
+    title_line = (len(previous) < min(40, 0.6 * typical) and not previous.endswith((".", ",", ";", "-", ":"))
+                  and previous[:1].isupper() and line[:1].isupper())
+    return short_end or heading or title_line
+
+
+def _looks_like_heading(line: str) -> bool:
+    line = line.strip()
+    if len(line) > 70 or line.endswith((".", ",", ";", "-")):
+        return bool(re.match(r"^(\d+(\.\d+)*\.?|[IVX]+\.)\s+[A-Z][^.]{2,60}\.?$", line)) and len(line) < 70
+    return bool(re.match(r"^(\d+(\.\d+)*\.?|[IVX]+\.|[A-Z]\.)\s+[A-Z]", line)) or (line.isupper() and len(line) > 3)
+
+
+def _paragraph(page: int, lines: list[tuple[int, int, str]]) -> _Paragraph:
+    return _Paragraph(page, lines[0][0], lines[-1][1], join_lines([t for _, _, t in lines]))
+
+
+def join_lines(lines: list[str]) -> str:
+    """Join text lines, undoing end-of-line hyphenation ("associ-" + "ated")."""
+    text = ""
+    for line in lines:
+        line = line.strip()
+        if not line:
+            continue
+        if text.endswith(tuple(_DASHES[:2])) and line[:1].islower() and len(text) > 1 and text[-2].isalpha():
+            text = text[:-1] + line
+        else:
+            text = f"{text} {line}" if text else line
+    return text
+
+
+def _looks_like_reference_entry(text: str) -> bool:
+    head = text[:160]
+    numbered = re.match(r"^\s*(\[\d{1,3}\]|\d{1,3}\.)\s+[A-Z\u00c0-\u017f][\w'’\-]+,?\s", head)
+    return bool(numbered and re.search(r"\b(19|20)\d{2}\b", text) and len(text) < 700)
+
+
+# ---- markers ----------------------------------------------------------------------------------
+def _bracket_markers(text: str, resolver: "_ReferenceResolver") -> list[_Marker]:
+    markers = []
+    for match in _NUMERIC_RE.finditer(text):
+        numbers = _expand_numbers(match.group(1))
+        if not numbers or not all(1 <= n <= resolver.max_number for n in numbers):
+            continue
+        if _looks_like_interval(text, match):
+            continue
+        markers.append(_Marker(match.start(), match.end(), match.group(0), "numeric",
+                               tuple(resolver.by_number(n) for n in numbers)))
+    if resolver.labels:
+        for match in _LABEL_BRACKET_RE.finditer(text):
+            keys = [k.strip() for k in re.split(r"[,;]", match.group(1))]
+            targets = [resolver.labels.get(k) for k in keys]
+            if targets and all(t is not None for t in targets):
+                markers.append(_Marker(match.start(), match.end(), match.group(0), "label", tuple(targets)))
+    return markers
+
+
+def _looks_like_interval(text: str, match: re.Match) -> bool:
+    """Math, not a citation: "x ∈ [1, 5]", "n = [2, 3]", an index glued to a digit ("a2[1]")."""
+    before = text[max(0, match.start() - 4):match.start()]
+    return before.rstrip().endswith(("∈", "=", "⊂", "⊆", "×", "≤", "<")) or before[-1:].isdigit() or before[-1:] == "_"
+
+
+def _expand_numbers(body: str) -> list[int]:
+    numbers: list[int] = []
+    for item in re.split(r"[,;]", body):
+        bounds = [int(n) for n in re.findall(r"\d+", item)]
+        if len(bounds) == 2:
+            low, high = bounds
+            if high < low or high - low > 50:
+                return []
+            numbers.extend(range(low, high + 1))
+        elif bounds:
+            numbers.append(bounds[0])
+    return numbers
+
+
+def _author_year_markers(text: str, resolver: "_ReferenceResolver") -> list[_Marker]:
+    markers: list[_Marker] = []
+    taken: list[tuple[int, int]] = []
+    for match in _NARRATIVE_RE.finditer(text):
+        names, years = match.group(1), re.findall(_YEAR, match.group(2))
+        if _not_a_name(names):
+            continue
+        markers.append(_Marker(match.start(), match.end(), match.group(0), "author-year",
+                               tuple(resolver.by_author_year(names, y) for y in years)))
+        taken.append((match.start(), match.end()))
+    for match in _PAREN_RE.finditer(text):
+        if any(s <= match.start() < e for s, e in taken) or not re.search(_YEAR, match.group(1)):
+            continue
+        offset = match.start(1)
+        for part in re.split(r";", match.group(1)):
+            item = _PAREN_ITEM_RE.match(part.strip())
+            lead = len(part) - len(part.lstrip())
+            if item and not _not_a_name(item.group(1)):
+                years = re.findall(_YEAR, item.group(2))
+                start = offset + lead + item.start(1)
+                end = offset + lead + item.end(2)
+                markers.append(_Marker(start, end, text[start:end], "author-year",
+                                       tuple(resolver.by_author_year(item.group(1), y) for y in years)))
+            offset += len(part) + 1
+    return markers
+
+
+def _not_a_name(names: str) -> bool:
+    first = names.split()[0]
+    return first.lower() in {"in", "see", "table", "figure", "fig", "section", "since", "from", "until", "the", "and",
+                             "eq", "equation", "appendix", "chapter", "january", "february", "march", "april", "may",
+                             "june", "july", "august", "september", "october", "november", "december", "summer",
+                             "winter", "spring", "fall", "autumn", "version", "release", "trec", "clef", "ntcir",
+                             "sigir", "in", "on", "at", "by", "for", "during", "after", "before", "year", "years"}
+
+
+def _superscript_markers(text: str, resolver: "_ReferenceResolver") -> list[_Marker]:
+    markers = []
+    for match in _SUPERSCRIPT_RE.finditer(text):
+        numbers = _expand_numbers(match.group(1))
+        if not numbers or not all(1 <= n <= resolver.max_number for n in numbers):
+            continue
+        before = text[max(0, match.start() - 12):match.start()]
+        if re.search(r"(\b[A-Z][a-z]?|\d|[A-Za-z]{1,2}_|\bFig\.|\bTable|\bEq\.)$", before):
+            continue  # chemical formulas (CO2), numbered things, variables
+        markers.append(_Marker(match.start(), match.end(), match.group(0), "superscript",
+                               tuple(resolver.by_number(n) for n in numbers)))
+    return markers
+
+
+# ---- linking markers to references ------------------------------------------------------------
+class _ReferenceResolver:
+    """Reference-list lookups: by number, by bracket label, by first author and year."""
+
+    def __init__(self, references: list[str]) -> None:
+        self.count = len(references)
+        self.numbers: dict[int, int] = {}
+        self.labels: dict[str, int] = {}
+        for index, raw in enumerate(references):
+            label = re.match(r"^\s*\[\s*([^\]]{1,24}?)\s*\]", raw)
+            number = re.match(r"^\s*(\d{1,3})[.)]?\s", raw)
+            if label and label.group(1).isdigit():
+                self.numbers.setdefault(int(label.group(1)), index)
+            elif label:
+                self.labels.setdefault(label.group(1).strip(), index)
+            elif number:
+                self.numbers.setdefault(int(number.group(1)), index)
+        self.numbered = bool(self.numbers) or (self.count > 0 and not self.labels)
+        self.max_number = max([self.count, *self.numbers]) if self.count else 999
+        self._heads = [_fold(raw[:200]) for raw in references]
+        self._raws = references
+
+    def by_number(self, number: int) -> int | None:
+        if number in self.numbers:
+            return self.numbers[number]
+        if not self.numbers and 1 <= number <= self.count:
+            return number - 1  # an unnumbered list in citation order
+        return None
+
+    def by_author_year(self, names: str, year: str) -> int | None:
+        """The reference whose authors start with the marker's first surname and that has its year."""
+        surnames = [_fold(n) for n in re.findall(_NAME, names) if _fold(n) not in {"et", "al", "and"}]
+        if not surnames or not self.count:
+            return None
+        first = surnames[0].split()[-1]
+        plain_year, suffix = year[:4], year[4:]
+        best: tuple[tuple, int] | None = None
+        for index, head in enumerate(self._heads):
+            year_at = [m.start() for m in re.finditer(rf"(?<!\d){plain_year}{suffix}(?![\d])" if suffix else
+                                                      rf"(?<!\d){plain_year}(?!\d)", head)]
+            if not year_at:
+                continue
+            name_at = [m.start() for m in re.finditer(rf"\b{re.escape(first)}\b", head)]
+            if not name_at or name_at[0] > year_at[0]:
+                continue
+            others = all(re.search(rf"\b{re.escape(s.split()[-1])}\b", head[:year_at[0]]) for s in surnames[1:])
+            key = (not others, name_at[0], index)
+            if best is None or key < best[0]:
+                best = (key, index)
+        return None if best is None else best[1]
+
+
+def _fold(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    return " ".join(re.sub(r"[^\w\s]", " ", text.lower()).split())
+
+
+# ---- sentences --------------------------------------------------------------------------------
+def _sentence_around(text: str, start: int, end: int) -> tuple[str, int]:
+    """The sentence of `text` holding the span [start, end), and the span's offset in it."""
+    bounds = [0]
+    for match in _SENTENCE_END_RE.finditer(text):
+        if _abbreviation_before(text, match.start()):
+            continue
+        bounds.append(match.end())
+    bounds.append(len(text))
+    left = max(b for b in bounds if b <= start)
+    right = min(b for b in bounds if b >= end) if any(b >= end for b in bounds) else len(text)
+    sentence = text[left:right]
+    offset = start - left
+    stripped = sentence.strip()
+    offset -= len(sentence) - len(sentence.lstrip())
+    if len(stripped) > MAX_SENTENCE_CHARS:
+        window_start = max(0, offset - WINDOW_CHARS)
+        window_end = min(len(stripped), offset + (end - start) + WINDOW_CHARS)
+        piece = stripped[window_start:window_end]
+        stripped = ("… " if window_start else "") + piece.strip() + (" …" if window_end < len(stripped) else "")
+        offset = offset - window_start + (2 if window_start else 0)
+    return stripped, offset
+
+
+def _abbreviation_before(text: str, dot: int) -> bool:
+    word = re.search(r"([A-Za-z.]+)$", text[max(0, dot - 8):dot])
+    if word is None:
+        return False
+    token = word.group(1).lower().rstrip(".")
+    if token.endswith("et al") or token in _ABBREVIATIONS or re.fullmatch(r"[a-z]", token):
+        return True
+    return text[max(0, dot - 6):dot].lower().endswith("et al")
