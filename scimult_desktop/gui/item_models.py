@@ -120,10 +120,16 @@ class PaperTableModel(QAbstractTableModel):
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         self.layoutAboutToBeChanged.emit()
+        # Selection and the current index are persistent indexes: moved with their paper, else
+        # the highlighted row would keep its number and show another paper.
+        persistent = self.persistentIndexList()
+        held = [(self._rows[i.row()].id, i.column()) for i in persistent]
         pairs = sorted(zip(self._rows, self._haystacks), key=lambda p: _COLUMNS[column].sort_key(p[0]),
                        reverse=order == Qt.SortOrder.DescendingOrder)
         self._rows = [p[0] for p in pairs]
         self._haystacks = [p[1] for p in pairs]
+        row_of = {record.id: row for row, record in enumerate(self._rows)}
+        self.changePersistentIndexList(persistent, [self.index(row_of[paper_id], col) for paper_id, col in held])
         self.layoutChanged.emit()
 
 

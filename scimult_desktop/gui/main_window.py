@@ -179,6 +179,8 @@ class MainWindow(QMainWindow):
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState(LAYOUT_VERSION))
         self.settings.setValue("window/tab", self.tabs.currentIndex())
+        self.settings.setValue("selection/library", self.session.folder)  # the paper id means nothing in another library
+        self.settings.setValue("selection/paper", self.session.selected_paper if self.session.selected_paper is not None else -1)
         self.write_panel.save_state()
         self.settings.sync()
 
@@ -199,6 +201,9 @@ class MainWindow(QMainWindow):
         self.refresh_model_status()
 
     def _on_rows_loaded(self, count: int) -> None:
+        if not getattr(self, "_selection_restored", False):
+            self._selection_restored = True
+            self._restore_selected_paper()
         if not getattr(self, "_warmed_up", False):
             # Once the window is interactive: load the model and index in the background so the
             # first search answers at once (and those loads never land in the middle of an import).
@@ -210,6 +215,13 @@ class MainWindow(QMainWindow):
             self._demo_if_empty = False
             self.open_demo_library()
         self.statusBar().showMessage(f"{count:,} papers in {self.session.folder}", 5000)
+
+    def _restore_selected_paper(self) -> None:
+        """Select the paper that was selected when this library was last closed, if it is still there."""
+        paper = int(self.settings.value("selection/paper", -1) or -1)
+        same_library = self.settings.value("selection/library") == self.session.folder
+        if same_library and paper >= 0 and self.session.selected_paper is None and self.library_panel.model.row_of(paper) is not None:
+            self.session.select_paper(paper)
 
     def open_demo_library(self) -> None:
         """Import the demo library (300 SciFact abstracts) into the open library; indexing follows."""

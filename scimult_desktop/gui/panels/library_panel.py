@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelectionModel, Qt, Signal
+from contextlib import contextmanager
+
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -69,7 +71,9 @@ class LibraryPanel(QWidget):
         for column, width in ((1, 180), (2, 56), (3, 150), (4, 44), (5, 140)):
             header.resizeSection(column, width)
         header.setSortIndicatorShown(True)
+        self.table.setTabKeyNavigation(False)  # Tab leaves the table for the next pane (arrows move between cells)
         self.table.selectionModel().currentRowChanged.connect(self._on_current_changed)
+        self._following_paper = False  # set while the table re-highlights the selected paper itself
 
         self.empty = QWidget()
         empty_layout = QVBoxLayout(self.empty)
@@ -129,8 +133,8 @@ class LibraryPanel(QWidget):
             self.refresh()
 
     def _set_rows(self, prepared: PreparedRows) -> None:
-        selected = self.session.selected_paper
-        self.model.set_rows(prepared)
+        with self._keeping_selected_paper():
+            self.model.set_rows(prepared)
         self.stack.setCurrentIndex(1 if prepared.rows else 2)
         # Columns no paper has a value for (the demo library has no authors or venues) are hidden until one does.
         for column in range(1, self.model.columnCount()):
@@ -138,8 +142,6 @@ class LibraryPanel(QWidget):
             if self.table.isColumnHidden(column) != hidden:  # each change re-lays out the header
                 self.table.setColumnHidden(column, hidden)
         self._update_count()
-        if selected is not None:
-            self._select_in_table(selected)
         self.rows_loaded.emit(len(prepared.rows))
 
     def _show_error(self, message: str) -> None:
@@ -148,33 +150,52 @@ class LibraryPanel(QWidget):
 
     # ---- filtering and selection ----
     def _on_filter_changed(self, text: str) -> None:
-        self.proxy.set_text(text)
+        with self._keeping_selected_paper():
+            self.proxy.set_text(text)
         self._update_count()
 
     def set_allowed_ids(self, ids: set[int] | None) -> None:
-        self.proxy.set_allowed_ids(ids)
+        with self._keeping_selected_paper():
+            self.proxy.set_allowed_ids(ids)
         self._update_count()
+
+    @contextmanager
+    def _keeping_selected_paper(self):
+        """Rows come and go inside: Qt then moves the current row to a neighbour, which must not select it."""
+        self._following_paper = True
+        try:
+            yield
+        finally:
+            self._following_paper = False
+        self._select_in_table(self.session.selected_paper)
 
     def _update_count(self) -> None:
         shown, total = self.proxy.rowCount(), self.model.rowCount()
         self.count_label.setText(f"{shown:,} of {total:,} papers" if shown != total else f"{total:,} papers")
 
     def _on_current_changed(self, current, _previous) -> None:
-        if current.isValid():
+        if current.isValid() and not self._following_paper:
             paper_id = current.data(ID_ROLE)
             if paper_id is not None and paper_id != self.session.selected_paper:
                 self.session.select_paper(int(paper_id))
 
-    def _select_in_table(self, paper_id: int) -> None:
-        row = self.model.row_of(paper_id)
-        if row is None:
-            return
-        index = self.proxy.mapFromSource(self.model.index(row, 0))
-        if index.isValid() and self.table.currentIndex().row() != index.row():
-            self.table.selectionModel().setCurrentIndex(
-                index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
-            )
-            self.table.scrollTo(index)
+    def _select_in_table(self, paper_id: int | None) -> None:
+        """Highlight the selected paper's row; when the table does not show it, highlight none (never another paper)."""
+        row = self.model.row_of(paper_id) if paper_id is not None else None
+        index = self.proxy.mapFromSource(self.model.index(row, 0)) if row is not None else QModelIndex()
+        selection = self.table.selectionModel()
+        self._following_paper = True
+        try:
+            if not index.isValid():
+                if selection.hasSelection() or self.table.currentIndex().isValid():
+                    selection.clear()
+            elif self.table.currentIndex().row() != index.row() or not selection.isRowSelected(index.row(), QModelIndex()):
+                selection.setCurrentIndex(
+                    index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
+                )
+                self.table.scrollTo(index)
+        finally:
+            self._following_paper = False
 
     def selected_ids(self) -> list[int]:
         return [int(i.data(ID_ROLE)) for i in self.table.selectionModel().selectedRows()]
