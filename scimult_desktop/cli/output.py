@@ -36,5 +36,6 @@ def hit_lines(hits: list[SearchHit]) -> None:
         year = f" ({paper.year})" if paper.year else ""
         click.echo(f"{rank:>3}. [{paper.citekey}] {paper.title}{year}  score={hit.score:.4g}")
         if hit.why:
-            click.echo(f"     {hit.why}")
+            where = f" (page {hit.page})" if hit.page else ""
+            click.echo(f"     {hit.why}{where}")
 

@@ -109,6 +109,18 @@ class ImportReport:
 
 
 @dataclass
+class PassageMatch:
+    """The passage of a paper's PDF text that matched a query best, and its page."""
+
+    text: str
+    page: int
+    score: float
+
+    def to_json(self) -> dict:
+        return {"text": self.text, "page": self.page, "score": round(self.score, 6)}
+
+
+@dataclass
 class SearchHit:
     """One ranked result, with why it matched."""
 
@@ -116,6 +128,10 @@ class SearchHit:
     score: float
     why: str | None = None  # a highlighted snippet or the reason for relatedness
     page: int | None = None
+    passage: PassageMatch | None = None  # set by search when a passage of the PDF matched
 
     def to_json(self) -> dict:
-        return {"id": self.paper.id, "citekey": self.paper.citekey, "title": self.paper.title, "score": self.score}
+        data = {"id": self.paper.id, "citekey": self.paper.citekey, "title": self.paper.title, "score": self.score}
+        if self.passage is not None:
+            data["passage"] = self.passage.to_json()
+        return data

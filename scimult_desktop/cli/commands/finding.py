@@ -42,7 +42,10 @@ def read_lines(path: str) -> list[str]:
 def search_command(ctx, query, k, mode, year_from, year_to, collection, tag, has_pdf, queries_file, as_json):
     """Search the library for QUERY (hybrid: keywords and meaning).
 
-    JSON: [{"id", "citekey", "title", "score"}]; with --queries, a list of such lists.
+    A paper ranks by its abstract or its best PDF passage (see `scimult index`).
+
+    JSON: [{"id", "citekey", "title", "score"}], plus "passage": {"text", "page", "score"} when a
+    passage of the paper's PDF matched; with --queries, a list of such lists.
     """
     if (query is None) == (queries_file is None):
         raise click.UsageError("give a QUERY or --queries FILE")

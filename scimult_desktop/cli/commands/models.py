@@ -1,7 +1,7 @@
 """Commands for the encoder: index (embed the library), model management, embed.
 
 Public contract (keep stable):
-    scimult index [--json] [--engine E] [--model NAME]
+    scimult index [--json] [--engine E] [--model NAME] [--passages/--no-passages]
     scimult model list [--json]
     scimult model install PATH [--vocab VOCAB_TXT] [--name NAME]
     scimult model use NAME
@@ -37,18 +37,25 @@ model_option = click.option("--model", "model", default=None, help="Installed mo
 @json_option
 @engine_option
 @model_option
+@click.option(
+    "--passages/--no-passages",
+    default=None,
+    help="Also cut PDF texts into passages and embed them for passage search "
+    "(default: the passage_search setting, normally on; turn it off for very large libraries).",
+)
 @click.pass_context
-def index_command(ctx: click.Context, as_json: bool, engine: str | None, model: str | None) -> None:
-    """Embed every paper not embedded yet, for all tasks (resumable; Ctrl+C keeps what is done).
+def index_command(ctx: click.Context, as_json: bool, engine: str | None, model: str | None, passages: bool | None) -> None:
+    """Embed every paper not embedded yet, for all tasks, and PDF passages (resumable; Ctrl+C keeps what is done).
 
     Builds the default model first if none is installed.
 
     JSON: {"model", "model_key", "engine", "papers", "embedded", "already_embedded", "seconds",
-    "tasks": [{"task", "embedded", "already_embedded", "indexed"}]}
+    "tasks": [{"task", "embedded", "already_embedded", "indexed"}],
+    "passages": {"enabled", "papers_split", "passages", "embedded", "already_embedded", "indexed", "seconds"}}
     """
     library = library_from(ctx)
     with progress_on_stderr() as progress:
-        result = library.index(progress=progress, cancel=CancelToken(), model=model, engine=engine)
+        result = library.index(progress=progress, cancel=CancelToken(), model=model, engine=engine, passages=passages)
     if as_json:
         emit_json(result)
     else:
@@ -57,6 +64,12 @@ def index_command(ctx: click.Context, as_json: bool, engine: str | None, model: 
             f"model {result['model']} ({result['engine']}): embedded {result['embedded']}, "
             f"already embedded {result['already_embedded']} ({per_task}) in {result['seconds']:.1f}s"
         )
+        found = result["passages"]
+        if found["enabled"]:
+            click.echo(f"passages: {found['passages']} from PDF text, embedded {found['embedded']} "
+                       f"(already {found['already_embedded']}) in {found['seconds']:.1f}s")
+        else:
+            click.echo("passages: off (passage search setting or --no-passages)")
 
 
 @click.group("model")

@@ -17,9 +17,10 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from scimult_desktop.domain.records import SearchHit
+from scimult_desktop.domain.records import PassageMatch, SearchHit
 from scimult_desktop.domain.tasks import Role, Task
-from scimult_desktop.services.finding.evidence import best_passage
+from scimult_desktop.services.finding import passage_ranking
+from scimult_desktop.services.finding.evidence import best_passage, keyword_snippet, passage_excerpt
 from scimult_desktop.services.finding.filters import SearchFilters
 from scimult_desktop.domain.fusion import reciprocal_rank_fusion
 from scimult_desktop.services.finding.semantic import SemanticBackend
@@ -54,7 +55,15 @@ class Finder:
     ) -> list[list[SearchHit]]:
         allowed = (filters or SearchFilters()).allowed_ids(self.database)
         depth = max(CANDIDATE_DEPTH, k)
-        dense = self._dense_rankings(queries, Task.SEARCH, depth, allowed) if mode != "keyword" else None
+        encoded = self._require_backend().encode(list(queries), Task.SEARCH, Role.QUERY) if mode != "keyword" else None
+        dense = self._dense_rankings(queries, Task.SEARCH, depth, allowed, encoded=encoded) if encoded is not None else None
+        matches = [{} for _ in queries]
+        if encoded is not None:
+            # A paper ranks by its abstract or its best PDF passage, whichever matches better.
+            matches = passage_ranking.best_passages(self.database, self.backend, encoded, depth, allowed)
+            for i, found in enumerate(matches):
+                if found:
+                    dense[i] = Ranked(*passage_ranking.fuse_scores(dense[i].ids, dense[i].scores, found, depth), {})
         results = []
         for i, query in enumerate(queries):
             keyword = self._keyword_ranking(query, depth, allowed, snippets=k) if mode != "semantic" else None
@@ -64,7 +73,7 @@ class Finder:
                 ranked = dense[i]
             else:
                 ranked = _fuse([keyword, dense[i]])
-            results.append(self._hits(ranked, k, query, keyword.reasons if keyword else {}))
+            results.append(self._hits(ranked, k, query, keyword.reasons if keyword else {}, matches[i]))
         return results
 
     # ---- suggest -----------------------------------------------------------------------
@@ -96,7 +105,8 @@ class Finder:
         if self.backend is not None:
             vector = self.paper_vectors(Task.LINK, [paper_id]).get(paper_id)
             if vector is not None:
-                [neighbours] = self.backend.neighbours(Task.LINK, vector[None, :], depth + 1, [paper_id])
+                skip = [paper_id, *self.papers.trashed_ids()]
+                [neighbours] = self.backend.neighbours(Task.LINK, vector[None, :], depth + 1, skip)
                 dense = Ranked([pid for pid, _ in neighbours], dict(neighbours), {})
                 dense.reasons = {pid: f"similar content (similarity {score:.2f})" for pid, score in neighbours}
                 rankings.append(dense)
@@ -141,7 +151,8 @@ class Finder:
             (paper_id, paper_id),
         ):
             add(pid, 0.5 * n, f"shares {n} reference{'s' if n > 1 else ''}")
-        ids = sorted(strength, key=lambda pid: (-strength[pid], pid))
+        trashed = self.papers.trashed_ids()
+        ids = sorted((pid for pid in strength if pid not in trashed), key=lambda pid: (-strength[pid], pid))
         return Ranked(ids, strength, {pid: ", ".join(r) for pid, r in reasons.items()})
 
     # ---- building blocks ----------------------------------------------------------------
@@ -152,10 +163,11 @@ class Finder:
         return Ranked([h.paper.id for h in hits], {h.paper.id: h.score for h in hits}, {h.paper.id: h.why for h in hits if h.why})
 
     def _dense_rankings(
-        self, texts: Sequence[str], task: Task, depth: int, allowed: set[int] | None, role: Role = Role.QUERY
+        self, texts: Sequence[str], task: Task, depth: int, allowed: set[int] | None, role: Role = Role.QUERY,
+        *, encoded: np.ndarray | None = None,
     ) -> list[Ranked]:
         backend = self._require_backend()
-        queries = backend.encode(list(texts), task, role)
+        queries = backend.encode(list(texts), task, role) if encoded is None else encoded
         if allowed is not None and len(allowed) <= 20000:
             # Exact scoring over the few allowed papers beats over-fetching from the index.
             vectors = self.paper_vectors(task, sorted(allowed))
@@ -167,7 +179,7 @@ class Finder:
                 order = np.argsort(-row)[:depth]
                 rankings.append(Ranked([ids[j] for j in order], {ids[j]: float(row[j]) for j in order}, {}))
             return rankings
-        neighbours = backend.neighbours(task, queries, depth, ())
+        neighbours = backend.neighbours(task, queries, depth, self.papers.trashed_ids())
         return [Ranked([pid for pid, _ in hits], dict(hits), {}) for hits in neighbours]
 
     def paper_vectors(self, task: Task, paper_ids: Sequence[int]) -> dict[int, np.ndarray]:
@@ -181,17 +193,23 @@ class Finder:
             vectors.update({p.id: fresh[i] for i, p in enumerate(papers)})
         return vectors
 
-    def _hits(self, ranked: Ranked, k: int, query: str, snippets: dict[int, str]) -> list[SearchHit]:
+    def _hits(
+        self, ranked: Ranked, k: int, query: str, snippets: dict[int, str], passages: dict[int, PassageMatch] | None = None
+    ) -> list[SearchHit]:
         ids = ranked.ids[:k]
         papers = {p.id: p for p in self.papers.get_many(ids)}
         hits = []
         for pid in ids:
             if pid not in papers:
                 continue
-            why, page = snippets.get(pid), None
-            if why is None:
-                why, page = best_passage(self.database, pid, query, papers[pid].abstract)
-            hits.append(SearchHit(papers[pid], round(float(ranked.scores[pid]), 6), why=why, page=page))
+            passage = (passages or {}).get(pid)
+            if passage is not None:
+                why, page = passage_excerpt(passage.text, query), passage.page
+            else:
+                why, page = keyword_snippet(snippets.get(pid), query), None
+                if why is None:
+                    why, page = best_passage(self.database, pid, query, papers[pid].abstract)
+            hits.append(SearchHit(papers[pid], round(float(ranked.scores[pid]), 6), why=why, page=page, passage=passage))
         return hits
 
     def _require_backend(self) -> SemanticBackend:

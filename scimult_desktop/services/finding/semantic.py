@@ -21,6 +21,8 @@ NeighbourSearch = Callable[[Task, np.ndarray, int, Iterable[int]], list[list[tup
 StoredVectors = Callable[[Task, Sequence[int]], dict[int, np.ndarray]]
 # (texts, task, role) -> (n, dim) float32
 EncodeTexts = Callable[[Sequence[str], Task, Role], np.ndarray]
+# (query vectors (n, dim), k, paper ids allowed or None for all) -> per query [(passage_id, score)], best first
+PassageNeighbours = Callable[[np.ndarray, int, "set[int] | None"], list[list[tuple[int, float]]]]
 
 
 @dataclass
@@ -31,3 +33,5 @@ class SemanticBackend:
     neighbours: NeighbourSearch
     stored_vectors: StoredVectors
     embedded_count: Callable[[Task], int]
+    # None: passage search is off (setting) or not available for this backend.
+    passage_neighbours: PassageNeighbours | None = None

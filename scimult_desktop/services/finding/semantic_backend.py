@@ -8,7 +8,8 @@ import numpy as np
 
 from scimult_desktop.domain.progress import CancelToken, ProgressCallback
 from scimult_desktop.domain.tasks import Role, Task
-from scimult_desktop.services.models import indexing
+from scimult_desktop.services.library.preferences import passage_search_enabled
+from scimult_desktop.services.models import indexing, passage_indexing
 from scimult_desktop.services.models import bundles as models
 from scimult_desktop.services.finding.semantic import SemanticBackend
 from scimult_desktop.store.database import LibraryDatabase
@@ -45,7 +46,14 @@ def build_backend(
     def embedded_count(task: Task) -> int:
         return vectors.count(key, task.value)
 
-    return SemanticBackend(encoder.name, encoder.similarity, encode, neighbours, stored_vectors, embedded_count)
+    backend = SemanticBackend(encoder.name, encoder.similarity, encode, neighbours, stored_vectors, embedded_count)
+    if vector_search is None and passage_search_enabled():
+        # Only over the library's own index files: a read-only library (editor) passes its own search.
+        def passage_neighbours(queries: np.ndarray, k: int, allowed: set[int] | None) -> list[list[tuple[int, float]]]:
+            return passage_indexing.passage_search_many(database, key, queries, k, allowed)
+
+        backend.passage_neighbours = passage_neighbours
+    return backend
 
 
 def ensure_indexed(

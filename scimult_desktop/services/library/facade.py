@@ -135,10 +135,12 @@ class Library:
         return self.papers.get(self.papers.resolve(str(reference)))
 
     def edit_paper(self, reference: str | int, **fields: object) -> Paper:
-        """Change metadata as the user; later imports keep these values."""
+        """Change metadata as the user; later imports keep these values. `undo()` reverts the
+        values and the "edited by you" marks (`services/library/editing.py`)."""
+        from scimult_desktop.services.library import editing
+
         paper_id = self.papers.resolve(str(reference))
-        with self.database.transaction():
-            self.papers.edit(paper_id, **fields)
+        editing.edit_paper(self, paper_id, fields)
         return self.papers.get(paper_id)
 
     def duplicate_proposals(self) -> list[dict]:

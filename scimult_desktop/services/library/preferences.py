@@ -30,6 +30,8 @@ class Preferences:
     engine: str = "auto"
     citation_format: str = DEFAULT_CITATION_FORMAT
     active_model: str | None = None
+    passage_search: bool = True  # embed PDF passages and rank search by them (off for very large libraries)
+    csl_style: str = "apa"  # "Copy citation" / `scimult cite` (services/writing/csl_citations.py)
 
 
 def load_preferences() -> Preferences:
@@ -40,6 +42,8 @@ def load_preferences() -> Preferences:
         engine=settings.engine or "auto",
         citation_format=settings.extra.get("citation_format", DEFAULT_CITATION_FORMAT),
         active_model=settings.active_model,
+        passage_search=bool(settings.extra.get("passage_search", True)),
+        csl_style=settings.extra.get("csl_style", "apa"),
     )
 
 
@@ -53,6 +57,7 @@ def save_preferences(preferences: Preferences) -> None:
         raise ScimultError(
             f"unknown citation format {preferences.citation_format!r} (expected one of: {', '.join(CITATION_STYLES)})"
         )
+    _check_csl_style(preferences.csl_style)
     settings = config.Settings.load()
     settings.engine = preferences.engine
     settings.extra = dict(settings.extra)
@@ -61,6 +66,8 @@ def save_preferences(preferences: Preferences) -> None:
     else:
         settings.extra.pop("library_folder", None)
     settings.extra["citation_format"] = preferences.citation_format
+    settings.extra["passage_search"] = bool(preferences.passage_search)
+    settings.extra["csl_style"] = preferences.csl_style
     settings.save()
     if preferences.active_model and preferences.active_model != settings.active_model:
         # The one way to switch models: checks the model is installed and remembers the
@@ -68,6 +75,18 @@ def save_preferences(preferences: Preferences) -> None:
         from scimult_desktop.services.models import history as model_history
 
         model_history.activate(preferences.active_model)
+
+
+def _check_csl_style(name: str) -> None:
+    from scimult_desktop.services.writing import csl_citations
+
+    if csl_citations.styles_installed():
+        csl_citations.resolve_style(name)  # raises for an unknown style, naming it
+
+
+def passage_search_enabled() -> bool:
+    """Whether indexing embeds PDF passages and search ranks by them (setting `passage_search`, default on)."""
+    return load_preferences().passage_search
 
 
 def library_folder(explicit: str | None = None) -> str:

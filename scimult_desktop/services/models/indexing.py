@@ -25,7 +25,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Protocol, Sequence
 
 import numpy as np
 
@@ -131,8 +131,16 @@ def vector_search(
         vector = encoder.encode_query([query], task)
     else:
         vector = np.asarray(query, dtype=np.float32).reshape(1, -1)
+    return search_source(database, model_key, PaperVectors(VectorStore(database), model_key, task), vector, k, exclude_ids)
+
+
+def search_source(
+    database: LibraryDatabase, model_key: str, source: "VectorSource", query: np.ndarray, k: int, exclude_ids: Iterable[int] = ()
+) -> list[tuple[int, float]]:
+    """The `k` ids of `source`'s synced index scoring highest against one query vector (dim,)."""
+    vector = np.asarray(query, dtype=np.float32).reshape(1, -1)
     excluded = {int(i) for i in exclude_ids}
-    entry = _entry(database, model_key, task, vector.shape[1])
+    entry = _entry(database, model_key, source, vector.shape[1])
     with entry.lock:
         if len(entry.index) == 0 or k <= 0:
             return []
@@ -143,17 +151,60 @@ def vector_search(
 
 def open_index(database: LibraryDatabase, model_key: str, task: Task | str, dim: int) -> VectorIndex:
     """The (model, task) vector index, loaded or rebuilt and brought in sync with the database."""
-    return _entry(database, model_key, Task.parse(task), dim).index
+    return _entry(database, model_key, PaperVectors(VectorStore(database), model_key, Task.parse(task)), dim).index
+
+
+def open_source_index(database: LibraryDatabase, model_key: str, source: "VectorSource", dim: int) -> VectorIndex:
+    """The index over any vector source (e.g. passages), loaded or rebuilt and brought in sync."""
+    return _entry(database, model_key, source, dim).index
 
 
 def index_files(database: LibraryDatabase, model_key: str, task: Task | str) -> tuple[Path, Path] | None:
-    """(index file, id-map file) of a (model, task) index; None for an in-memory library."""
+    """(index file, id-map file) of a (model, task) index, or of a named source such as "passages".
+
+    None for an in-memory library.
+    """
     folder = database.index_folder
     if folder is None:
         return None
     fingerprint = model_key.partition("@")[2] or model_key
-    stem = f"{fingerprint[:12]}-{Task.parse(task).value}"
+    name = task.value if isinstance(task, Task) else str(task)
+    stem = f"{fingerprint[:12]}-{name}"
     return folder / f"{stem}.faiss", folder / f"{stem}.ids.json"
+
+
+class VectorSource(Protocol):
+    """Vectors an index is a cache of: ids with text hashes, and a signature that changes with them."""
+
+    name: str  # names the index files and the cache entry: a task, or "passages"
+
+    def signature(self) -> tuple[int, str]: ...
+
+    def text_hashes(self) -> dict[int, str]: ...
+
+    def vectors(self, ids: Sequence[int] | None) -> tuple[np.ndarray, np.ndarray]: ...
+
+
+@dataclass
+class PaperVectors:
+    """The paper vectors of one (model, task): rows of the `embeddings` table."""
+
+    store: VectorStore
+    model_key: str
+    task: Task
+
+    @property
+    def name(self) -> str:
+        return self.task.value
+
+    def signature(self) -> tuple[int, str]:
+        return self.store.signature(self.model_key, self.task.value)
+
+    def text_hashes(self) -> dict[int, str]:
+        return self.store.text_hashes(self.model_key, self.task.value)
+
+    def vectors(self, ids: Sequence[int] | None) -> tuple[np.ndarray, np.ndarray]:
+        return self.store.vectors(self.model_key, self.task.value, ids)
 
 
 # ---- keeping indexes in sync --------------------------------------------------
@@ -171,27 +222,27 @@ _loaded: dict[tuple, _IndexEntry] = {}
 _loaded_lock = threading.Lock()
 
 
-def _entry(database: LibraryDatabase, model_key: str, task: Task, dim: int) -> _IndexEntry:
+def _entry(database: LibraryDatabase, model_key: str, source: VectorSource, dim: int) -> _IndexEntry:
     place = str(database.folder.resolve()) if database.folder is not None else f"memory:{id(database)}"
-    key = (place, model_key, task.value)
+    key = (place, model_key, source.name)
     with _loaded_lock:
         entry = _loaded.get(key)
         if entry is None or entry.index.dim != dim:
-            entry = _load_entry(database, model_key, task, dim)
+            entry = _load_entry(database, model_key, source.name, dim)
             _loaded[key] = entry
     with entry.lock:
-        _sync(database, model_key, task, entry)
+        _sync(database, model_key, source, entry)
     return entry
 
 
-def _load_entry(database: LibraryDatabase, model_key: str, task: Task, dim: int) -> _IndexEntry:
-    files = index_files(database, model_key, task)
+def _load_entry(database: LibraryDatabase, model_key: str, name: str, dim: int) -> _IndexEntry:
+    files = index_files(database, model_key, name)
     if files is None:
         return _IndexEntry(FaissIndex(dim))
     index_path, ids_path = files
     try:
         meta = json.loads(ids_path.read_text(encoding="utf-8"))
-        if meta.get("model") != model_key or meta.get("task") != task.value or meta.get("dim") != dim:
+        if meta.get("model") != model_key or meta.get("task") != name or meta.get("dim") != dim:
             raise IndexFileError(f"{ids_path}: belongs to another model or task")
         index = FaissIndex.load(index_path, dim)
         entries = {int(k): str(v) for k, v in meta["entries"].items()}
@@ -203,27 +254,26 @@ def _load_entry(database: LibraryDatabase, model_key: str, task: Task, dim: int)
         return _IndexEntry(FaissIndex(dim))
 
 
-def _sync(database: LibraryDatabase, model_key: str, task: Task, entry: _IndexEntry) -> None:
-    store = VectorStore(database)
-    signature = store.signature(model_key, task.value)
+def _sync(database: LibraryDatabase, model_key: str, source: VectorSource, entry: _IndexEntry) -> None:
+    signature = source.signature()
     if signature == entry.signature:
         return
-    stored = store.text_hashes(model_key, task.value)
+    stored = source.text_hashes()
     stale = [pid for pid, h in entry.entries.items() if stored.get(pid) != h]
     fresh = [pid for pid, h in stored.items() if entry.entries.get(pid) != h]
     entry.index.remove(stale)
     for pid in stale:
         entry.entries.pop(pid, None)
-    ids, vectors = store.vectors(model_key, task.value, None if not entry.entries else fresh)
+    ids, vectors = source.vectors(None if not entry.entries else fresh)
     if len(ids):
         entry.index.add(ids, vectors)
         entry.entries.update((int(pid), stored[int(pid)]) for pid in ids)
     entry.signature = signature
-    _save(database, model_key, task, entry)
+    _save(database, model_key, source.name, entry)
 
 
-def _save(database: LibraryDatabase, model_key: str, task: Task, entry: _IndexEntry) -> None:
-    files = index_files(database, model_key, task)
+def _save(database: LibraryDatabase, model_key: str, name: str, entry: _IndexEntry) -> None:
+    files = index_files(database, model_key, name)
     if files is None:
         return
     index_path, ids_path = files
@@ -233,7 +283,7 @@ def _save(database: LibraryDatabase, model_key: str, task: Task, entry: _IndexEn
     entry.index.save(index_path)
     meta = {
         "model": model_key,
-        "task": task.value,
+        "task": name,
         "dim": entry.index.dim,
         "signature": list(entry.signature),
         "entries": {str(k): v for k, v in entry.entries.items()},
