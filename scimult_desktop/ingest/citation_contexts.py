@@ -176,7 +176,7 @@ def _running_lines(pages: list[tuple[int, str]]) -> set[str]:
 
 
 def _page_paragraphs(page: int, text: str, limit: int | None, running: set[str] = frozenset()) -> list[_Paragraph]:
-    lines: list[tuple[int, int, str]] = []  # start, end, text
+    lines: list[tuple[int, int, str] | None] = []  # start, end, text; None: a blank line
     offset = 0
     for raw in text.split("\n"):
         start, end = offset, offset + len(raw)
@@ -184,15 +184,24 @@ def _page_paragraphs(page: int, text: str, limit: int | None, running: set[str] 
         if limit is not None and start >= limit:
             break
         stripped = raw.strip()
+        if not stripped and lines and lines[-1] is not None:
+            lines.append(None)  # a blank line ends a paragraph
+            continue
         if stripped and not re.fullmatch(r"[\divxlc\-–\s]{1,8}", stripped.lower()) \
                 and re.sub(r"\d+", "#", stripped) not in running:
             lines.append((start, end, stripped))
-    if not lines:
+    if not any(lines):
         return []
-    typical = sorted(len(t) for _, _, t in lines)[len(lines) * 3 // 4]
+    lengths = sorted(len(line[2]) for line in lines if line is not None)
+    typical = lengths[len(lengths) * 3 // 4]
     paragraphs: list[_Paragraph] = []
     current: list[tuple[int, int, str]] = []
     for line in lines:
+        if line is None:
+            if current:
+                paragraphs.append(_paragraph(page, current))
+            current = []
+            continue
         if current and _paragraph_break(current[-1][2], line[2], typical):
             paragraphs.append(_paragraph(page, current))
             current = []
@@ -422,3 +431,12 @@ def _abbreviation_before(text: str, dot: int) -> bool:
     if token.endswith("et al") or token in _ABBREVIATIONS or re.fullmatch(r"[a-z]", token):
         return True
     return text[max(0, dot - 6):dot].lower().endswith("et al")
+
+
+def sentence_without_markers(sentence: str) -> str:
+    """The claim a citing sentence makes, its markers removed (the form a writer's uncited draft sentence has)."""
+    text = _NUMERIC_RE.sub(" ", sentence)
+    text = re.sub(r"\((?:[^()]*?\b(?:19|20)\d{2}[a-z]?\b[^()]*?)\)", " ", text)
+    text = _NARRATIVE_RE.sub(lambda m: m.group(1), text)
+    text = re.sub(r"\s+([.,;:])", r"\1", text)
+    return " ".join(text.split())

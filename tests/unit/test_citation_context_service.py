@@ -106,4 +106,5 @@ def test_import_paths_stores_contexts_of_a_real_pdf(fresh_library, shared_data):
 
 def test_sentence_without_markers():
     assert citation_contexts.sentence_without_markers(
-        "Dual encoders beat BM25 [2, 3] on QA (Karpukhin et al., 2020).") == "Dual encoders beat BM25 on QA ."
+        "Dual encoders beat BM25 [2, 3] on QA (Karpukhin et al., 2020).") == "Dual encoders beat BM25 on QA."
+    assert citation_contexts.sentence_without_markers("As Smith et al. (2019) show, it works.") == "As Smith et al. show, it works."

@@ -23,7 +23,7 @@ from scimult_desktop.domain.progress import CancelToken
 def contexts_command(ctx, paper, rebuild, redo_all, inside, limit, as_json):
     """How your papers cite PAPER (id, citation key or DOI): citing sentence, citing paper, page.
 
-    JSON: [{"sentence", "marker", "style", "page", "citing_paper": {"id", "citekey", "title", "year",
+    JSON: [{"sentence", "marker", "marker_offset", "style", "page", "citing_paper": {"id", "citekey", "title", "year",
     "authors"}, "cited_paper_id", "reference", "paragraph": {"start", "end"}}];
     with --rebuild: {"analysed", "contexts", "failed", "remaining", "papers_with_text"}.
     """

@@ -22,7 +22,9 @@ from PySide6.QtWidgets import (
 
 from scimult_desktop.gui.item_models import authors_text
 from scimult_desktop.gui.operations import Operations
-from scimult_desktop.services.library import browsing
+from scimult_desktop.gui.panels.citing_contexts import CitingContextsSection
+from scimult_desktop.gui.widgets.undo_passthrough import pass_undo_to_window
+from scimult_desktop.services.library import browsing, editing
 from scimult_desktop.services.library.browsing import PaperDetails, PaperRow
 
 EDITABLE = ("title", "authors", "year", "venue", "doi")
@@ -46,22 +48,29 @@ def field_text(details: PaperDetails, name: str) -> str:
 
 
 class EditPaperCommand(QUndoCommand):
-    """A metadata edit on the undo stack: redo writes the new values, undo the old ones."""
+    """A metadata edit on the undo stack: redo stores the new values, undo reverts that edit's
+    undo entry (old values and the old "edited by you" marks, `services/library/editing.py`)."""
 
     def __init__(self, ops: Operations, paper_id: int, before: dict, after: dict, title: str) -> None:
         super().__init__(f"edit {', '.join(after)} of “{title[:40]}”")
         self.ops, self.paper_id, self.before, self.after = ops, paper_id, before, after
-
-    def _write(self, values: dict) -> None:
-        paper_id = self.paper_id
-        self.ops.run_mutation(lambda library, ctx: library.edit_paper(paper_id, **values), changes={"edits"},
-                              name="saving the edit")
+        # Set by the worker that stored the edit; mutations run one at a time, in order, so
+        # an undo queued right after the save still finds it.
+        self.entry_id: int | None = None
 
     def redo(self) -> None:
-        self._write(self.after)
+        def store(library, ctx) -> None:
+            self.entry_id = editing.edit_paper(library, self.paper_id, self.after)
+
+        self.ops.run_mutation(store, changes={"edits"}, name="saving the edit")
 
     def undo(self) -> None:
-        self._write(self.before)
+        def revert(library, ctx) -> None:
+            if self.entry_id is not None:  # None: saving failed, so there is nothing to revert
+                editing.undo_edit(library, self.entry_id)
+                self.entry_id = None
+
+        self.ops.run_mutation(revert, changes={"edits"}, name="undoing the edit")
 
 
 class DetailPanel(QWidget):
@@ -95,6 +104,7 @@ class DetailPanel(QWidget):
             self.fields[name] = edit
             label = {"doi": "DOI", "authors": "Authors  (a; b)"}.get(name, name.capitalize())
             form.addRow(label, edit)
+        pass_undo_to_window(*self.fields.values())
         self.citekey_label = QLabel()
         self.citekey_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         form.addRow("Key", self.citekey_label)
@@ -135,6 +145,10 @@ class DetailPanel(QWidget):
         layout.addWidget(self.edited_note)
         layout.addWidget(QLabel("<b>Abstract</b>"))
         layout.addWidget(self.abstract, 1)
+        from scimult_desktop.gui.widgets.notes_editor import NotesEditor
+
+        self.notes_editor = NotesEditor(ops, undo_stack)  # the paper's notes, saved as the user types
+        layout.addWidget(self.notes_editor, 1)
         layout.addWidget(QLabel("<b>Attachments</b>"))
         layout.addWidget(self.attachments)
         layout.addWidget(self.open_button)
@@ -144,6 +158,8 @@ class DetailPanel(QWidget):
         self.cited_by_label = QLabel("<b>Cited by</b>")
         layout.addWidget(self.cited_by_label)
         layout.addWidget(self.cited_by)
+        self.citing_contexts = CitingContextsSection(ops)
+        layout.addWidget(self.citing_contexts)
         self.scroll = QScrollArea()
         self.scroll.setWidgetResizable(True)
         self.scroll.setWidget(body)
@@ -197,9 +213,11 @@ class DetailPanel(QWidget):
         self.open_button.setEnabled(bool(paper.files))
         self._fill_links(self.cites, self.cites_label, "Cites", details.cites)
         self._fill_links(self.cited_by, self.cited_by_label, "Cited by", details.cited_by)
+        self.citing_contexts.load(int(paper.id))
         self._set_dirty(False)
         self.placeholder.hide()
         self.scroll.show()
+        self.notes_editor.show_paper(int(paper.id), keep_note=True)
         self.details_shown.emit(int(paper.id))
 
     @staticmethod
@@ -252,6 +270,8 @@ class DetailPanel(QWidget):
         before = {name: old for name, (old, _new) in changes.items()}
         after = {name: new for name, (_old, new) in changes.items()}
         self.undo_stack.push(EditPaperCommand(self.ops, int(self.details.paper.id), before, after, self.details.paper.title))
+        for name in after:
+            self.fields[name].setText(self.fields[name].text())  # clears the typing history: Ctrl+Z now undoes the save
         self._set_dirty(False)
 
 

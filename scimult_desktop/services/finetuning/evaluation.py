@@ -104,6 +104,27 @@ def recommend(before: dict[str, TaskScore], after: dict[str, TaskScore]) -> bool
     return bool(changes) and float(np.mean(changes)) > 0
 
 
+def by_source(held_out: Sequence[Signal], before: TaskScore, after: TaskScore) -> dict[str, dict]:
+    """Before/after of one task split by where its held-out signals came from (e.g. link: citations, contexts).
+
+    Each entry has the count, both means and the paired standard error of the change.
+    """
+    if len(before.per_item) != len(held_out) or len(after.per_item) != len(held_out):
+        return {}
+    groups: dict[str, list[int]] = {}
+    for i, signal in enumerate(held_out):
+        groups.setdefault(signal.source or "other", []).append(i)
+    table = {}
+    for source, rows in sorted(groups.items()):
+        old = np.asarray([before.per_item[i] for i in rows])
+        new = np.asarray([after.per_item[i] for i in rows])
+        diff = new - old
+        se = float(diff.std(ddof=1)) / math.sqrt(len(diff)) if len(diff) > 1 else None
+        table[source] = {"held_out": len(rows), "before": round(float(old.mean()), 4), "after": round(float(new.mean()), 4),
+                         "paired_se": None if se is None else round(se, 4)}
+    return table
+
+
 # ---- ranking tasks (link, search) ---------------------------------------------------
 def _ranking_score(candidates: "_Candidates", task: str, train: Sequence[Signal], held_out: Sequence[Signal]) -> TaskScore:
     known: dict[object, set[int]] = {}

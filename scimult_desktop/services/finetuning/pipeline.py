@@ -284,6 +284,9 @@ def finetune(
         }
         for task, counts in signals.counts().items()
     }
+    for task, row in table.items():
+        if task in before and task in after and len({s.source for s in signals.held_out[task]}) > 1:
+            row["by_source"] = finetune_eval.by_source(signals.held_out[task], before[task], after[task])
     recommended = finetune_eval.recommend(before, after)
     run.update(status="evaluated", tasks=table, recommended=recommended, seconds=timings)
     result = FinetuneResult(run.model, base, table, recommended, False, run.folder, timings)

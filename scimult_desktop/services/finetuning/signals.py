@@ -2,8 +2,10 @@
 
 Four sources, each turned into (query, positive[, hard negatives]) examples of one task:
 
-- **link**: citation edges between library papers (citing paper -> cited paper), plus
-  accepted citation suggestions from the feedback table (the writer's text -> the paper);
+- **link**: citation edges between library papers (citing paper -> cited paper), the
+  sentences in which library papers cite other library papers (citation contexts found in
+  their PDFs: citing sentence -> cited paper), plus accepted citation suggestions from the
+  feedback table (the writer's text -> the paper);
 - **classify**: collections and tags the user filed papers under (paper -> the
   collection's or tag's name), for labels on at least `MIN_LABEL_PAPERS` papers; tags the
   classifier applied are left out, since training on the model's own guesses would only
@@ -36,6 +38,8 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from scimult_desktop.errors import ScimultError
+from scimult_desktop.ingest.citation_contexts import sentence_without_markers
+from scimult_desktop.store.citation_contexts import linked_contexts
 from scimult_desktop.store.database import LibraryDatabase
 from scimult_desktop.store.labels import paper_collections, paper_tags
 
@@ -80,7 +84,7 @@ class Signal:
         view: how the evaluation represents candidate papers: "full" ("title [SEP]
             abstract") or "abstract" (abstract only, for title queries).
         negatives: texts of hard negatives (rejected suggestions, irrelevant results).
-        source: "citations" | "collections" | "tags" | "titles" | "feedback".
+        source: "citations" | "contexts" | "collections" | "tags" | "titles" | "feedback".
     """
 
     task: str
@@ -161,6 +165,7 @@ def collect(database: LibraryDatabase, tasks: Iterable[str] = TASKS, *, seed: in
     found: dict[str, list[Signal]] = {task: [] for task in tasks}
     if "link" in found:
         found["link"] += _citation_signals(database, papers)
+        found["link"] += _context_signals(database, papers)
     if "classify" in found:
         found["classify"] += _label_signals(database, papers)
     if "search" in found:
@@ -237,6 +242,25 @@ def _citation_signals(database: LibraryDatabase, papers: dict[int, _Texts]) -> l
             Signal("link", f"edge:{citing}>{cited}", a.full, b.full, int(citing), int(cited), source="citations")
         )
     return signals
+
+
+def _context_signals(database: LibraryDatabase, papers: dict[int, _Texts]) -> list[Signal]:
+    """Citing sentence (markers removed) -> the library paper it cites: the very form of a citation suggestion.
+
+    Split with the citation edge it belongs to (unit "edge:citing>cited"), so a held-out edge
+    holds out its sentences too and no sentence of a held-out edge is trained on.
+    """
+    signals: dict[tuple[str, int], Signal] = {}
+    for row in linked_contexts(database):
+        citing, cited = int(row["citing_paper_id"]), int(row["cited_paper_id"])
+        target = papers.get(cited)
+        query = sentence_without_markers(row["sentence"])
+        if target is None or not target.title or len(query.split()) < 5:
+            continue
+        key = (query, cited)
+        if key not in signals:
+            signals[key] = Signal("link", f"edge:{citing}>{cited}", query, target.full, None, cited, source="contexts")
+    return list(signals.values())
 
 
 def _label_signals(database: LibraryDatabase, papers: dict[int, _Texts]) -> list[Signal]:

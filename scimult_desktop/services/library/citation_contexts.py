@@ -9,12 +9,11 @@ from the PDFs again.
 
 from __future__ import annotations
 
-import re
 from typing import Iterable
 
 from scimult_desktop.domain.progress import CancelToken, ProgressCallback, ProgressTracker
 from scimult_desktop.errors import Cancelled
-from scimult_desktop.ingest.citation_contexts import ANALYSER_VERSION, find_citation_contexts
+from scimult_desktop.ingest.citation_contexts import ANALYSER_VERSION, find_citation_contexts, sentence_without_markers
 from scimult_desktop.store import citation_contexts as stored
 from scimult_desktop.store.database import LibraryDatabase
 
@@ -84,6 +83,7 @@ def context_json(row: dict) -> dict:
     return {
         "sentence": row["sentence"],
         "marker": row["marker"],
+        "marker_offset": row["marker_offset"],
         "style": row["style"],
         "page": row["page"],
         "citing_paper": {
@@ -97,10 +97,3 @@ def context_json(row: dict) -> dict:
         "reference": row["reference"],
         "paragraph": {"start": row["paragraph_start"], "end": row["paragraph_end"]},
     }
-
-
-def sentence_without_markers(sentence: str) -> str:
-    """The claim a citing sentence makes, markers removed (a query for "cited for a similar claim")."""
-    text = re.sub(r"\[[^\]]{1,40}\]", " ", sentence)
-    text = re.sub(r"\([^()]*\b(?:19|20)\d{2}[a-z]?\)", " ", text)
-    return " ".join(text.split())
