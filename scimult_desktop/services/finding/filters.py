@@ -44,5 +44,6 @@ class SearchFilters:
         if self.has_pdf is not None:
             exists = "EXISTS (SELECT 1 FROM files f WHERE f.paper_id = p.id AND f.kind = 'pdf' AND f.status != 'missing')"
             clauses.append(exists if self.has_pdf else f"NOT {exists}")
+        clauses.append("p.deleted_at IS NULL")  # papers in the trash pass no filter
         sql = "SELECT p.id FROM papers p WHERE " + " AND ".join(clauses)
         return {int(row[0]) for row in database.conn.execute(sql, params)}

@@ -88,7 +88,7 @@ def list_rows(library: "Library") -> list[PaperRow]:
     conn = library.database.conn
     rows = {
         int(r["id"]): PaperRow(int(r["id"]), r["citekey"], r["title"], json.loads(r["authors"]), r["year"], r["venue"], False)
-        for r in conn.execute("SELECT id, citekey, title, authors, year, venue FROM papers ORDER BY id")
+        for r in conn.execute("SELECT id, citekey, title, authors, year, venue FROM papers WHERE deleted_at IS NULL ORDER BY id")
     }
     for (pid,) in conn.execute("SELECT DISTINCT paper_id FROM files WHERE kind = 'pdf' AND status != 'missing'"):
         if pid in rows:
@@ -110,10 +110,12 @@ def facets(library: "Library") -> Facets:
     conn = library.database.conn
     collections = conn.execute(
         """SELECT c.name, count(DISTINCT pc.paper_id) FROM collections c JOIN paper_collections pc ON pc.collection_id = c.id
+           JOIN papers p ON p.id = pc.paper_id AND p.deleted_at IS NULL
            GROUP BY c.name ORDER BY count(DISTINCT pc.paper_id) DESC, c.name"""
     ).fetchall()
     tags = conn.execute(
         """SELECT t.name, count(*) FROM tags t JOIN paper_tags pt ON pt.tag_id = t.id
+           JOIN papers p ON p.id = pt.paper_id AND p.deleted_at IS NULL
            GROUP BY t.name ORDER BY count(*) DESC, t.name"""
     ).fetchall()
     return Facets([(r[0], int(r[1])) for r in collections], [(r[0], int(r[1])) for r in tags])
@@ -130,7 +132,7 @@ def paper_details(library: "Library", reference: str | int) -> PaperDetails:
     tags = [label.name for label in paper_tags(conn, paper_id=paper.id)]
     collections = [label.name for label in paper_collections(conn, paper_id=paper.id)]
     edited = conn.execute("SELECT user_edited FROM papers WHERE id = ?", (paper.id,)).fetchone()[0]
-    links = library.citations_of(paper.id)
+    links = library.citations_of(paper.id)  # papers in the trash are left out
     by_id = {row.id: row for row in _rows_for(library, links["cites"] + links["cited_by"])}
     return PaperDetails(
         paper=paper,

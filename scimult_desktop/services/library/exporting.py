@@ -23,7 +23,8 @@ if TYPE_CHECKING:
 EXPORT_FORMATS = ("bibtex", "csl-json")
 
 
-def export_papers(library: "Library", references: Iterable[str] = (), *, all_papers: bool = False, fmt: str = "bibtex") -> str:
+def export_papers(library: "Library", references: Iterable[str] = (), *, all_papers: bool = False, fmt: str = "bibtex",
+                  collection: str | None = None) -> str:
     """Papers as BibTeX or CSL-JSON text.
 
     Args:
@@ -31,41 +32,70 @@ def export_papers(library: "Library", references: Iterable[str] = (), *, all_pap
         references: paper ids, citation keys or DOIs, exported in this order (duplicates once).
         all_papers: export every paper (in id order) instead of `references`.
         fmt: "bibtex" or "csl-json".
+        collection: export the papers of this collection and its sub-collections ("Parent/Child"
+            names, case-insensitive), in id order, after any `references`.
 
     Returns:
         The document text (UTF-8 when written; non-ASCII is kept, not LaTeX-escaped).
 
     Raises:
-        ScimultError: unknown format, or neither references nor `all_papers` given.
+        ScimultError: unknown format, neither references nor `all_papers` nor `collection` given,
+            or no collection has that name.
         PaperNotFound: a reference names no paper.
     """
     if fmt not in EXPORT_FORMATS:
         raise ScimultError(f"unknown export format {fmt!r} (expected one of: {', '.join(EXPORT_FORMATS)})")
     store = PaperStore(library.database)
     if all_papers:
-        ids = store.all_ids()
+        ids = store.all_ids()  # papers in the trash are left out
     else:
-        ids = list(dict.fromkeys(store.resolve(str(reference)) for reference in references))
-        if not ids:
-            raise ScimultError("nothing to export: name papers (ids, citation keys or DOIs) or use --all")
+        ids = [store.resolve(str(reference)) for reference in references]
+        if collection is not None:
+            ids += collection_paper_ids(library, collection)
+        ids = list(dict.fromkeys(ids))
+        if not ids and collection is None:
+            raise ScimultError("nothing to export: name papers (ids, citation keys or DOIs), a collection, or use --all")
     items = export_items(store, ids, decode_latex=fmt == "csl-json")
     return write_bibtex(items) if fmt == "bibtex" else write_csl_json(items)
 
 
 def export_to_file(library: "Library", path: str | os.PathLike, references: Iterable[str] = (), *,
-                   all_papers: bool = False, fmt: str = "bibtex") -> int:
+                   all_papers: bool = False, fmt: str = "bibtex", collection: str | None = None) -> int:
     """Write an export to `path` (UTF-8); returns the number of characters written.
 
     Raises:
         ScimultError: as `export_papers`, or when the file cannot be written.
     """
-    text = export_papers(library, references, all_papers=all_papers, fmt=fmt)
+    text = export_papers(library, references, all_papers=all_papers, fmt=fmt, collection=collection)
     target = Path(path)
     try:
         target.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise ScimultError(f"{target}: cannot write the export ({exc.strerror or exc})") from exc
     return len(text)
+
+
+def collection_paper_ids(library: "Library", name: str) -> list[int]:
+    """Ids of the papers in collection `name` or any collection below it ("name/..."), by id; trash left out.
+
+    Raises:
+        ScimultError: no collection has that name (the message lists a few that exist).
+    """
+    conn = library.database.conn
+    wanted = name.strip().strip("/")
+    names = [row[0] for row in conn.execute("SELECT DISTINCT name FROM collections ORDER BY name")]
+    chosen = [n for n in names if n.casefold() == wanted.casefold() or n.casefold().startswith(wanted.casefold() + "/")]
+    if not wanted or not chosen:
+        known = ", ".join(repr(n) for n in names[:8]) + (", …" if len(names) > 8 else "")
+        raise ScimultError(f"no collection named {name!r} in this library" + (f" (collections: {known})" if names else " (it has none)"))
+    marks = ",".join("?" * len(chosen))
+    rows = conn.execute(
+        f"""SELECT DISTINCT pc.paper_id FROM paper_collections pc JOIN collections c ON c.id = pc.collection_id
+            JOIN papers p ON p.id = pc.paper_id AND p.deleted_at IS NULL
+            WHERE c.name IN ({marks}) ORDER BY pc.paper_id""",
+        chosen,
+    )
+    return [int(row[0]) for row in rows]
 
 
 def export_items(store: PaperStore, ids: list[int], *, decode_latex: bool) -> list[ExportItem]:

@@ -47,7 +47,8 @@ def papers_matching(library: "Library", typed: str, *, limit: int = 50, exclude:
                    CASE WHEN citekey LIKE :prefix ESCAPE '\' THEN 0
                         WHEN citekey LIKE :anywhere ESCAPE '\' THEN 1 ELSE 2 END AS rank
             FROM papers
-            WHERE citekey LIKE :anywhere ESCAPE '\' OR title LIKE :anywhere ESCAPE '\' OR authors LIKE :anywhere ESCAPE '\'
+            WHERE (citekey LIKE :anywhere ESCAPE '\' OR title LIKE :anywhere ESCAPE '\' OR authors LIKE :anywhere ESCAPE '\')
+                  AND deleted_at IS NULL
             ORDER BY rank, citekey LIMIT :limit""",
         {"prefix": _escaped(typed) + "%", "anywhere": "%" + _escaped(typed) + "%", "limit": limit + len(skipped)},
     ).fetchall()

@@ -163,7 +163,8 @@ def citation_flags(papers: PaperStore, finder: Finder, text: str, keys: Sequence
     depth = unrelated_depth(total)
     if total < 2 * MIN_UNRELATED_DEPTH or depth >= total:
         return flags  # too few papers for a rank to say anything
-    [neighbours] = finder.backend.neighbours(Task.LINK, finder.backend.encode([text], Task.LINK, Role.QUERY), depth, ())
+    query = finder.backend.encode([text], Task.LINK, Role.QUERY)
+    [neighbours] = finder.backend.neighbours(Task.LINK, query, depth, papers.trashed_ids())
     close = {pid for pid, _ in neighbours}
     for key, pid in known.items():
         if pid not in close:
