@@ -86,6 +86,9 @@ class MainWindow(QMainWindow):
         self.undo_stack.indexChanged.connect(self._on_undo_index_changed)
 
         self._build_menus()
+        from scimult_desktop.gui.organizing import install as install_organizing
+
+        install_organizing(self)  # duplicates review, tag manager, background-work indicator
         self._restore_layout()
 
     # ---- construction ----
@@ -121,9 +124,9 @@ class MainWindow(QMainWindow):
 
         edit_menu = bar.addMenu("&Edit")
         undo = self.undo_stack.createUndoAction(self, "&Undo")
-        undo.setShortcut(QKeySequence.StandardKey.Undo)
+        undo.setShortcuts(QKeySequence.StandardKey.Undo)  # every platform binding, not only the first
         redo = self.undo_stack.createRedoAction(self, "&Redo")
-        redo.setShortcut(QKeySequence.StandardKey.Redo)
+        redo.setShortcuts(QKeySequence.StandardKey.Redo)  # Ctrl+Y and Ctrl+Shift+Z
         edit_menu.addAction(undo)
         edit_menu.addAction(redo)
         self.undo_action = undo

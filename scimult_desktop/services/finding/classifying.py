@@ -164,6 +164,10 @@ def undo_last(database: LibraryDatabase) -> str | None:
             from scimult_desktop.services.library.undo_entries import restore_payload
 
             restore_payload(database, payload)
+        elif payload["action"] == "restore_fields":  # a metadata edit (services/library/editing.py)
+            from scimult_desktop.services.library.editing import restore_payload as restore_fields
+
+            restore_fields(database, payload)
         database.conn.execute("UPDATE undo_log SET undone = 1 WHERE id = ?", (row["id"],))
     return str(row["description"])
 
