@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -50,6 +51,11 @@ class SettingsDialog(QDialog):
         for style in citing.CITATION_STYLES:
             self.citation.addItem(style, style)
         self.citation.setCurrentIndex(max(self.citation.findData(current.citation_format), 0))
+        self.passage_search = QCheckBox("Search inside PDF text (embed passages when indexing)")
+        self.passage_search.setChecked(current.passage_search)
+        self.passage_search.setToolTip(
+            "Results then show the matching passage and its page. Indexing embeds every PDF passage: "
+            "turn it off for very large libraries to save time and disk space.")
         self.watch = QPushButton("Watch folders are on the Import page")
         self.watch.setFlat(True)
         self.watch.setEnabled(False)
@@ -58,6 +64,11 @@ class SettingsDialog(QDialog):
         form.addRow("Model", self.model)
         form.addRow("Engine", self.engine)
         form.addRow("Citation format", self.citation)
+        from scimult_desktop.gui.dialogs.cite_style import CiteStyleBox
+
+        self.cite_style = CiteStyleBox(current.csl_style)  # Copy citation / Copy bibliography
+        form.addRow("Citation style", self.cite_style)
+        form.addRow("Passage search", self.passage_search)
         form.addRow("Watch folders", self.watch)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.save)
@@ -83,7 +94,9 @@ class SettingsDialog(QDialog):
             library_folder=self.folder.text().strip() or None,
             engine=self.engine.currentData(),
             citation_format=self.citation.currentData(),
+            csl_style=self.cite_style.style(),
             active_model=self.model.currentData(),
+            passage_search=self.passage_search.isChecked(),
         )
 
     def save(self) -> None:

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QSpinBox,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -21,6 +21,9 @@ from scimult_desktop.domain.records import SearchHit
 from scimult_desktop.gui.item_models import ID_ROLE, HtmlItem, HtmlListModel, authors_text
 from scimult_desktop.gui.operations import Operations
 from scimult_desktop.gui.widgets.html_delegate import html_list_view, snippet_html
+from scimult_desktop.gui.widgets.results_keys import ResultsKeys
+from scimult_desktop.gui.widgets.year_box import YearBox
+from scimult_desktop.services.finding.search_fallback import search_with_fallback
 from scimult_desktop.services.library import browsing
 from scimult_desktop.services.finding.filters import SearchFilters
 from scimult_desktop.services.library.facade import SEARCH_MODES
@@ -35,6 +38,10 @@ def hit_html(hit: SearchHit, rank: int) -> str:
     meta = " · ".join(x for x in (authors_text(paper.authors), str(paper.year or ""), paper.venue or "") if x)
     where = f" <span style='color:gray'>(page {hit.page})</span>" if hit.page else ""
     evidence = f"<br>{snippet_html(hit.why)}{where}" if hit.why else ""
+    if hit.passage is not None and hit.why:
+        # A passage of the PDF text matched: say so, with its page, before the quoted text.
+        evidence = (f"<br><span style='color:#2a6f2a'>Passage, page {hit.passage.page}:</span> "
+                    f"<i>{snippet_html(hit.why)}</i>")
     meta_line = f"<br><span style='color:gray'>{html.escape(meta)}</span>" if meta else ""
     return f"<b>{rank}. {html.escape(paper.title)}</b>{meta_line}{evidence}"
 
@@ -58,8 +65,12 @@ class SearchPanel(QWidget):
         for mode in SEARCH_MODES:
             self.mode.addItem(mode.capitalize(), mode)
         self.mode.setToolTip("Hybrid: keywords and meaning; Semantic: meaning only (search expert); Keyword: BM25")
-        self.year_from = _year_box("from")
-        self.year_to = _year_box("to")
+        self.year_from = YearBox("from")
+        self.year_to = YearBox("to")
+        self.any_year = QToolButton(text="Any year")
+        self.any_year.setToolTip("Clear the year limits")
+        self.any_year.clicked.connect(lambda: (self.year_from.setValue(0), self.year_to.setValue(0)))
+        self.any_year.setEnabled(False)
         self.collection = QComboBox()
         self.tag = QComboBox()
         for combo, everything in ((self.collection, "any collection"), (self.tag, "any tag")):
@@ -71,6 +82,7 @@ class SearchPanel(QWidget):
         self.view = html_list_view(self.results)
         self.view.setAlternatingRowColors(True)
         self.view.selectionModel().currentChanged.connect(self._on_current)
+        self.keys = ResultsKeys(self.query_edit, self.view)  # Down/Enter in the box reach the results
         self.status = QLabel("Type to search. Results appear as you type.")
         self.status.setWordWrap(True)
 
@@ -82,6 +94,7 @@ class SearchPanel(QWidget):
         filters.addWidget(self.year_from)
         filters.addWidget(QLabel("–"))
         filters.addWidget(self.year_to)
+        filters.addWidget(self.any_year)
         filters.addWidget(self.collection)
         filters.addWidget(self.tag)
         filters.addWidget(self.has_pdf)
@@ -101,6 +114,8 @@ class SearchPanel(QWidget):
         for signal in (self.mode.currentIndexChanged, self.year_from.valueChanged, self.year_to.valueChanged,
                        self.collection.currentIndexChanged, self.tag.currentIndexChanged, self.has_pdf.toggled):
             signal.connect(lambda *_: self.debounce.start())
+        for box in (self.year_from, self.year_to):
+            box.valueChanged.connect(lambda *_: self.any_year.setEnabled(bool(self.year_from.value() or self.year_to.value())))
         self.session.library_did_change.connect(lambda changes: self.refresh_facets() if changes & {"papers", "tags"} else None)
         self.session.library_did_open.connect(lambda _f: self.refresh_facets())
 
@@ -120,8 +135,8 @@ class SearchPanel(QWidget):
 
     def filters(self) -> SearchFilters:
         return SearchFilters(
-            year_from=self.year_from.value() or None,
-            year_to=self.year_to.value() or None,
+            year_from=self.year_from.year(),
+            year_to=self.year_to.year(),
             collection=self.collection.currentData(),
             tag=self.tag.currentData(),
             has_pdf=True if self.has_pdf.isChecked() else None,
@@ -131,6 +146,7 @@ class SearchPanel(QWidget):
         self.debounce.stop()
         query = self.query_edit.text().strip()
         if not query:
+            self.keys.wants_results = False
             self.results.set_items([])
             self.status.setText("Type to search. Results appear as you type.")
             return
@@ -138,15 +154,19 @@ class SearchPanel(QWidget):
         started = time.monotonic()
         self.status.setText(f"Searching for “{query}”…")
         self.ops.run_query(
-            lambda library, ctx: library.search(query, k=RESULTS, mode=mode, filters=filters),
-            on_success=lambda hits: self._show(query, hits, time.monotonic() - started),
-            on_failure=self.status.setText,
+            lambda library, ctx: search_with_fallback(library, query, k=RESULTS, mode=mode, filters=filters),
+            on_success=lambda outcome: self._show(query, outcome.hits, time.monotonic() - started, outcome.notice),
+            on_failure=self._show_failure,
             on_progress=lambda event: self.status.setText(
                 f"Embedding the library for semantic search first: {event.done}/{event.total or '?'}…"),
             key="search", name="search",
         )
 
-    def _show(self, query: str, hits: list[SearchHit], seconds: float) -> None:
+    def _show_failure(self, message: str) -> None:
+        self.results.set_items([])  # results of an earlier query under this error would read as its answer
+        self.status.setText(f"Search failed: {html.escape(message)}")
+
+    def _show(self, query: str, hits: list[SearchHit], seconds: float, notice: str | None = None) -> None:
         self.results.set_items([
             HtmlItem(hit_html(hit, rank), hit.paper.id, hit, tooltip=f"score {hit.score:.3f}")
             for rank, hit in enumerate(hits, 1)
@@ -156,18 +176,14 @@ class SearchPanel(QWidget):
             f"{len(hits)} result(s) for “{html.escape(query)}” ({mode}, {seconds * 1000:.0f} ms)" if hits
             else f"No paper matches “{html.escape(query)}”. Try other words, the Semantic mode, or fewer filters."
         )
+        if notice:
+            self.status.setText(f"<b>{html.escape(notice)}</b><br>{self.status.text()}")
+        if self.keys.wants_results:
+            self.keys.wants_results = False
+            self.keys.focus_results()
         self.results_shown.emit(query, len(hits))
 
     def _on_current(self, current, _previous) -> None:
         paper_id = current.data(ID_ROLE) if current.isValid() else None
         if paper_id is not None:
             self.session.select_paper(int(paper_id))
-
-
-def _year_box(which: str) -> QSpinBox:
-    box = QSpinBox()
-    box.setRange(0, 2100)
-    box.setSpecialValueText("any")
-    box.setToolTip(f"Year {which} (any = no limit)")
-    box.setValue(0)
-    return box
