@@ -131,7 +131,13 @@ def suggest_command(ctx, text, draft, line, queries_file, k, cite_format, as_jso
 def classify_command(ctx, paper, all_papers, label_set, k, apply_tags, yes, as_json):
     """Suggest fields of study (or your own tags and collections) for PAPER or --all papers.
 
-    JSON: [{"id", "citekey", "title", "labels": [{"label", "score", "source"}], "tags": [...], "collections": [...]}]
+    Zero-shot by default; when you have tagged papers (or filed them in collections) with
+    labels of the set, their nearest neighbours vote too (few-shot, calibrated on your own
+    tagged papers). The output says which.
+
+    JSON: [{"id", "citekey", "title", "labels": [{"label", "score", "source"}], "tags": [...], "collections": [...],
+    "method": "zero-shot"|"few-shot", "method_note", "few_shot": {"method", "tagged_papers", "judged_papers",
+    "knn_weight", "knn_temperature"}, "tags_method", "collections_method"}]
     """
     if (paper is None) == (not all_papers):
         raise click.UsageError("give a PAPER or --all")
@@ -140,6 +146,8 @@ def classify_command(ctx, paper, all_papers, label_set, k, apply_tags, yes, as_j
     if as_json:
         emit_json(results)
     else:
+        if results:
+            click.echo(f"{label_set}: {results[0]['method_note']}", err=True)
         for item in results:
             labels = ", ".join(f"{s['label']} ({s['score']:.2f})" for s in item["labels"])
             click.echo(f"[{item['citekey']}] {item['title']}\n    {labels}")

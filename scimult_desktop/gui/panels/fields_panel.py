@@ -151,7 +151,7 @@ class FieldsPanel(QWidget):
         self.accept_all_button.setEnabled(bool(field_map.ids))
         if field_map.ids:
             self.status.setText(f"{len(field_map.ids)} papers in {len(field_map.counts)} fields "
-                                f"({LABEL_SETS.get(field_map.label_set, field_map.label_set)}). "
+                                f"({LABEL_SETS.get(field_map.label_set, field_map.label_set)}; {field_map.method_note or 'zero-shot'}). "
                                 "Hover a dot for its title, click it to open the paper.")
         else:
             self.status.setText("The library is empty: import papers first (File → Import…).")

@@ -1,28 +1,31 @@
 """Field classification with the classification expert, SciMult-style.
 
-Zero-shot: a paper ("title [SEP] abstract") and every label ("name [SEP]
-description") are embedded with the classification expert; labels are ranked
-by similarity. From the user's own collections and tags: k nearest already-
-tagged papers vote, weighted by similarity (learns from what the user filed).
-Suggestions are only applied to the library when the user confirms, and can be undone.
+Zero-shot: a paper ("title [SEP] abstract") and every label, written by what it means
+(`label_texts`: a coded label by its title and description), are embedded with the
+classification expert; labels are ranked by similarity. Few-shot: when the user has tagged
+papers (or filed them in collections) with a label, the nearest such papers vote and the
+vote is mixed with the zero-shot scores, calibrated on the user's own tagged papers
+(`few_shot`, `paper_classification`). The user's own tags and collections are a label
+space too. Suggestions are only applied to the library when the user confirms, and can be undone.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
-from scimult_desktop.domain.tasks import Role, Task
+from scimult_desktop.services.finding import paper_classification
+from scimult_desktop.services.finding.few_shot import KNN_NEIGHBOURS  # noqa: F401  (fine-tuning's evaluation uses it)
+from scimult_desktop.services.finding.label_sets import LabelSet
+from scimult_desktop.services.finding.label_texts import all_label_texts
 from scimult_desktop.services.finding.semantic import SemanticBackend
 from scimult_desktop.store.clock import utc_now
 from scimult_desktop.store.database import LibraryDatabase
 from scimult_desktop.store.labels import paper_collections, paper_tags
 from scimult_desktop.store.papers import PaperStore
-
-KNN_NEIGHBOURS = 15
 
 
 @dataclass
@@ -35,27 +38,9 @@ class LabelScore:
         return {"label": self.label, "score": round(self.score, 6), "source": self.source}
 
 
-# How labels are written for the encoder. SciMult checkpoints were trained on
-# "name [SEP] definition" (dot-product models); generic sentence encoders such as
-# all-MiniLM-L6-v2 (cosine) match papers better against an ensemble of natural
-# phrasings: on the S2ORC MAG sample, 40.0% top-1 for the bare name, 42.7% for
-# "name [SEP] description", 53.6% for this two-prompt ensemble (benchmarks/eval_quality.py).
-SENTENCE_ENCODER_TEMPLATES = ("A research paper in {name}.", "{name}: {description}")
-
-
 def label_prompts(labels: Sequence, similarity: str) -> list[list[str]]:
-    """Per label, the texts whose embeddings are averaged into the label's vector."""
-    from scimult_desktop.services.finding.label_sets import label_text
-
-    if similarity == "dot":
-        return [[label_text(label)] for label in labels]
-    prompts = []
-    for label in labels:
-        if label.description:
-            prompts.append([t.format(name=label.name, description=label.description) for t in SENTENCE_ENCODER_TEMPLATES])
-        else:
-            prompts.append([SENTENCE_ENCODER_TEMPLATES[0].format(name=label.name), label.name])
-    return prompts
+    """Per label, the texts whose embeddings are averaged into the label's vector (see `label_texts`)."""
+    return all_label_texts(labels, similarity)
 
 
 def zero_shot_scores(
@@ -66,22 +51,8 @@ def zero_shot_scores(
     Cosine models have similarities in [-1, 1], so they need a low temperature
     to separate labels (0.05, as in contrastive training); dot models use 1.
     """
-    prompts = label_prompts(labels, backend.similarity)
-    flat = [text for group in prompts for text in group]
-    encoded = backend.encode(flat, Task.CLASSIFY, Role.DOCUMENT)
-    vectors, start = [], 0
-    for group in prompts:
-        mean = encoded[start : start + len(group)].mean(axis=0)
-        start += len(group)
-        if backend.similarity == "cosine":
-            mean = mean / (np.linalg.norm(mean) or 1.0)
-        vectors.append(mean)
-    sims = paper_vectors @ np.stack(vectors).T
-    tau = temperature or (0.05 if backend.similarity == "cosine" else 1.0)
-    logits = sims / tau
-    logits -= logits.max(axis=1, keepdims=True)
-    probs = np.exp(logits)
-    return probs / probs.sum(axis=1, keepdims=True)
+    sims = paper_vectors @ paper_classification.label_vectors(backend, labels).T
+    return paper_classification.softmax_rows(sims, temperature or paper_classification.temperature_for(backend))
 
 
 def top_labels(probabilities: np.ndarray, names: Sequence[str], source: str, *, k: int = 5, min_score: float = 0.05) -> list[list[LabelScore]]:
@@ -93,38 +64,60 @@ def top_labels(probabilities: np.ndarray, names: Sequence[str], source: str, *, 
     return out
 
 
-def knn_tag_scores(
-    database: LibraryDatabase, backend: SemanticBackend, paper_ids: Sequence[int], vectors: np.ndarray, kind: str
-) -> list[list[LabelScore]]:
-    """Scores for the user's tags (kind="tags") or collections from the nearest filed papers."""
-    if kind == "tags":
-        rows = paper_tags(database.conn, user_filed_only=True)
-    else:
-        rows = paper_collections(database.conn)
+def filed_labels(database: LibraryDatabase, kind: str) -> dict[int, set[str]]:
+    """paper id -> the user's tags (kind "tags"; the classifier's own left out) or collections."""
+    rows = paper_tags(database.conn, user_filed_only=True) if kind == "tags" else paper_collections(database.conn)
     filed: dict[int, set[str]] = {}
     for pid, name, _ in rows:
         filed.setdefault(int(pid), set()).add(name)
-    if not filed:
-        return [[] for _ in paper_ids]
-    neighbours = backend.neighbours(Task.CLASSIFY, vectors, KNN_NEIGHBOURS * 4, ())
-    results = []
-    for pid, hits in zip(paper_ids, neighbours):
-        votes: dict[str, float] = {}
-        total = 0.0
-        used = 0
-        for other, sim in hits:
-            if other == pid or other not in filed:
-                continue
-            weight = max(sim, 0.0)
-            total += weight
-            for name in filed[other]:
-                votes[name] = votes.get(name, 0.0) + weight
-            used += 1
-            if used >= KNN_NEIGHBOURS:
-                break
-        ranked = sorted(votes.items(), key=lambda kv: -kv[1])[:5]
-        results.append([LabelScore(name, v / total, kind) for name, v in ranked if total > 0])
-    return results
+    return filed
+
+
+def classify_papers(
+    database: LibraryDatabase,
+    backend: SemanticBackend,
+    ids: Sequence[int],
+    matrix: np.ndarray,
+    label_set: LabelSet,
+    vectors_of: Callable[[Sequence[int]], dict[int, np.ndarray]],
+    *,
+    k: int = 5,
+) -> list[dict]:
+    """Per paper: label-set labels (zero-shot, or few-shot from the user's tagged papers), own tags and collections.
+
+    Each item: "labels", "tags", "collections" (lists of `LabelScore` JSON), "method"
+    ("zero-shot" | "few-shot"), "method_note" (e.g. "few-shot from 12 tagged papers") and
+    "few_shot" (the calibration: weight, temperature, tagged and judged papers) for the
+    label set, plus "tags_method"/"collections_method" for the own labels.
+    """
+    tags, collections = filed_labels(database, "tags"), filed_labels(database, "collections")
+    examples: dict[int, set[str]] = {}
+    for filed in (tags, collections):
+        for pid, names in filed.items():
+            examples.setdefault(pid, set()).update(names)
+    scored = paper_classification.score_label_set(backend, ids, matrix, label_set, examples, vectors_of)
+    zero_shot = top_labels(scored.probabilities, scored.names, label_set.name, k=k)
+    own = {}
+    for kind, filed in (("tags", tags), ("collections", collections)):
+        result = paper_classification.score_own_labels(backend, ids, matrix, filed, vectors_of, label_set)
+        own[kind] = (top_labels(result.probabilities, result.names, kind, k=paper_classification.OWN_LABELS_SHOWN)
+                     if result else [[] for _ in ids], result.calibration if result else None)
+    calibration = scored.calibration
+    items = []
+    for i in range(len(ids)):
+        item = {
+            "labels": [s.to_json() for s in zero_shot[i]],
+            "tags": [s.to_json() for s in own["tags"][0][i]],
+            "collections": [s.to_json() for s in own["collections"][0][i]],
+            "method": calibration.method,
+            "method_note": calibration.describe(),
+            "few_shot": calibration.to_json(),
+        }
+        for kind in ("tags", "collections"):
+            fitted = own[kind][1]
+            item[f"{kind}_method"] = fitted.to_json() if fitted else None
+        items.append(item)
+    return items
 
 
 def apply_tags(database: LibraryDatabase, assignments: dict[int, list[str]], description: str) -> int:
@@ -160,6 +153,10 @@ def undo_last(database: LibraryDatabase) -> str | None:
             from scimult_desktop.services.library.trash import restore_ids
 
             restore_ids(database, payload["items"])
+        elif payload["action"] == "refile":  # a tag or collection change by hand (services/library/filing.py)
+            from scimult_desktop.services.library.filing import reverse
+
+            reverse(database, payload)
         elif payload["action"] == "restore_rows":  # a merge, tag edit or note deletion (services/library/undo_entries.py)
             from scimult_desktop.services.library.undo_entries import restore_payload
 

@@ -44,6 +44,9 @@ class PaperRow:
     fields: list[str] = field(default_factory=list)  # tags the user accepted from the classifier
     tags: list[str] = field(default_factory=list)
     collections: list[str] = field(default_factory=list)
+    created_at: str | None = None  # when it entered the library (UTC ISO)
+    entry_type: str | None = None  # BibTeX/CSL/Zotero item type as imported
+    doi: str | None = None
 
 
 @dataclass
@@ -81,14 +84,18 @@ class FieldMap:
     suggestions: list[list[dict]]
     counts: list[tuple[str, int]]
     label_set: str
+    method_note: str = ""  # "zero-shot" or "few-shot from N tagged papers" (Library.classify)
 
 
 def list_rows(library: "Library") -> list[PaperRow]:
     """Every paper of the library as a table row, by id."""
     conn = library.database.conn
     rows = {
-        int(r["id"]): PaperRow(int(r["id"]), r["citekey"], r["title"], json.loads(r["authors"]), r["year"], r["venue"], False)
-        for r in conn.execute("SELECT id, citekey, title, authors, year, venue FROM papers WHERE deleted_at IS NULL ORDER BY id")
+        int(r["id"]): PaperRow(int(r["id"]), r["citekey"], r["title"], json.loads(r["authors"]), r["year"], r["venue"], False,
+                               created_at=r["created_at"], entry_type=r["entry_type"], doi=r["doi"])
+        for r in conn.execute(
+            """SELECT id, citekey, title, authors, year, venue, created_at, entry_type, doi FROM papers
+               WHERE deleted_at IS NULL ORDER BY id""")
     }
     for (pid,) in conn.execute("SELECT DISTINCT paper_id FROM files WHERE kind = 'pdf' AND status != 'missing'"):
         if pid in rows:
@@ -180,6 +187,7 @@ def field_map(library: "Library", *, label_set: str = "mag", k: int = 3) -> Fiel
         suggestions=[by_id[i]["labels"] for i in ids],
         counts=sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])),
         label_set=label_set,
+        method_note=results[0].get("method_note", ""),
     )
 
 

@@ -292,7 +292,8 @@ class Library:
 
         Labels come from a label set (`mag` fields of study, `arxiv` categories, or a
         JSON/CSV file of the user's) matched by the classification expert, and, when the
-        user has filed papers, from their tags and collections (nearest filed papers vote).
+        user has filed papers, from their tags and collections. Papers the user tagged with
+        a label of the set make it few-shot (`method`, `method_note`, `few_shot` say which).
         """
         from scimult_desktop.services.finding import classifying
         from scimult_desktop.services.finding import label_sets
@@ -303,23 +304,12 @@ class Library:
             return []
         finder = self._finder(Task.CLASSIFY)
         vectors = finder.paper_vectors(Task.CLASSIFY, ids)
-        matrix = np.stack([vectors[i] for i in ids]) if ids else np.zeros((0, 1), np.float32)
-        probs = classifying.zero_shot_scores(finder.backend, matrix, labels.labels)
-        zero_shot = classifying.top_labels(probs, [label.name for label in labels.labels], labels.name, k=k)
-        by_tags = classifying.knn_tag_scores(self.database, finder.backend, ids, matrix, "tags")
-        by_collections = classifying.knn_tag_scores(self.database, finder.backend, ids, matrix, "collections")
+        matrix = np.stack([vectors[i] for i in ids])
+        scored = classifying.classify_papers(
+            self.database, finder.backend, ids, matrix, labels, lambda wanted: finder.paper_vectors(Task.CLASSIFY, wanted), k=k
+        )
         papers = {p.id: p for p in self.papers.get_many(ids)}
-        return [
-            {
-                "id": pid,
-                "citekey": papers[pid].citekey,
-                "title": papers[pid].title,
-                "labels": [s.to_json() for s in zero_shot[i]],
-                "tags": [s.to_json() for s in by_tags[i]],
-                "collections": [s.to_json() for s in by_collections[i]],
-            }
-            for i, pid in enumerate(ids)
-        ]
+        return [{"id": pid, "citekey": papers[pid].citekey, "title": papers[pid].title, **scored[i]} for i, pid in enumerate(ids)]
 
     def apply_tags(self, assignments: dict[str | int, list[str]]) -> int:
         """Tag papers with labels the user accepted; `undo()` reverts it. Returns the undo entry id."""
