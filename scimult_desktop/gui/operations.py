@@ -146,7 +146,13 @@ class _Runnable(QRunnable):
 
 
 class Operations(QObject):
-    """Runs work functions off the UI thread and hands results back to it (see module docstring)."""
+    """Runs work functions off the UI thread and hands results back to it (see module docstring).
+
+    Signals:
+        operation_started(Operation): an operation was submitted (the status-bar indicator lists them).
+    """
+
+    operation_started = Signal(object)
 
     def __init__(self, session: Session, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -228,6 +234,7 @@ class Operations(QObject):
         if on_cancelled is not None:
             op.cancelled.connect(on_cancelled)
         self._running.add(op)
+        self.operation_started.emit(op)
         op.finished.connect(lambda: self._forget(op))
         pool.start(_Runnable(self.session, op, work))
         return op

@@ -209,6 +209,7 @@ class Sidebar(QTreeWidget):
     """
 
     filter_changed = Signal(object)
+    rebuilt = Signal()  # the entries were listed again (tag colours are drawn on them, gui/organizing.py)
 
     def __init__(self, ops: Operations, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -246,6 +247,7 @@ class Sidebar(QTreeWidget):
         if chosen in (None, ("all", None)):
             everything.setSelected(True)
         self.blockSignals(False)
+        self.rebuilt.emit()
 
     def _current_filter(self):
         items = self.selectedItems()
