@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
+    QLabel,
     QLineEdit,
     QMessageBox,
     QPushButton,
@@ -21,6 +22,7 @@ from scimult_desktop.errors import ScimultError
 from scimult_desktop.gui.operations import Operations
 from scimult_desktop.services.writing import citing
 from scimult_desktop.services.models import bundles as models
+from scimult_desktop.services.models import engine_check
 from scimult_desktop.services.library import preferences
 from scimult_desktop.services.library.preferences import Preferences
 
@@ -47,6 +49,12 @@ class SettingsDialog(QDialog):
         for value, label in preferences.ENGINES.items():
             self.engine.addItem(label, value)
         self.engine.setCurrentIndex(max(self.engine.findData(current.engine), 0))
+        self.engine_warning = QLabel()  # why the chosen engine cannot run here (checked off the UI thread)
+        self.engine_warning.setWordWrap(True)
+        self.engine_warning.setStyleSheet("color: #c0392b")
+        self.engine_warning.hide()
+        self.engine_problem: str | None = None
+        self.engine.currentIndexChanged.connect(lambda _i: self._check_engine())
         self.citation = QComboBox()
         for style in citing.CITATION_STYLES:
             self.citation.addItem(style, style)
@@ -63,6 +71,7 @@ class SettingsDialog(QDialog):
         form.addRow("Library folder", folder_row)
         form.addRow("Model", self.model)
         form.addRow("Engine", self.engine)
+        form.addRow("", self.engine_warning)
         form.addRow("Citation format", self.citation)
         from scimult_desktop.gui.dialogs.cite_style import CiteStyleBox
 
@@ -77,6 +86,19 @@ class SettingsDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(buttons)
         ops.run_query(lambda library, ctx: models.list_models(), on_success=self._fill_models, key="settings-models")
+        self._check_engine()  # a saved engine may have stopped working (GPU driver gone)
+
+    def _check_engine(self) -> None:
+        engine = self.engine.currentData()
+        self.ops.run_query(lambda library, ctx: engine_check.engine_problem(engine), key="settings-engine",
+                           on_success=lambda problem: self._show_engine_problem(engine, problem))
+
+    def _show_engine_problem(self, engine: str, problem: str | None) -> None:
+        if engine != self.engine.currentData():
+            return  # the user picked another engine meanwhile
+        self.engine_problem = problem
+        self.engine_warning.setText(f"Not available on this machine: {problem}. Search falls back to keywords." if problem else "")
+        self.engine_warning.setVisible(bool(problem))
 
     def _fill_models(self, installed: list) -> None:
         for info in installed:
@@ -101,6 +123,13 @@ class SettingsDialog(QDialog):
 
     def save(self) -> None:
         chosen = self.preferences()
+        problem = engine_check.engine_problem(chosen.engine) if chosen.engine != "auto" else None
+        if problem and QMessageBox.question(
+            self, "Settings", f"The engine “{self.engine.currentText()}” cannot run here: {problem}.\n\n"
+            "Semantic search and indexing will not work with it until it is installed. Save it anyway?",
+        ) != QMessageBox.StandardButton.Yes:
+            self._show_engine_problem(chosen.engine, problem)
+            return
         try:
             preferences.save_preferences(chosen)
         except ScimultError as exc:
