@@ -376,6 +376,7 @@ class _ReferenceResolver:
         if not surnames or not self.count:
             return None
         first = surnames[0].split()[-1]
+        several = bool(re.search(r"\bet\s+al\b", names)) or len(surnames) > 1
         plain_year, suffix = year[:4], year[4:]
         best: tuple[tuple, int] | None = None
         for index, head in enumerate(self._heads):
@@ -387,10 +388,17 @@ class _ReferenceResolver:
             if not name_at or name_at[0] > year_at[0]:
                 continue
             others = all(re.search(rf"\b{re.escape(s.split()[-1])}\b", head[:year_at[0]]) for s in surnames[1:])
-            key = (not others, name_at[0], index)
+            # "Smith et al." names a paper with co-authors, "Smith" one without (two Smith 2004 papers).
+            key = (not others, several != self._has_coauthors(index, plain_year), name_at[0], index)
             if best is None or key < best[0]:
                 best = (key, index)
         return None if best is None else best[1]
+
+
+    def _has_coauthors(self, index: int, year: str) -> bool:
+        raw = self._raws[index]
+        before = raw[:raw.find(year)] if year in raw else raw[:120]
+        return bool(re.search(r"\band\b|&|\bet al\b", before)) or before.count(",") >= 3
 
 
 def _fold(text: str) -> str:

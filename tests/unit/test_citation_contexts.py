@@ -87,6 +87,8 @@ AUTHOR_YEAR_REFS = [
     "Lee, K. and Smith, N. 2019. Parsing with vectors. In Proceedings of ACL.",
     "Smith, J., Lee, K., and Wu, T. 2019. Neural retrieval at scale. In Proceedings of SIGIR.",
     "Smith, J. 2019. A different paper by Smith. In Proceedings of EMNLP.",
+    "Stevenson, M. 2004. An unsupervised WordNet-based method. In Proceedings of COLING.",
+    "Stevenson, S., Fazly, A., and North, R. 2004. Statistical measures of light verbs. In MWE workshop.",
     "Wu, T. 2020a. First work of Wu in 2020. arXiv preprint.",
     "Wu, T. 2020b. Second work of Wu in 2020. arXiv preprint.",
     "van der Berg, H. 2017. Dutch particles in names. Journal of Names.",
@@ -97,7 +99,8 @@ AUTHOR_YEAR_PAGES = [
         "Dense retrieval works well (Smith et al., 2019; Wu, 2020b), and Smith et al. (2019)\n"
         "scale it further. Baroni (2013) gives an overview, as do others (e.g.,\n"
         "Andoni and Indyk, 2008). The same holds for parsing (Lee and Smith, 2019)\n"
-        "and for names with particles (van der Berg, 2017).\n"
+        "and for names with particles (van der Berg, 2017). Light verbs (Stevenson et al.,\n"
+        "2004) differ from others (Smith, 2019).\n"
         "In 2019 (the year of the workshop) nothing else happened, see Table 2 (2019).\n"),
     (2, "References\n" + "\n".join(AUTHOR_YEAR_REFS)),
 ]
@@ -106,12 +109,14 @@ AUTHOR_YEAR_PAGES = [
 def test_author_year_parenthetical_and_narrative_markers_link_by_first_author_and_year():
     grouped = by_marker(find_citation_contexts(AUTHOR_YEAR_PAGES, AUTHOR_YEAR_REFS))
     assert grouped["Smith et al., 2019"][0].reference_index == 3  # first author Smith with co-authors
-    assert grouped["Wu, 2020b"][0].reference_index == 6  # the year's letter decides
+    assert grouped["Wu, 2020b"][0].reference_index == 8  # the year's letter decides
     assert grouped["Smith et al. (2019)"][0].reference_index == 3
     assert grouped["Baroni (2013)"][0].reference_index == 1
     assert grouped["Andoni and Indyk, 2008"][0].reference_index == 0  # after "e.g.,"
     assert grouped["Lee and Smith, 2019"][0].reference_index == 2  # Lee first, not Smith's paper
-    assert grouped["van der Berg, 2017"][0].reference_index == 7
+    assert grouped["van der Berg, 2017"][0].reference_index == 9
+    assert grouped["Stevenson et al., 2004"][0].reference_index == 6  # co-authored, not M. Stevenson alone
+    assert grouped["Smith, 2019"][0].reference_index == 4  # single-authored, not Smith et al.
     assert all(c.style == "author-year" for cs in grouped.values() for c in cs)
 
 
