@@ -54,7 +54,7 @@ class MainWindow(QMainWindow):
         self.library_panel = LibraryPanel(self.ops)
         self.search_panel = SearchPanel(self.ops)
         self.write_panel = WritePanel(self.ops, self.undo_stack, self.settings)
-        self.fields_panel = FieldsPanel(self.ops, self.undo_stack)
+        self.fields_panel = FieldsPanel(self.ops, self.undo_stack, self.settings)
         self.import_panel = ImportPanel(self.ops)
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
@@ -89,6 +89,9 @@ class MainWindow(QMainWindow):
         from scimult_desktop.gui.organizing import install as install_organizing
 
         install_organizing(self)  # duplicates review, tag manager, background-work indicator
+        from scimult_desktop.gui.context_menus import install as install_context_menus
+
+        install_context_menus(self)  # right-click menus, copy citation, delete to trash, trash view, column chooser
         self._restore_layout()
 
     # ---- construction ----

@@ -3,10 +3,11 @@ a 2-D map of the classification embeddings, and accepting suggested tags (with u
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 from PySide6.QtWidgets import (
     QComboBox,
+    QDialog,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -18,7 +19,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from scimult_desktop.gui.dialogs.bulk_tag_dialog import BulkTagDialog
 from scimult_desktop.gui.operations import Operations
+from scimult_desktop.services.finding import top_fields
 from scimult_desktop.gui.widgets.charts import BarChart, ScatterMap, colour_for
 from scimult_desktop.services.library import browsing
 from scimult_desktop.services.library.browsing import FieldMap
@@ -55,9 +58,10 @@ class FieldsPanel(QWidget):
     map_shown = Signal(int)
     tags_changed = Signal()
 
-    def __init__(self, ops: Operations, undo_stack: QUndoStack, parent: QWidget | None = None) -> None:
+    def __init__(self, ops: Operations, undo_stack: QUndoStack, settings: QSettings | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ops = ops
+        self.settings = settings
         self.session = ops.session
         self.undo_stack = undo_stack
         self.field_map: FieldMap | None = None
@@ -83,7 +87,7 @@ class FieldsPanel(QWidget):
         self.suggestions = QListWidget()
         self.accept_button = QPushButton("Accept checked as tags")
         self.accept_button.clicked.connect(self.accept_checked)
-        self.accept_all_button = QPushButton("Tag every paper with its top field")
+        self.accept_all_button = QPushButton("Tag papers with their top field…")
         self.accept_all_button.clicked.connect(self.accept_top_for_all)
         self.undo_button = QPushButton("Undo")
         self.undo_button.clicked.connect(undo_stack.undo)
@@ -185,11 +189,15 @@ class FieldsPanel(QWidget):
             self.undo_stack.push(ApplyTagsCommand(self.ops, {int(paper_id): labels}, on_done=self._on_tags_done))
 
     def accept_top_for_all(self) -> None:
+        """Ask first (count, each field's confidence, a threshold), then tag what the user ticked (undoable)."""
         if self.field_map is None:
             return
-        assignments = {pid: [field] for pid, field in zip(self.field_map.ids, self.field_map.fields) if field != "unclassified"}
-        if assignments:
-            self.undo_stack.push(ApplyTagsCommand(self.ops, assignments, on_done=self._on_tags_done))
+        proposals = top_fields.top_field_proposals(self.field_map)
+        if not proposals:
+            return
+        dialog = BulkTagDialog(proposals, self.settings, self)
+        if dialog.exec() == QDialog.DialogCode.Accepted and dialog.chosen():
+            self.undo_stack.push(ApplyTagsCommand(self.ops, top_fields.assignments(dialog.chosen()), on_done=self._on_tags_done))
 
     def _on_tags_done(self, _result) -> None:
         self.status.setText("Tags updated (Edit → Undo reverts).")
