@@ -34,7 +34,8 @@ def test_a_coded_label_is_written_with_its_title_and_description_never_its_code(
         assert all("Computer Vision and Pattern Recognition" in t and "Image and video understanding." in t for t in texts)
     assert label_texts(Label("10003317", "Ranking documents for queries."), "cosine") == ["Ranking documents for queries."]
     assert label_texts(Label("Physics", "Matter and energy."), "cosine") == ["Physics: Matter and energy."]
-    assert label_texts(Label("ranking"), "cosine") == ["ranking"]
+    assert label_texts(Label("ranking"), "cosine") == ["A research paper in ranking."]
+    assert label_texts(Label("ranking"), "dot") == ["ranking"]
     assert label_meaning(Label("p2")) is None
 
 
