@@ -38,4 +38,7 @@ def hit_lines(hits: list[SearchHit]) -> None:
         if hit.why:
             where = f" (page {hit.page})" if hit.page else ""
             click.echo(f"     {hit.why}{where}")
+        if hit.library_context:
+            context = hit.library_context
+            click.echo(f"     cited in your library: “{context['sentence']}” ({context['citing_paper']['title']}, p. {context['page']})")
 

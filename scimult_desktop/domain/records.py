@@ -79,6 +79,7 @@ class ImportedRecord:
     references: list[Reference] = field(default_factory=list)
     full_text: str | None = None
     status: str = "ok"  # ok | no_text_layer
+    source_line: int | None = None  # where the record starts in a text source (a BibTeX entry's line)
 
 
 @dataclass
@@ -98,6 +99,7 @@ class ImportReport:
     skipped: int = 0
     failed: list[ImportProblem] = field(default_factory=list)
     paper_ids: list[int] = field(default_factory=list)
+    no_text_layer: list[str] = field(default_factory=list)  # PDFs stored without text (image-only scans)
 
     def to_json(self) -> dict:
         return {
@@ -105,6 +107,7 @@ class ImportReport:
             "updated": self.updated,
             "skipped": self.skipped,
             "failed": [{"path": p.path, "error": p.error} for p in self.failed],
+            "no_text_layer": list(self.no_text_layer),
         }
 
 
@@ -129,9 +132,14 @@ class SearchHit:
     why: str | None = None  # a highlighted snippet or the reason for relatedness
     page: int | None = None
     passage: PassageMatch | None = None  # set by search when a passage of the PDF matched
+    # Set by suggestions: a sentence in which a library paper cites this paper for a claim like the
+    # text's ({"sentence", "marker", "page", "citing_paper": {...}, "shared_words"}).
+    library_context: dict | None = None
 
     def to_json(self) -> dict:
         data = {"id": self.paper.id, "citekey": self.paper.citekey, "title": self.paper.title, "score": self.score}
         if self.passage is not None:
             data["passage"] = self.passage.to_json()
+        if self.library_context is not None:
+            data["library_context"] = self.library_context
         return data

@@ -46,3 +46,18 @@ def test_context_html_escapes_text_and_bolds_the_marker():
             "citing_paper": {"id": 1, "title": "T & U", "year": 2020}}
     html = context_html(item)
     assert "A &lt;b&gt; tag <b>[1]</b> here." in html and "T &amp; U (2020), p. 3" in html
+
+
+def test_suggestion_card_shows_the_library_sentence(qtbot):
+    from scimult_desktop.gui.widgets.suggestion_cards import SuggestionRow, library_context_html
+
+    html = library_context_html({"sentence": "A <claim> [2].", "page": 4, "citing_paper": {"title": "T & U"}})
+    assert "A &lt;claim&gt; [2]." in html and "T &amp; U, p. 4" in html
+    assert library_context_html(None) == ""
+    context = {"sentence": "Dense retrieval works [2].", "page": 1, "citing_paper": {"id": 3, "title": "Ours"}}
+    row = SuggestionRow("a sentence", {"title": "DPR", "citekey": "dpr", "score": 0.5, "library_context": context})
+    qtbot.addWidget(row)
+    assert not row.library_context.isHidden() and "Dense retrieval works [2]." in row.library_context.text()
+    plain = SuggestionRow("a sentence", {"title": "DPR", "citekey": "dpr", "score": 0.5})
+    qtbot.addWidget(plain)
+    assert plain.library_context.isHidden()

@@ -22,6 +22,15 @@ def _unsqueezable(button: QPushButton) -> QPushButton:
     return button
 
 
+def library_context_html(context: dict | None) -> str:
+    """"Your library cites it: “sentence” — citing paper, page" (the evidence of a suggestion), or ""."""
+    if not context:
+        return ""
+    citing = context["citing_paper"]
+    return (f"<span style='color:#555'><i>Your library cites it: “{html.escape(context['sentence'])}”</i> — "
+            f"{html.escape(citing.get('title') or '')}, p. {context['page']}</span>")
+
+
 class SuggestionRow(QFrame):
     """One suggested paper: its title, a Copy button naming the citation, Good / Wrong (or the verdict and Undo).
 
@@ -65,6 +74,11 @@ class SuggestionRow(QFrame):
         layout.setContentsMargins(ROW_INDENT, 2, 2, 6)
         layout.setSpacing(3)
         layout.addWidget(self.title)
+        self.library_context = QLabel(library_context_html(suggestion.get("library_context")))
+        self.library_context.setWordWrap(True)
+        self.library_context.setTextFormat(Qt.TextFormat.RichText)
+        self.library_context.setVisible(bool(suggestion.get("library_context")))
+        layout.addWidget(self.library_context)
         layout.addLayout(buttons)
         self.show_verdict(None)
 

@@ -21,6 +21,7 @@ from scimult_desktop.domain.records import PassageMatch, SearchHit
 from scimult_desktop.domain.tasks import Role, Task
 from scimult_desktop.services.finding import passage_ranking
 from scimult_desktop.services.finding.evidence import best_passage, keyword_snippet, passage_excerpt
+from scimult_desktop.services.finding.context_evidence import attach_library_contexts, shared_context_reasons
 from scimult_desktop.services.finding.filters import SearchFilters
 from scimult_desktop.domain.fusion import reciprocal_rank_fusion
 from scimult_desktop.services.finding.semantic import SemanticBackend
@@ -96,7 +97,9 @@ class Finder:
     def suggestion_hits(self, ranked: Ranked, k: int, text: str, exclude: Iterable[int] = ()) -> list[SearchHit]:
         """The top `k` of a suggestion ranking for `text`, without the papers in `exclude`."""
         skip = set(exclude)
-        return self._hits(Ranked([pid for pid in ranked.ids if pid not in skip], ranked.scores, ranked.reasons), k, text, {})
+        hits = self._hits(Ranked([pid for pid in ranked.ids if pid not in skip], ranked.scores, ranked.reasons), k, text, {})
+        attach_library_contexts(self.database, hits, text)
+        return hits
 
     # ---- related -----------------------------------------------------------------------
     def related(self, paper_id: int, *, k: int) -> list[SearchHit]:
@@ -118,8 +121,11 @@ class Finder:
         fused = _fuse(rankings)
         fused.ids = [pid for pid in fused.ids if pid != paper_id]
         hits = []
+        quoted = shared_context_reasons(self.database, paper_id, fused.ids[:k])
         for pid in fused.ids[:k]:
             reasons = [r.reasons[pid] for r in reversed(rankings) if pid in r.reasons]
+            if pid in quoted:
+                reasons.insert(0, quoted[pid])
             hits.append((pid, fused.scores[pid], "; ".join(reasons)))
         papers = {p.id: p for p in self.papers.get_many([pid for pid, _, _ in hits])}
         return [SearchHit(papers[pid], round(score, 6), why=why) for pid, score, why in hits if pid in papers]
