@@ -35,7 +35,31 @@ _COLUMNS = (
     _Column("Venue", lambda r: r.venue or "", lambda r: (r.venue or "~").casefold()),
     _Column("PDF", lambda r: "PDF" if r.has_pdf else "", lambda r: not r.has_pdf),
     _Column("Fields", lambda r: ", ".join(r.fields), lambda r: ", ".join(r.fields).casefold() or "~"),
+    # Shown on request (header menu, gui/widgets/column_chooser.py); appended so saved sort columns keep their meaning.
+    _Column("Date added", lambda r: (r.created_at or "")[:10], lambda r: r.created_at or ""),
+    _Column("Item type", lambda r: item_type_text(r.entry_type), lambda r: item_type_text(r.entry_type).casefold() or "~"),
+    _Column("Citation key", lambda r: r.citekey or "", lambda r: (r.citekey or "~").casefold()),
+    _Column("DOI", lambda r: r.doi or "", lambda r: r.doi or "~"),
 )
+COLUMN_TITLES = tuple(column.title for column in _COLUMNS)
+OPTIONAL_COLUMNS = frozenset(range(6, len(_COLUMNS)))  # hidden until the user shows them
+
+_ITEM_TYPES = {
+    "article": "Journal article", "article-journal": "Journal article", "journalarticle": "Journal article",
+    "inproceedings": "Conference paper", "paper-conference": "Conference paper", "conferencepaper": "Conference paper",
+    "conference": "Conference paper", "book": "Book", "incollection": "Book section", "inbook": "Book section",
+    "chapter": "Book section", "booksection": "Book section", "phdthesis": "Thesis", "mastersthesis": "Thesis",
+    "thesis": "Thesis", "techreport": "Report", "report": "Report", "misc": "Document", "online": "Web page",
+    "webpage": "Web page", "preprint": "Preprint", "manuscript": "Manuscript", "unpublished": "Manuscript",
+    "software": "Software", "dataset": "Dataset", "patent": "Patent",
+}
+
+
+def item_type_text(entry_type: str | None) -> str:
+    """"Journal article", "Conference paper"... for a stored BibTeX/CSL/Zotero type (unknown ones as stored)."""
+    if not entry_type:
+        return ""
+    return _ITEM_TYPES.get(entry_type.strip().lower().replace("_", ""), entry_type.strip())
 
 
 @dataclass

@@ -65,6 +65,8 @@ class LibraryPanel(QWidget):
         self.table.setWordWrap(False)
         self.table.verticalHeader().hide()
         self.table.verticalHeader().setDefaultSectionSize(24)
+        # (column, has no value in any row) -> hidden; the column chooser replaces it (gui/widgets/column_chooser.py).
+        self.column_rule = lambda column, empty: empty
         header = self.table.horizontalHeader()
         header.setStretchLastSection(False)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
@@ -138,7 +140,7 @@ class LibraryPanel(QWidget):
         self.stack.setCurrentIndex(1 if prepared.rows else 2)
         # Columns no paper has a value for (the demo library has no authors or venues) are hidden until one does.
         for column in range(1, self.model.columnCount()):
-            hidden = column in prepared.empty_columns
+            hidden = self.column_rule(column, column in prepared.empty_columns)
             if self.table.isColumnHidden(column) != hidden:  # each change re-lays out the header
                 self.table.setColumnHidden(column, hidden)
         self._update_count()
