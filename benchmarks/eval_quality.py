@@ -38,7 +38,7 @@ import re
 import statistics
 import sys
 import time
-from collections import Counter, defaultdict
+from collections import defaultdict
 from pathlib import Path
 
 from scimult_desktop.domain.tasks import Task
@@ -278,35 +278,11 @@ def single_query_latency(library: Library, texts: list[str]) -> dict:
 
 
 def eval_classify(args) -> dict:
-    rows = [json.loads(line) for line in (DATA / "s2orc_sample" / "metadata_sample.jsonl").open(encoding="utf-8")]
-    rows = [r for r in rows if r.get("abstract") and r.get("mag_field_of_study") and len(r["mag_field_of_study"]) == 1]
-    items = [{"id": f"s2{r['paper_id']}", "title": r["title"], "abstract": r["abstract"], "type": "article-journal"} for r in rows]
-    gold = {f"s2{r['paper_id']}": r["mag_field_of_study"][0].lower() for r in rows}
-    library = build_library(Path(args.workdir) / "s2orc", items, [Task.CLASSIFY], args)
-    from scimult_desktop.services.finding import label_sets
+    """Two label sets (MAG fields, ACM author keywords) vs plain MiniLM, and the few-shot curve: benchmarks/eval_classification.py."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from eval_classification import eval_classify as run
 
-    import numpy as np
-
-    from scimult_desktop.domain.tasks import Role
-
-    full = label_sets.load_label_set("mag")
-    names = [label.name.lower() for label in full.labels]
-    out = {"papers": len(items), "majority_class": 100 * Counter(gold.values()).most_common(1)[0][1] / len(gold)}
-    # Baseline: plain cosine between the paper and the bare field name (environment.md's 42.7% setting).
-    finder = library._finder(Task.CLASSIFY)
-    ids = library.papers.all_ids()
-    keys = {p.id: p.citekey for p in library.papers.get_many(ids)}
-    vectors = finder.paper_vectors(Task.CLASSIFY, ids)
-    label_vectors = finder.backend.encode([label.name for label in full.labels], Task.CLASSIFY, Role.DOCUMENT)
-    best = (np.stack([vectors[i] for i in ids]) @ label_vectors.T).argmax(axis=1)
-    baseline = {keys[pid]: names[best[j]] for j, pid in enumerate(ids)}
-    results = library.classify(None, label_set="mag", k=1)
-    default = {r["citekey"]: r["labels"][0]["label"].lower() for r in results}
-    for label, predicted in (("field name, cosine (baseline)", baseline), ("classify (default)", default)):
-        correct = [float(predicted.get(k) == g) for k, g in sorted(gold.items())]
-        out[label] = {"accuracy": 100 * sum(correct) / len(correct), "macro_f1": 100 * macro_f1(gold, predicted), PER_QUERY: correct}
-    library.close()
-    return out
+    return run(args, sys.modules[__name__])
 
 
 def macro_f1(gold: dict[str, str], predicted: dict[str, str]) -> float:
@@ -328,6 +304,7 @@ COMPARED = (
     ("ACM-CR Recall@10, hybrid (suggest)", "acm", ("hybrid (default)", "recall@10")),
     ("MAG accuracy, field names (classify expert)", "classify", ("field name, cosine (baseline)", "accuracy")),
     ("MAG accuracy, label prompts (classify)", "classify", ("classify (default)", "accuracy")),
+    ("ACM keywords accuracy, label texts (classify)", "classify", ("acm_keywords", "classify (default)", "accuracy")),
 )
 
 
@@ -347,10 +324,14 @@ def comparison_table(before: str, after: str, results: dict[str, dict]) -> tuple
     """
     lines = [f"| benchmark | {before} | {after} | change | paired SE |", "|---|---:|---:|---:|---:|"]
     wins = []
-    for label, bench, (mode, metric) in COMPARED:
+    for label, bench, (*path, metric) in COMPARED:
         if bench not in results[before]:
             continue
-        old_result, new_result = results[before][bench][mode], results[after][bench][mode]
+        old_result, new_result = results[before][bench], results[after][bench]
+        for key in path:  # (mode, metric) or (label set, mode, metric)
+            old_result, new_result = old_result.get(key, {}), new_result.get(key, {})
+        if metric not in old_result or metric not in new_result:
+            continue
         old, new = old_result[metric], new_result[metric]
         wins.append(new > old)
         se = paired_standard_error(old_result.get(PER_QUERY, []), new_result.get(PER_QUERY, []))
@@ -367,11 +348,12 @@ def without_per_query(result):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", default="scifact,acm,drafts,classify", help="comma-separated subset of scifact,acm,drafts,classify")
+    parser.add_argument("--only", default="scifact,acm,drafts,classify", help="comma-separated subset of scifact,acm,drafts,classify,passages")
     parser.add_argument("--model", default=None, help="installed model name (default: the active model)")
     parser.add_argument("--engine", default=None, help="inference engine (default: settings)")
     parser.add_argument("--workdir", default=str(ROOT / ".bench-out"), help="where evaluation libraries are kept")
     parser.add_argument("--limit-queries", type=int, default=None, help="evaluate on the first N queries only")
+    parser.add_argument("--baseline-bundle", default=None, help="plain all-MiniLM-L6-v2 bundle for the classification baseline (default: built into --workdir)")
     parser.add_argument("--compare", default=None, metavar="BEFORE,AFTER", help="two installed models: before/after table")
     args = parser.parse_args()
     if not DATA.is_dir():
@@ -392,9 +374,18 @@ def main() -> None:
     print(f"{names[1]} beats {names[0]} on every compared number: {'yes' if better else 'no'}")
 
 
+def _eval_passages(args) -> dict:
+    """Passage search vs abstract-only on body-text questions: benchmarks/eval_passages.py (run only with --only passages)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from eval_passages import eval_passages
+
+    return eval_passages(args)
+
+
 def run_benchmarks(args) -> dict:
     results = {}
-    for name, fn in (("scifact", eval_scifact), ("acm", eval_acm), ("drafts", eval_drafts), ("classify", eval_classify)):
+    for name, fn in (("scifact", eval_scifact), ("acm", eval_acm), ("drafts", eval_drafts), ("classify", eval_classify),
+                     ("passages", _eval_passages)):
         if name in args.only.split(","):
             print(f"== {name}", file=sys.stderr)
             results[name] = fn(args)
