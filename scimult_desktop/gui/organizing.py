@@ -51,16 +51,26 @@ def install(window) -> None:
 
 
 def open_duplicates(window) -> DuplicatesDialog:
-    dialog = DuplicatesDialog(window.ops, window.undo_stack, window)
-    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-    dialog.open()
+    """Show the duplicates review (one per window, kept between openings: background results may still arrive)."""
+    dialog = getattr(window, "duplicates_dialog", None)
+    if dialog is None:
+        dialog = window.duplicates_dialog = DuplicatesDialog(window.ops, window.undo_stack, window)
+    else:
+        dialog.refresh()
+    dialog.show()
+    dialog.raise_()
     return dialog
 
 
 def open_tags(window) -> TagsDialog:
-    dialog = TagsDialog(window.ops, window.undo_stack, window)
-    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-    dialog.open()
+    """Show the tag manager (one per window, kept between openings)."""
+    dialog = getattr(window, "tags_dialog", None)
+    if dialog is None:
+        dialog = window.tags_dialog = TagsDialog(window.ops, window.undo_stack, window)
+    else:
+        dialog.refresh()
+    dialog.show()
+    dialog.raise_()
     return dialog
 
 

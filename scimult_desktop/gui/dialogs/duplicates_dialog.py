@@ -38,7 +38,8 @@ def load_proposals(library) -> list[dict]:
     """Open proposals with both titles, for the list (runs on a worker thread)."""
     proposals = library.duplicate_proposals()
     papers = {p.id: p for p in library.papers.get_many({i for p in proposals for i in (p["paper_a"], p["paper_b"])})}
-    return [dict(p, title_a=papers[p["paper_a"]].title, title_b=papers[p["paper_b"]].title)
+    return [dict(p, title_a=papers[p["paper_a"]].title, title_b=papers[p["paper_b"]].title,
+                 key_a=papers[p["paper_a"]].citekey, key_b=papers[p["paper_b"]].citekey)
             for p in proposals if p["paper_a"] in papers and p["paper_b"] in papers]
 
 
@@ -67,6 +68,7 @@ class DuplicatesDialog(QDialog):
 
         self.pairs = QListWidget()
         self.pairs.setMinimumWidth(220)
+        self.pairs.setSpacing(2)
         self.pairs.currentRowChanged.connect(self._on_pair_chosen)
         self.reason = QLabel()
         self.reason.setWordWrap(True)
@@ -147,7 +149,7 @@ class DuplicatesDialog(QDialog):
                            key="duplicate-proposals", name="loading duplicate proposals")
 
     def _on_library_changed(self, changes: set[str]) -> None:
-        if changes & {"papers", "duplicates", "edits"}:
+        if self.isVisible() and changes & {"papers", "duplicates", "edits"}:
             self.refresh()
 
     def _set_proposals(self, proposals: list[dict]) -> None:
@@ -157,8 +159,8 @@ class DuplicatesDialog(QDialog):
         self.pairs.blockSignals(True)
         self.pairs.clear()
         for proposal in self._proposals:
-            item = QListWidgetItem(f"{proposal['title_a'][:60]}\n↔ {proposal['title_b'][:60]}")
-            item.setToolTip(proposal["reason"])
+            item = QListWidgetItem(f"{proposal['title_a'][:48]}\n    {proposal['key_a']} ↔ {proposal['key_b']}")
+            item.setToolTip(f"A: {proposal['title_a']}\nB: {proposal['title_b']}\n{proposal['reason']}")
             self.pairs.addItem(item)
         self.pairs.blockSignals(False)
         pairs = [(p["paper_a"], p["paper_b"]) for p in self._proposals]

@@ -168,12 +168,16 @@ class TagsDialog(QDialog):
         layout.addWidget(self.message)
         self.resize(520, 460)
         self._update_buttons()
-        ops.session.library_did_change.connect(lambda changes: self.refresh() if changes & {"tags", "papers"} else None)
+        ops.session.library_did_change.connect(self._on_library_changed)
         self.refresh()
 
     def refresh(self) -> None:
         self.ops.run_query(lambda library, ctx: tagging.list_tags(library), on_success=self._set_tags, key="tag-manager",
                            name="loading tags")
+
+    def _on_library_changed(self, changes: set[str]) -> None:
+        if self.isVisible() and changes & {"tags", "papers"}:
+            self.refresh()
 
     def _set_tags(self, tags: list[TagInfo]) -> None:
         chosen = {t.name for t in self.selected()}

@@ -16,9 +16,9 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPlainTextEdit,
-    QPushButton,
     QStackedWidget,
     QTextBrowser,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -57,21 +57,29 @@ class NotesEditor(QWidget):
         self.picker = QComboBox()
         self.picker.setToolTip("This paper's notes")
         self.picker.currentIndexChanged.connect(self._on_picked)
-        self.new_button = QPushButton("New")
+        self.new_button = QToolButton(text="New")  # tool buttons: as wide as their text, for a narrow pane
         self.new_button.setToolTip("Start another note on this paper")
         self.new_button.clicked.connect(self.new_note)
-        self.delete_button = QPushButton("Delete")
+        self.delete_button = QToolButton(text="Delete")
         self.delete_button.clicked.connect(self.delete_note)
         self.preview_box = QCheckBox("Preview")
         self.preview_box.setToolTip("Show the note as formatted Markdown")
         self.preview_box.toggled.connect(self._toggle_preview)
+        self.state = QLabel()
+        self.state.setStyleSheet("color: palette(mid);")
+        # Two short rows rather than one long one: the detail pane is often narrow.
+        self.picker.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.picker.setMinimumContentsLength(8)
         top = QHBoxLayout()
         top.setContentsMargins(0, 0, 0, 0)
         top.addWidget(self.title)
         top.addWidget(self.picker, 1)
-        top.addWidget(self.new_button)
-        top.addWidget(self.delete_button)
-        top.addWidget(self.preview_box)
+        bottom = QHBoxLayout()
+        bottom.setContentsMargins(0, 0, 0, 0)
+        bottom.addWidget(self.state, 1)
+        bottom.addWidget(self.preview_box)
+        bottom.addWidget(self.new_button)
+        bottom.addWidget(self.delete_button)
 
         self.editor = QPlainTextEdit()
         self.editor.setPlaceholderText("Write a note on this paper (Markdown). It is saved as you type.")
@@ -83,14 +91,12 @@ class NotesEditor(QWidget):
         self.pages = QStackedWidget()
         self.pages.addWidget(self.editor)
         self.pages.addWidget(self.preview)
-        self.state = QLabel()
-        self.state.setStyleSheet("color: palette(mid);")
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(top)
         layout.addWidget(self.pages, 1)
-        layout.addWidget(self.state)
+        layout.addLayout(bottom)
 
         self.timer = QTimer(self)
         self.timer.setSingleShot(True)
