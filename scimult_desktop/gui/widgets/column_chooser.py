@@ -14,6 +14,9 @@ from PySide6.QtWidgets import QMenu, QTableView
 from scimult_desktop.gui.item_models import COLUMN_TITLES, OPTIONAL_COLUMNS
 
 SETTINGS_KEY = "library/columns"  # {"shown": [titles], "hidden": [titles]}
+# Widths a column gets when shown: narrow enough that the Title column keeps room.
+SHOWN_WIDTHS = {"Authors": 180, "Year": 56, "Venue": 150, "PDF": 44, "Fields": 140, "Date added": 88, "Item type": 120,
+                "Citation key": 140, "DOI": 170}
 
 
 class ColumnChooser:
@@ -73,8 +76,8 @@ class ColumnChooser:
         (self.shown.add if visible else self.shown.discard)(title)
         (self.hidden.discard if visible else self.hidden.add)(title)
         self.table.setColumnHidden(column, not visible)
-        if visible and self.table.columnWidth(column) < 30:
-            self.table.setColumnWidth(column, 110)
+        if visible:
+            self.table.setColumnWidth(column, SHOWN_WIDTHS.get(title, 110))
         self._save()
 
     def reset(self) -> None:
