@@ -150,6 +150,17 @@ def test_tag_rename_merge_colour_delete_and_undo(pair_library):
         tagging.rename_tag(lib, "nope", "x")
 
 
+def test_papers_in_the_trash_are_not_counted_searched_or_merged(pair_library):
+    from scimult_desktop.services.library.trash import trash_papers
+
+    lib, published, preprint, other, _ = pair_library
+    trash_papers(lib, [preprint])
+    assert {t.name: t.papers for t in tagging.list_tags(lib)} == {"retrieval": 2, "to read": 0}
+    assert notes.search_notes(lib, "negatives") == []
+    with pytest.raises(ScimultError, match="trash"):
+        merging.merge_papers(lib, published, preprint)
+
+
 def test_notes_crud_search_persist_and_undo_delete(tmp_path):
     from scimult_desktop.services.library.facade import Library
 
@@ -173,3 +184,15 @@ def test_notes_crud_search_persist_and_undo_delete(tmp_path):
         undo_entry(lib, undo_id)
         assert [n.id for n in notes.list_notes(lib, paper_id)] == [first.id, second.id]
         assert [h.note_id for h in notes.search_notes(lib, "plain")] == [second.id]
+
+
+def test_keyword_search_finds_papers_by_their_notes(pair_library):
+    lib, published, preprint, other, _ = pair_library
+    assert lib.search("wormholes", mode="keyword") == []
+    notes.add_note(lib, other, "Compare with the wormholes idea from the reading group.")
+    hits = lib.search("wormholes", mode="keyword")
+    assert [h.paper.id for h in hits] == [other]
+    assert hits[0].why.startswith("Your note:") and "[wormholes]" in hits[0].why
+    # Notes add to what the papers' own text finds; they do not replace it.
+    notes.add_note(lib, published, "BM25 is the baseline here.")
+    assert {h.paper.id for h in lib.search("bm25", mode="keyword")} == {published, other}

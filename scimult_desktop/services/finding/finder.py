@@ -166,7 +166,15 @@ class Finder:
         hits = self.papers.keyword_search(query, depth if allowed is None else depth * 5, snippets=snippets)
         if allowed is not None:
             hits = [h for h in hits if h.paper.id in allowed][:depth]
-        return Ranked([h.paper.id for h in hits], {h.paper.id: h.score for h in hits}, {h.paper.id: h.why for h in hits if h.why})
+        ranked = Ranked([h.paper.id for h in hits], {h.paper.id: h.score for h in hits}, {h.paper.id: h.why for h in hits if h.why})
+        from scimult_desktop.services.library.notes import papers_with_matching_notes
+
+        noted = papers_with_matching_notes(self.database, query, depth, allowed)  # what the user wrote counts too
+        if not noted:
+            return ranked
+        fused = reciprocal_rank_fusion([ranked.ids, [pid for pid, _ in noted]])
+        reasons = {pid: f"Your note: {snippet}" for pid, snippet in noted} | ranked.reasons
+        return Ranked([pid for pid, _ in fused], dict(fused), reasons)
 
     def _dense_rankings(
         self, texts: Sequence[str], task: Task, depth: int, allowed: set[int] | None, role: Role = Role.QUERY,

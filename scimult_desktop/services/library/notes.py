@@ -120,17 +120,40 @@ def delete_note(library: "Library", note_id: int) -> int:
 
 
 def search_notes(library: "Library", query: str, *, k: int = 20) -> list[NoteHit]:
-    """Notes matching the words of `query` (any of them, best first by BM25)."""
+    """Notes matching the words of `query` (any of them, best first by BM25); papers in the trash are left out."""
     words = query_words(query)
     if not words:
         return []
     match = " OR ".join(f'"{w}"' for w in words)
     rows = library.database.conn.execute(
         """SELECT n.id, n.paper_id, snippet(notes_fts, 0, '[', ']', '…', 16) FROM notes_fts
-           JOIN notes n ON n.id = notes_fts.rowid WHERE notes_fts MATCH ? ORDER BY bm25(notes_fts) LIMIT ?""",
+           JOIN notes n ON n.id = notes_fts.rowid JOIN papers p ON p.id = n.paper_id AND p.deleted_at IS NULL
+           WHERE notes_fts MATCH ? ORDER BY bm25(notes_fts) LIMIT ?""",
         (match, k),
     )
     return [NoteHit(int(r[0]), int(r[1]), r[2]) for r in rows]
+
+
+def papers_with_matching_notes(database, query: str, k: int, allowed: set[int] | None = None) -> list[tuple[int, str]]:
+    """(paper id, best note snippet) for papers whose notes match `query`, best first, one row per paper.
+
+    Keyword search fuses this with its ranking of the papers' own text (`Finder`), so a paper is
+    found by what the user wrote about it. Papers in the trash, or outside `allowed`, are left out.
+    """
+    words = query_words(query)
+    if not words:
+        return []
+    match = " OR ".join(f'"{w}"' for w in words)
+    found: dict[int, str] = {}
+    for paper_id, snippet in database.conn.execute(
+        """SELECT n.paper_id, snippet(notes_fts, 0, '[', ']', '…', 12) FROM notes_fts
+           JOIN notes n ON n.id = notes_fts.rowid JOIN papers p ON p.id = n.paper_id AND p.deleted_at IS NULL
+           WHERE notes_fts MATCH ? ORDER BY bm25(notes_fts) LIMIT ?""",
+        (match, k * 3),
+    ):
+        if (allowed is None or paper_id in allowed) and paper_id not in found:
+            found[int(paper_id)] = snippet
+    return list(found.items())[:k]
 
 
 def _check_format(format: str) -> None:

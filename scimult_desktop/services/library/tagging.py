@@ -53,10 +53,11 @@ class TagChange:
 
 
 def list_tags(library: "Library") -> list[TagInfo]:
-    """Every tag (also those no paper carries any more), most used first."""
+    """Every tag (also those no paper carries any more), most used first; papers in the trash are not counted."""
     rows = library.database.conn.execute(
-        """SELECT t.name, count(pt.paper_id), t.colour FROM tags t LEFT JOIN paper_tags pt ON pt.tag_id = t.id
-           GROUP BY t.id ORDER BY count(pt.paper_id) DESC, t.name"""
+        """SELECT t.name, count(p.id), t.colour FROM tags t LEFT JOIN paper_tags pt ON pt.tag_id = t.id
+           LEFT JOIN papers p ON p.id = pt.paper_id AND p.deleted_at IS NULL
+           GROUP BY t.id ORDER BY count(p.id) DESC, t.name"""
     )
     return [TagInfo(r[0], int(r[1]), r[2]) for r in rows]
 
