@@ -55,7 +55,7 @@ class MainWindow(QMainWindow):
         self.search_panel = SearchPanel(self.ops)
         self.write_panel = WritePanel(self.ops, self.undo_stack, self.settings)
         self.fields_panel = FieldsPanel(self.ops, self.undo_stack, self.settings)
-        self.import_panel = ImportPanel(self.ops)
+        self.import_panel = ImportPanel(self.ops, self.settings)
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         for panel, title in ((self.library_panel, "Library"), (self.search_panel, "Search"), (self.write_panel, "Write && cite"),

@@ -109,6 +109,7 @@ class BibtexImporter:
                 yield ImportProblem(where, f"entry {parsed.key!r} skipped: it has no title")
                 continue
             record.source_key = _unique_source_key(record, source_keys)
+            record.source_line = parsed.line
             yield record
 
 

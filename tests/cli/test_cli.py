@@ -44,7 +44,7 @@ def test_import_list_search_json_contract(runner, bib, tmp_path):
     lib = str(tmp_path / "lib")
     result = runner.invoke(cli, ["--library", lib, "import", str(bib), "--json"])
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout) == {"added": 2, "updated": 0, "skipped": 0, "failed": []}
+    assert json.loads(result.stdout) == {"added": 2, "updated": 0, "skipped": 0, "failed": [], "no_text_layer": []}
 
     listed = json.loads(runner.invoke(cli, ["--library", lib, "list", "--json"]).stdout)
     assert [set(p) for p in listed] == [{"id", "citekey", "title", "authors", "year", "doi", "arxiv_id", "abstract", "files"}] * 2

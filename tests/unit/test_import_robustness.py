@@ -155,7 +155,7 @@ def test_a_record_that_cannot_be_stored_is_reported_and_the_others_are_stored(fr
     monkeypatch.setattr(importing, "store_record", failing)
     report = fresh_library.import_paths([bib])
     assert report.added == 2 and _keys(fresh_library) == {"k0", "k2"}
-    assert [p.path for p in report.failed] == [f"{bib}#k1"]
+    assert [p.path for p in report.failed] == [f"{bib}:2#k1"]  # the file, the entry's line and its key
     assert "entry not stored: IntegrityError" in report.failed[0].error
 
 

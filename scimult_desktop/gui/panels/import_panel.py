@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, QTimer, Signal
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -27,7 +27,7 @@ from scimult_desktop.domain.progress import ProgressEvent
 from scimult_desktop.domain.records import ImportReport
 from scimult_desktop.gui.operations import Operation, Operations
 from scimult_desktop.gui.widgets.buttons import button_box
-from scimult_desktop.services.library import watching
+from scimult_desktop.services.library import index_backlog, watching
 
 WATCH_SCAN_INTERVAL_MS = 60_000
 
@@ -41,7 +41,10 @@ class FileStatus:
     detail: str = ""
 
 
-_STATUS_COLOURS = {"failed": "#d62728", "cancelled": "#b07a00", "done": "#2ca02c"}
+NO_TEXT_LAYER = "stored, no text layer"
+_STATUS_COLOURS = {"failed": "#d62728", "cancelled": "#b07a00", "done": "#2ca02c", NO_TEXT_LAYER: "#b07a00"}
+_BAR_FORMATS = {"done": "%p%", "cancelled": "Cancelled", "failed": "Failed"}
+LAST_FOLDER_KEY = "import/last_folder"
 
 
 class FileStatusTableModel(QAbstractTableModel):
@@ -140,11 +143,12 @@ class ProgressRow(QWidget):
         current = f": {Path(event.current).name}" if event.current else ""
         self.label.setText(f"{self.title}: {event.stage}{current}{eta}")
 
-    def finish(self, text: str) -> None:
+    def finish(self, text: str, outcome: str = "done") -> None:
+        """Stop showing progress; `outcome` (done, cancelled, failed) is what the bar says: a cancelled job is not at 100%."""
         self._op = None
         self.bar.setRange(0, 1)
-        self.bar.setValue(1)
-        self.bar.setFormat("%p%")
+        self.bar.setValue(1 if outcome == "done" else 0)
+        self.bar.setFormat(_BAR_FORMATS[outcome])
         self.label.setText(f"{self.title}: {text}")
         self.cancel_button.setEnabled(False)
         self.cancel_button.hide()
@@ -175,10 +179,11 @@ class ImportPanel(QWidget):
     import_finished = Signal(object)
     index_finished = Signal(object)
 
-    def __init__(self, ops: Operations, parent: QWidget | None = None) -> None:
+    def __init__(self, ops: Operations, settings: QSettings | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ops = ops
         self.session = ops.session
+        self.settings = settings  # remembers the folder of the last file dialog
         self.setAcceptDrops(True)
         self.last_report: ImportReport | None = None
         self.auto_index = True
@@ -203,6 +208,12 @@ class ImportPanel(QWidget):
         self.table.horizontalHeader().setStretchLastSection(True)
         self.summary = QLabel("Nothing imported in this session yet.")
         self.summary.setWordWrap(True)
+        self.index_now_button = QPushButton("Index them now")
+        self.index_now_button.clicked.connect(lambda: (self.index_now_button.hide(), self.start_indexing()))
+        self.index_now_button.hide()
+        summary_row = QHBoxLayout()
+        summary_row.addWidget(self.summary, 1)
+        summary_row.addWidget(self.index_now_button)
 
         watch_box = QGroupBox("Watch folders (new or changed PDFs and .bib files import automatically)")
         self.watch_list = QListWidget()
@@ -219,7 +230,7 @@ class ImportPanel(QWidget):
         layout.addWidget(self.import_progress)
         layout.addWidget(self.index_progress)
         layout.addWidget(self.table, 1)
-        layout.addWidget(self.summary)
+        layout.addLayout(summary_row)
         layout.addWidget(watch_box)
 
         self.watch_timer = QTimer(self)
@@ -229,19 +240,33 @@ class ImportPanel(QWidget):
         self.session.library_did_open.connect(lambda _f: self.refresh_watch_folders())
 
     # ---- starting imports ----
+    def _start_folder(self, fallback: str = "") -> str:
+        """Where file dialogs open: the folder of the last file or folder chosen (kept across restarts)."""
+        last = self.settings.value(LAST_FOLDER_KEY) if self.settings is not None else None
+        return str(last) if last and Path(str(last)).is_dir() else fallback
+
+    def _remember(self, chosen: str, *, is_folder: bool) -> None:
+        if self.settings is not None:
+            self.settings.setValue(LAST_FOLDER_KEY, chosen if is_folder else str(Path(chosen).parent))
+
     def choose_files(self) -> None:
-        paths, _ = QFileDialog.getOpenFileNames(self, "Import files", "", "References (*.pdf *.bib *.bibtex *.json *.sqlite);;All files (*)")
+        paths, _ = QFileDialog.getOpenFileNames(self, "Import files", self._start_folder(),
+                                                "References (*.pdf *.bib *.bibtex *.json *.sqlite);;All files (*)")
         if paths:
+            self._remember(paths[0], is_folder=False)
             self.import_paths(paths)
 
     def choose_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Import a folder")
+        folder = QFileDialog.getExistingDirectory(self, "Import a folder", self._start_folder())
         if folder:
+            self._remember(folder, is_folder=True)
             self.import_paths([folder])
 
     def choose_zotero(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Zotero data folder (the one holding zotero.sqlite)", str(Path.home() / "Zotero"))
+        folder = QFileDialog.getExistingDirectory(self, "Zotero data folder (the one holding zotero.sqlite)",
+                                                  self._start_folder(str(Path.home() / "Zotero")))
         if folder:
+            self._remember(folder, is_folder=True)
             self.import_paths([folder])
 
     def dragEnterEvent(self, event) -> None:
@@ -261,6 +286,7 @@ class ImportPanel(QWidget):
             return None
         self.files.clear()
         self._current_file = None
+        self.index_now_button.hide()
         op = self.ops.run_mutation(
             lambda library, ctx: library.import_paths(paths, progress=ctx.progress, cancel=ctx.cancel),
             changes={"papers"}, on_success=self._on_import_done, on_failure=self._on_import_failed,
@@ -285,6 +311,8 @@ class ImportPanel(QWidget):
             self.files.set_status(self._current_file, "done")
         for problem in report.failed:
             self.files.set_status(problem.path, "failed", problem.error)
+        for path in report.no_text_layer:
+            self.files.set_status(path, NO_TEXT_LAYER, "image-only PDF: found by its metadata only (OCR needs Tesseract)")
         self.last_report = report
         failed = f", {len(report.failed)} failed (see the rows in red)" if report.failed else ""
         text = f"{report.added} added, {report.updated} updated, {report.skipped} unchanged{failed}"
@@ -295,14 +323,23 @@ class ImportPanel(QWidget):
             self.start_indexing()
 
     def _on_import_failed(self, message: str) -> None:
-        self.import_progress.finish(f"failed: {message}")
+        self.import_progress.finish(f"failed: {message}", "failed")
         self.summary.setText(f"Import failed: {message}")
 
     def _on_import_cancelled(self) -> None:
         if self._current_file is not None:
             self.files.set_status(self._current_file, "cancelled", "stopped here; re-import to resume")
-        self.import_progress.finish("cancelled")
+        self.import_progress.finish("cancelled", "cancelled")
         self.summary.setText("Import cancelled. Papers imported before the cancel are kept; importing again resumes.")
+        # Nothing indexes the papers stored before the cancel: say how many wait, and offer it.
+        self.ops.run_query(lambda library, ctx: index_backlog.unindexed_count(library), key="index-backlog",
+                           on_success=self._offer_indexing)
+
+    def _offer_indexing(self, unindexed: int) -> None:
+        if unindexed and not self.index_progress.running:
+            self.summary.setText(f"{self.summary.text()} {unindexed:,} stored paper{'s are' if unindexed != 1 else ' is'} "
+                                 "not indexed yet (search and related papers do not see them).")
+            self.index_now_button.show()
 
     # ---- indexing ----
     def start_indexing(self) -> Operation | None:
@@ -312,11 +349,12 @@ class ImportPanel(QWidget):
         op = self.ops.run_mutation(
             lambda library, ctx: library.index(progress=ctx.progress, cancel=ctx.cancel),
             changes={"index"}, on_success=self._on_index_done,
-            on_failure=lambda message: self.index_progress.finish(f"failed: {message}"),
-            on_cancelled=lambda: self.index_progress.finish("cancelled (finished batches are kept; it resumes next time)"),
+            on_failure=lambda message: self.index_progress.finish(f"failed: {message}", "failed"),
+            on_cancelled=lambda: self.index_progress.finish("cancelled (finished batches are kept; it resumes next time)", "cancelled"),
             name="indexing",
         )
         self.index_progress.start(op, "preparing the model…")
+        self.index_now_button.hide()
         return op
 
     def _on_index_done(self, report: dict) -> None:
@@ -340,8 +378,9 @@ class ImportPanel(QWidget):
             self.watch_list.addItem("No watched folders.")
 
     def choose_watch_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Watch a folder")
+        folder = QFileDialog.getExistingDirectory(self, "Watch a folder", self._start_folder())
         if folder:
+            self._remember(folder, is_folder=True)
             self.add_watch_folder(folder)
 
     def add_watch_folder(self, folder: str) -> None:

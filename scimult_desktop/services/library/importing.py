@@ -167,6 +167,8 @@ def _import_file(
                 report.skipped += 1
             if outcome != "failed" and item.paper.id is not None:
                 report.paper_ids.append(item.paper.id)
+                if item.status == "no_text_layer":
+                    report.no_text_layer.append(storable_text(item.source_path))
     except (Cancelled, LibraryError):
         raise
     except ImportFailed as exc:
@@ -183,20 +185,25 @@ def _import_file(
 
 def _store_one(papers: PaperStore, sources: SourceStore, record: ImportedRecord, problems: list[ImportProblem]) -> str:
     """Fit and store one record; what goes wrong or is cut is added to `problems` ("failed" when not stored)."""
+    where = storable_text(_record_place(record))
     try:
         notes = fit_record(record)
-        where = f"{record.source_path}#{record.source_key}"
         outcome = store_record(papers, sources, record)
     except Exception as exc:  # noqa: BLE001 - one record must not stop the file
         if _library_unusable(exc):
             raise LibraryError(f"{papers.database.folder or 'library'}: cannot store imported papers ({exc})") from exc
-        where = storable_text(f"{record.source_path}#{record.source_key}")
         problems.append(_problem(where, f"entry not stored: {_describe(exc)}"))
         record.paper.id = None
         return "failed"
     if notes:
         problems.append(_problem(where, "stored, but " + "; ".join(notes)))
     return outcome
+
+
+def _record_place(record: ImportedRecord) -> str:
+    """`file:line#key` (the line where the source has one, as BibTeX read problems give it), else `file#key`."""
+    line = f":{record.source_line}" if record.source_line else ""
+    return f"{record.source_path}{line}#{record.source_key}"
 
 
 def _library_unusable(exc: Exception) -> bool:

@@ -1,0 +1,44 @@
+"""Import reports say where a failed BibTeX entry is (file, line, key) and which PDFs were stored without text."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from scimult_desktop.services.library import importing
+from tests.bibgen import bib_entry
+
+
+def test_an_entry_that_cannot_be_stored_is_reported_with_its_line(fresh_library, tmp_path, monkeypatch):
+    bib = tmp_path / "refs.bib"
+    text = bib_entry("first", "A first paper") + "\n" + bib_entry("second", "A second paper", abstract="Two.")
+    bib.write_text(text, encoding="utf-8")
+    line = text.splitlines().index("@article{second,") + 1
+    real = importing.store_record
+
+    def failing(papers, sources, record):
+        if record.source_key == "second":
+            raise sqlite3.IntegrityError("CHECK constraint failed")
+        return real(papers, sources, record)
+
+    monkeypatch.setattr(importing, "store_record", failing)
+    report = fresh_library.import_paths([bib])
+    assert [p.path for p in report.failed] == [f"{bib}:{line}#second"]
+    assert report.to_json()["failed"][0]["path"].endswith(f"refs.bib:{line}#second")
+
+
+def test_an_image_only_pdf_is_listed_as_stored_without_text(fresh_library, tmp_path):
+    pymupdf = pytest.importorskip("pymupdf")
+    pixmap = pymupdf.Pixmap(pymupdf.csGRAY, pymupdf.IRect(0, 0, 200, 100), False)
+    pixmap.clear_with(200)
+    doc = pymupdf.open()
+    page = doc.new_page()
+    page.insert_image(page.rect, pixmap=pixmap)
+    doc.set_metadata({"title": "A Scanned Paper About Things"})
+    scan = tmp_path / "scan.pdf"
+    doc.save(scan)
+    report = fresh_library.import_paths([scan])
+    assert report.added == 1 and not report.failed
+    assert report.no_text_layer == [str(scan.resolve())]
+    assert report.to_json()["no_text_layer"] == [str(scan.resolve())]
