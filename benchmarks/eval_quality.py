@@ -372,6 +372,9 @@ def main() -> None:
     print(json.dumps(without_per_query(results)))
     print(table)
     print(f"{names[1]} beats {names[0]} on every compared number: {'yes' if better else 'no'}")
+    from shipping_rule import shipping_verdict  # benchmarks/ is on sys.path when run as a script
+
+    print(shipping_verdict(names[0], names[1], results, COMPARED, PER_QUERY, paired_standard_error))
 
 
 def _eval_passages(args) -> dict:

@@ -46,6 +46,10 @@ class TrainConfig:
     # ---- data --------------------------------------------------------------------
     data: list[str] = field(default_factory=list)  # JSONL files in our format (scimult_train/data/examples.py)
     eval_data: list[str] = field(default_factory=list)  # held-out JSONL files for periodic evaluation
+    # Zero-shot sets never trained on (a whole label set or source): name -> JSONL, evaluated
+    # with the same eval_data measure, each example through its own task's expert, reported
+    # as "unseen:NAME" (how the recipe checks that a task generalises beyond its training sets).
+    eval_unseen: dict[str, str] = field(default_factory=dict)
     # "proportional": every example once per epoch (DPR MultiSetDataIterator); or {task: rate}:
     # a task contributes rate x its natural number of batches per epoch (0 drops it).
     task_sampling: str | dict[str, float] = "proportional"
@@ -159,6 +163,8 @@ def _resolve_paths(values: dict, base: Path) -> dict:
         if key in out and out[key] is not None:
             paths = [out[key]] if isinstance(out[key], str) else list(out[key])
             out[key] = [str(p) if Path(p).is_absolute() else str((base / p).resolve()) for p in paths]
+    if isinstance(out.get("eval_unseen"), dict):
+        out["eval_unseen"] = {name: str(p) if Path(p).is_absolute() else str((base / p).resolve()) for name, p in out["eval_unseen"].items()}
     if isinstance(out.get("out_dir"), str) and not Path(out["out_dir"]).is_absolute():
         out["out_dir"] = str((base / out["out_dir"]).resolve())
     init = out.get("init")

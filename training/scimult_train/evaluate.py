@@ -28,6 +28,22 @@ def load_eval_examples(paths: list[str | Path], max_examples: int) -> dict[str, 
     return per_task
 
 
+UNSEEN = "unseen:"  # key prefix of a zero-shot set in evaluate()'s results
+
+
+def load_unseen_examples(sets: dict[str, str | Path], max_examples: int) -> dict[str, list[Example]]:
+    """{"unseen:NAME": the first `max_examples` examples} of each zero-shot set (TrainConfig.eval_unseen)."""
+    out = {}
+    for name, path in sets.items():
+        items = []
+        for example in read_examples(path):
+            if len(items) >= max_examples:
+                break
+            items.append(example)
+        out[f"{UNSEEN}{name}"] = items
+    return out
+
+
 def rank_metrics(query_vectors: np.ndarray, candidate_vectors: np.ndarray, gold: np.ndarray) -> dict:
     """acc@1 and MRR of `gold[i]` among the candidates for query i (higher score = better)."""
     scores = query_vectors @ candidate_vectors.T  # (queries, candidates)
@@ -41,7 +57,8 @@ def evaluate(
     model: TaskAwareEncoder, tokenizer, examples: dict[str, list[Example]], batch_size: int = 64,
     *, expert_task: str | None = None,
 ) -> dict:
-    """{task: {"acc@1", "mrr", "n"}} for the eval examples of each task.
+    """{task: {"acc@1", "mrr", "n"}} for the eval examples of each task (or zero-shot set: its
+    examples go through their own task's expert).
 
     `expert_task` encodes every task's examples with that task's expert instead of their own
     (see `expert_matrix`).
@@ -50,7 +67,7 @@ def evaluate(
     for task, items in examples.items():
         if not items:
             continue
-        _, gold, queries, docs = encode_task(model, tokenizer, items, expert_task or task, batch_size)
+        _, gold, queries, docs = encode_task(model, tokenizer, items, expert_task or items[0].task, batch_size)
         results[task] = rank_metrics(queries, docs, np.array(gold))
     return results
 

@@ -187,10 +187,11 @@ def run(cfg: TrainConfig, resume: bool = False) -> int:
     stream = BatchStream(index, schedule, ddp.rank, ddp.world_size)
     total_steps = cfg.max_steps or max(1, int(cfg.epochs * schedule.steps_per_epoch) // cfg.grad_accum)
     eval_examples = None
-    if cfg.eval_data and ddp.is_main:
-        from scimult_train.evaluate import load_eval_examples
+    if (cfg.eval_data or cfg.eval_unseen) and ddp.is_main:
+        from scimult_train.evaluate import load_eval_examples, load_unseen_examples
 
         eval_examples = load_eval_examples(cfg.eval_data, cfg.eval_max_examples)
+        eval_examples.update(load_unseen_examples(cfg.eval_unseen, cfg.eval_max_examples))
 
     # ---- optimiser, schedule, DDP -----------------------------------------------------------
     on_gpu = ddp.device.type == "cuda"

@@ -37,6 +37,8 @@ def main(argv: list[str] | None = None) -> int:
     build.add_argument("--out", type=Path, required=True)
     build.add_argument("--data-root", type=Path, default=None, help="the shared data folder (default ../shared/data)")
     build.add_argument("--seed", type=int, default=13)
+    build.add_argument("--unseen", default="", metavar="SET,SET",
+                       help="classify label sets left out of training, written as unseen_<set>.jsonl (mag_fields, arxiv_categories, acm_keywords, acm_venues)")
     args = parser.parse_args(argv)
     started = time.monotonic()
     try:
@@ -51,7 +53,12 @@ def main(argv: list[str] | None = None) -> int:
         else:
             from scimult_train.data.default_data import build_default_data
 
-            stats = build_default_data(args.out, args.data_root, seed=args.seed)
+            unseen = tuple(name.strip() for name in args.unseen.split(",") if name.strip())
+            try:
+                stats = build_default_data(args.out, args.data_root, seed=args.seed, unseen_label_sets=unseen)
+            except ValueError as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                return 1
             print(json.dumps(stats.to_json(), indent=1, sort_keys=True))
             print(f"{args.out}: built in {time.monotonic() - started:.1f}s", file=sys.stderr)
     except ScimultError as exc:

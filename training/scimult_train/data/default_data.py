@@ -11,15 +11,26 @@ Sources per task (query -> positive; hard negatives):
 - search: SciFact *train* claims -> cited abstracts (``qrels/train.tsv`` only; BM25 top-ranked
   non-relevant abstracts); ACM records, title -> abstract (BM25 top-ranked other abstracts);
   S2ORC and unarXive-2022 papers, title -> abstract.
-- link: unarXive citation contexts -> the cited reference (2022 sample: paragraph around a
-  ``{{cite:}}`` span -> its ``bib_entry_raw``; 2019 paper-centred sample: context -> the cited
-  ``bibitem_string`` in ``refs.db``), with other references of the same citing paper as hard
-  negatives; unarXive-2022 citing paper -> each reference; ACM records, one abstract sentence
-  -> the rest of the paper (inverse cloze, the way a citing sentence describes a paper).
+- link, in the app's own format (the text a writer types -> the cited paper as the app embeds it,
+  ``title [SEP] abstract``, or ``title [SEP]`` when the title is all there is): unarXive citation
+  contexts (2022 sample: paragraph around a ``{{cite:}}`` span; 2019 paper-centred sample: the
+  extended contexts) -> the cited paper, whose title is read from the reference string
+  (`reference_title`) and whose abstract is added when that title names a paper of the shared
+  data (ACM records outside the hold-outs, S2ORC, unarXive: `CitedPapers`), with other cited
+  papers of the same citing paper as hard negatives; S2ORC's cite spans (the full-text parse)
+  -> the cited paper; unarXive-2022 citing paper -> each cited paper; ACM records, one abstract
+  sentence -> the rest of the paper (inverse cloze, the way a citing sentence describes a paper).
+  References whose string holds no recognisable title are left out (a bibliography string is
+  not what the app ranks).
 - classify: S2ORC papers -> their MAG fields (label texts from ``resources/labels/mag_fields.json``,
   other fields as negatives); ACM records -> author keywords (keywords on >= 3 papers;
   co-occurring keywords the paper lacks as hard negatives) and -> venue; unarXive-2022 papers ->
   arXiv categories (``resources/labels/arxiv_categories.json``).
+
+Unseen label sets (``unseen_label_sets``, e.g. ``("mag_fields", "arxiv_categories")``): those
+classify sources are left out of training entirely and written as ``unseen_<set>.jsonl``
+instead, every paper -> its label written once as the app writes it (``label_text``), so the
+loop can measure zero-shot classification on a label set the model never trained on.
 
 Held out from everything, because ``benchmarks/eval_quality.py`` evaluates on them:
 SciFact test (``qrels/test.tsv`` is read only for its query ids, to drop the two train claims
@@ -45,7 +56,7 @@ from pathlib import Path
 from scimult_train.data.bm25 import BM25
 from scimult_train.data.examples import Example, write_examples
 from scimult_train.data.jsonstream import iter_jsonl
-from scimult_train.data.texts import SEP, clean, paper_text
+from scimult_train.data.texts import SEP, clean, label_text, paper_text
 
 TASKS = ("search", "link", "classify")
 HELDOUT_BUCKETS = 20  # 1 in 20 query keys goes to the eval slice
@@ -55,6 +66,14 @@ _UNARXIVE_CITE = re.compile(r"\{\{cite:([^}]*)\}\}")
 _SELF_REFERENCE = re.compile(r"\b(this (paper|work|article|study)|we|our|us)\b", re.I)
 _LATEX_BRACES = re.compile(r"[{}]|\\[a-zA-Z]+\s?|\\.")
 _ORDINAL_PROCEEDINGS = re.compile(r"^(proceedings of the )?(\d+(st|nd|rd|th)\s+)?(annual\s+)?", re.I)
+# Reference strings: a quoted title (IEEE/APS style), or the segment after the authors
+# ("A. Author and B. Author. Title. Venue, 2020."): segments end at a period after two
+# lower-case letters/digits, so authors' initials do not end one.
+_QUOTED_TITLE = re.compile(r"[\"“”‘’']{1,2}([^\"“”]{15,250}?)[,.]?[\"“”’']{1,2}")
+_REFERENCE_SEGMENT_END = re.compile(r"(?<=[a-z0-9)\]]{2})\.\s+|(?<=\?)\s+")
+_NOT_A_TITLE = re.compile(r"^(in\b|proc|journal|arxiv|phys\.|ieee|acm|vol\b|pp\b|springer|preprint|j\.|trans\.|ann\.|adv\.|lecture)", re.I)
+_NUMBERS_OF_A_VENUE = re.compile(r"\d{4}|\d+\(\d+\)|:\d")
+_TITLE_KEY = re.compile(r"[^a-z0-9]+")
 
 
 def project_root() -> Path:
@@ -232,58 +251,137 @@ def _marked_context(paragraph: str, target_ref: str, window: int = 1) -> str | N
     return None
 
 
-def unarxive_2022(path: Path, rng: random.Random, negatives: int = 2) -> tuple[list[Example], list[Example], list[tuple]]:
-    """(context -> reference, paper -> reference) link examples and (key, title, abstract) papers."""
-    contexts, paper_links, papers = [], [], []
+def reference_title(reference: str) -> str | None:
+    """The cited paper's title inside a bibliography string, or None when none is recognisable."""
+    text = clean((reference or "").replace("¦", ""))
+    quoted = _QUOTED_TITLE.search(text)
+    if quoted and len(quoted.group(1).split()) >= 3:
+        return quoted.group(1).strip(" ,.")
+    segments = [part.strip() for part in _REFERENCE_SEGMENT_END.split(text) if part and part.strip()]
+    if len(segments) < 3:  # authors, title, venue: fewer is a bare "Phys. Rev. Lett. 70, 1895" string
+        return None
+    title = segments[1].strip(" ,.")
+    words = title.split()
+    if not 3 <= len(words) <= 40 or _NOT_A_TITLE.match(title) or _NUMBERS_OF_A_VENUE.search(title):
+        return None
+    if sum(len(w) <= 3 and w.endswith(".") and w[:1].isupper() for w in words) > 1:  # still author initials
+        return None
+    return title
+
+
+def title_key(title: str) -> str:
+    return _TITLE_KEY.sub(" ", (title or "").lower()).strip()
+
+
+class CitedPapers:
+    """Cited papers as the app embeds them: ``title [SEP] abstract`` when the title names a paper
+    of the shared data with an abstract, else ``title [SEP]`` (what the app embeds for such a record)."""
+
+    def __init__(self, papers: Iterable[tuple[str, str]] = ()):
+        self.abstracts: dict[str, str] = {}
+        self.matched = 0
+        self.add(papers)
+
+    def add(self, papers: Iterable[tuple[str, str]]) -> None:
+        for title, abstract in papers:
+            if title and abstract:
+                self.abstracts.setdefault(title_key(title), abstract)
+
+    def text(self, title: str) -> str:
+        abstract = self.abstracts.get(title_key(title))
+        self.matched += bool(abstract)
+        return paper_text(title, abstract)
+
+
+def _context_examples(contexts: Iterable[tuple[str, str, list[str]]], cited: CitedPapers, rng: random.Random,
+                      negatives: int) -> list[Example]:
+    """(context, cited title, other titles of the citing paper) -> link examples in the app's format."""
+    examples = []
+    for context, title, others in contexts:
+        pool = [t for t in others if title_key(t) != title_key(title)]
+        picked = rng.sample(pool, min(negatives, len(pool)))
+        examples.append(Example("link", context, cited.text(title), tuple(cited.text(t) for t in picked), f"title:{title_key(title)[:80]}"))
+    return examples
+
+
+def unarxive_2022(path: Path, cited: CitedPapers, rng: random.Random, negatives: int = 2) -> tuple[list[Example], list[Example], list[tuple]]:
+    """(context -> cited paper, citing paper -> cited paper) link examples and (key, title, abstract, categories) papers.
+
+    Reads the file twice: the papers first (their titles and abstracts join `cited`), then the contexts.
+    """
+    papers = []
     for _, paper in iter_jsonl(path):
         meta = paper.get("metadata", {})
-        title, abstract = clean(meta.get("title")), clean(paper.get("abstract", {}).get("text") if isinstance(paper.get("abstract"), dict) else meta.get("abstract"))
-        papers.append((f"arxiv:{meta.get('id')}", title, abstract, meta.get("categories", "")))
-        references = {ref: clean(entry.get("bib_entry_raw", "").replace("¦", "")) for ref, entry in paper.get("bib_entries", {}).items()}
-        references = {ref: text for ref, text in references.items() if len(text) > 20}
-        ref_ids = sorted(references)
+        abstract = paper.get("abstract", {}).get("text") if isinstance(paper.get("abstract"), dict) else meta.get("abstract")
+        papers.append((f"arxiv:{meta.get('id')}", clean(meta.get("title")), clean(abstract), meta.get("categories", "")))
+    cited.add((p[1], p[2]) for p in papers)
+    contexts, paper_links = [], []
+    for (_, paper), (_, title, abstract, _) in zip(iter_jsonl(path), papers):
+        titles = {ref: reference_title(entry.get("bib_entry_raw", "")) for ref, entry in paper.get("bib_entries", {}).items()}
+        titles = {ref: t for ref, t in titles.items() if t}
+        rows = []
         for paragraph in paper.get("body_text", []):
-            cited = {span.get("ref_id") for span in paragraph.get("cite_spans", [])}
-            for ref in sorted(r for r in cited if r in references):
+            spans = {span.get("ref_id") for span in paragraph.get("cite_spans", [])}
+            for ref in sorted(r for r in spans if r in titles):
                 context = _marked_context(paragraph.get("text", ""), ref)
-                if not context or len(context) < 40:
-                    continue
-                pool = [r for r in ref_ids if r not in cited]
-                picked = rng.sample(pool, min(negatives, len(pool)))
-                contexts.append(Example("link", context, references[ref], tuple(references[p] for p in picked), f"ref:{references[ref][:80]}"))
+                if context and len(context) >= 40:
+                    rows.append((context, titles[ref], [t for r, t in sorted(titles.items()) if r not in spans]))
+        contexts += _context_examples(rows, cited, rng, negatives)
         if title and abstract:
-            for ref in rng.sample(ref_ids, min(30, len(ref_ids))):
-                paper_links.append(Example("link", paper_text(title, abstract), references[ref], (), f"ref:{references[ref][:80]}"))
+            for ref in rng.sample(sorted(titles), min(30, len(titles))):
+                paper_links.append(Example("link", paper_text(title, abstract), cited.text(titles[ref]), (), f"title:{title_key(titles[ref])[:80]}"))
     return contexts, paper_links, papers
 
 
-def unarxive_2019(root: Path, rng: random.Random, negatives: int = 2) -> list[Example]:
-    """Paper-centred 2019 sample: extended contexts -> the cited bibitem string of the citing paper."""
+def unarxive_2019(root: Path, cited: CitedPapers, rng: random.Random, negatives: int = 2) -> list[Example]:
+    """Paper-centred 2019 sample: extended contexts -> the cited paper (title from the citing paper's bibitem)."""
     db = sqlite3.connect(f"file:{root / 'papers' / 'refs.db'}?mode=ro", uri=True)
-    bibitems: dict[str, dict[str, str]] = defaultdict(dict)
-    for citing, cited, text in db.execute("SELECT citing_arxiv_id, cited_mag_id, bibitem_string FROM bibitem WHERE cited_mag_id IS NOT NULL"):
-        text = clean((text or "").replace("¦", ""))
-        if len(text) > 20:
-            bibitems[citing][cited] = text
+    titles: dict[str, dict[str, str]] = defaultdict(dict)
+    for citing, cited_id, text in db.execute("SELECT citing_arxiv_id, cited_mag_id, bibitem_string FROM bibitem WHERE cited_mag_id IS NOT NULL"):
+        title = reference_title(text or "")
+        if title:
+            titles[citing][cited_id] = title
     db.close()
-    examples = []
+    rows = []
     with (root / "contexts" / "citation_contexts_extended.csv").open(encoding="utf-8") as handle:
         for line in handle:
             fields = line.rstrip("\n").split("\u241e")
             if len(fields) != 7:
                 continue
-            cited, citing, context = fields[0], fields[5], fields[6]
-            reference = bibitems.get(citing, {}).get(cited)
-            if not reference:
+            cited_id, citing, context = fields[0], fields[5], fields[6]
+            title = titles.get(citing, {}).get(cited_id)
+            if not title:
                 continue
             numbers = iter(range(2, 1000))
             context = context.replace("MAINCIT", "[1]")
             context = re.sub(r"\bCIT\b", lambda _: f"[{next(numbers)}]", context)
             context = clean(context.replace("FORMULA", ""))
-            pool = [text for mag, text in bibitems[citing].items() if mag != cited]
-            picked = rng.sample(pool, min(negatives, len(pool)))
-            examples.append(Example("link", context, reference, tuple(picked), f"ref:{reference[:80]}"))
-    return examples
+            rows.append((context, title, [t for mag, t in titles[citing].items() if mag != cited_id]))
+    return _context_examples(rows, cited, rng, negatives)
+
+
+def s2orc_cite_spans(parse: Path, cited: CitedPapers, rng: random.Random, negatives: int = 2) -> list[Example]:
+    """S2ORC full-text parse: the sentence around each cite span (one each side) -> the cited paper's title."""
+    paper = json.loads(parse.read_text(encoding="utf-8"))
+    rows = []
+    for layout in ("grobid_parse", "latex_parse"):
+        parse_part = paper.get(layout) or {}
+        entries = parse_part.get("bib_entries") or {}
+        titles = {ref: clean(entry.get("title")) for ref, entry in entries.items() if len(clean(entry.get("title")).split()) >= 3}
+        for paragraph in parse_part.get("body_text") or []:
+            text = paragraph.get("text", "")
+            spans = [s for s in paragraph.get("cite_spans", []) if s.get("ref_id") in titles]
+            cited_here = {s["ref_id"] for s in spans}
+            for span in spans:
+                marked = text[: span["start"]] + "\x00" + text[span["end"] :]
+                parts = sentences(clean(marked))
+                for i, sentence in enumerate(parts):
+                    if "\x00" in sentence:
+                        context = clean(" ".join(parts[max(0, i - 1) : i + 2]).replace("\x00", text[span["start"] : span["end"]]))
+                        others = [t for r, t in sorted(titles.items()) if r not in cited_here]
+                        rows.append((context, titles[span["ref_id"]], others))
+                        break
+    return _context_examples(rows, cited, rng, negatives)
 
 
 def acm_inverse_cloze(records: list[AcmRecord], rng: random.Random, limit: int) -> Iterator[Example]:
@@ -366,9 +464,39 @@ def arxiv_category_examples(papers: list[tuple], labels: dict, rng: random.Rando
 # ---- the build -------------------------------------------------------------------------------
 
 
+# The classify sources by label set: the name `unseen_label_sets` uses, the source's name in stats.json.
+LABEL_SET_SOURCES = {
+    "mag_fields": "s2orc_mag_fields",
+    "acm_keywords": "acm_keywords",
+    "acm_venues": "acm_venues",
+    "arxiv_categories": "unarxive_arxiv_categories",
+}
+
+
+def unseen_examples(examples: Iterable[Example], label_texts: dict[str, str]) -> list[Example]:
+    """Zero-shot evaluation pairs of a label set left out of training: each paper once, with its
+    first label written one way (`label_texts`: positive_id -> text), no hard negatives."""
+    seen, out = set(), []
+    for example in examples:
+        if example.query in seen or example.positive_id not in label_texts:
+            continue
+        seen.add(example.query)
+        out.append(Example("classify", example.query, label_texts[example.positive_id], (), example.positive_id))
+    return out
+
+
 def build_default_data(out: Path, data_root: Path | None = None, *, seed: int = 13, acm_search: int = 4000,
-                       acm_cloze: int = 3000, acm_keywords: int = 5000, acm_venues: int = 600) -> BuildStats:
-    """Write the default model's training and held-out JSONL files to `out`; returns the counts."""
+                       acm_cloze: int = 3000, acm_keywords: int = 5000, acm_venues: int = 600,
+                       unseen_label_sets: Iterable[str] = ()) -> BuildStats:
+    """Write the default model's training and held-out JSONL files to `out`; returns the counts.
+
+    Label sets in `unseen_label_sets` (keys of LABEL_SET_SOURCES) are not trained on; they are
+    written as ``unseen_<set>.jsonl`` for zero-shot evaluation.
+    """
+    unseen = tuple(unseen_label_sets)
+    unknown = [name for name in unseen if name not in LABEL_SET_SOURCES]
+    if unknown:
+        raise ValueError(f"unknown label set(s) {unknown}; known: {sorted(LABEL_SET_SOURCES)}")
     data = Path(data_root) if data_root else default_data_root()
     rng = random.Random(seed)
     stats = BuildStats()
@@ -378,12 +506,15 @@ def build_default_data(out: Path, data_root: Path | None = None, *, seed: int = 
     records = read_acm_records(data / "acm_cr" / "collection_bib", acm_excluded)
     labels_dir = project_root() / "resources" / "labels"
     mag_labels, arxiv_labels = _label_set(labels_dir / "mag_fields.json"), _label_set(labels_dir / "arxiv_categories.json")
-    contexts22, paper_links22, papers22 = unarxive_2022(data / "unarxive_samples" / "2022_open_subset_sample" / "arXiv_src_2212_086.jsonl", rng)
     s2orc_papers = [
         (f"s2:{row['paper_id']}", clean(row.get("title")), clean(row.get("abstract")))
         for _, row in iter_jsonl(data / "s2orc_sample" / "metadata_sample.jsonl")
         if str(row["paper_id"]) not in mag_held
     ]
+    # Cited papers get their abstract when the shared data has it (ACM-CR evaluation records are
+    # already out of `records`; the benchmark's S2ORC papers are out of `s2orc_papers`).
+    cited = CitedPapers([(r.title, r.abstract) for r in records] + [(t, a) for _, t, a in s2orc_papers])
+    contexts22, paper_links22, papers22 = unarxive_2022(data / "unarxive_samples" / "2022_open_subset_sample" / "arXiv_src_2212_086.jsonl", cited, rng)
     sources: dict[str, dict[str, Iterable[Example]]] = {
         "search": {
             "scifact_train": scifact_train_examples(data / "scifact", rng),
@@ -392,9 +523,10 @@ def build_default_data(out: Path, data_root: Path | None = None, *, seed: int = 
             "unarxive_title_abstract": title_abstract_examples(p[:3] for p in papers22),
         },
         "link": {
-            "unarxive2022_context_reference": contexts22,
-            "unarxive2019_context_reference": unarxive_2019(data / "unarxive_samples" / "2019_sample" / "paper_centered_sample", rng),
-            "unarxive2022_paper_reference": paper_links22,
+            "unarxive2022_context_cited": contexts22,
+            "unarxive2019_context_cited": unarxive_2019(data / "unarxive_samples" / "2019_sample" / "paper_centered_sample", cited, rng),
+            "s2orc_cite_spans": s2orc_cite_spans(data / "s2orc_sample" / "example_pdf_parse_paper.json", cited, rng),
+            "unarxive2022_paper_cited": paper_links22,
             "acm_inverse_cloze": acm_inverse_cloze(records, rng, acm_cloze),
         },
         "classify": {
@@ -404,14 +536,28 @@ def build_default_data(out: Path, data_root: Path | None = None, *, seed: int = 
             "unarxive_arxiv_categories": arxiv_category_examples(papers22, arxiv_labels, rng),
         },
     }
+    canonical = {  # positive_id -> the label written once, as the app writes a label
+        **{f"mag:{k}": label_text(*v) for k, v in mag_labels.items()},
+        **{f"arxiv:{k}": label_text(*v) for k, v in arxiv_labels.items()},
+        **{f"keyword:{k}": k for r in records for k in r.keywords},
+        **{f"venue:{r.venue}": r.venue for r in records if r.venue},
+    }
     out.mkdir(parents=True, exist_ok=True)
     for task, by_source in sources.items():
         train, held = [], []
         for source, examples in by_source.items():
+            label_set = next((name for name, src in LABEL_SET_SOURCES.items() if src == source), None)
+            if task == "classify" and label_set in unseen:
+                zero_shot = unseen_examples(examples, canonical)
+                write_examples(out / f"unseen_{label_set}.jsonl", zero_shot)
+                stats.sources[task][f"{source}/unseen"] += len(zero_shot)
+                continue
             for example in examples:
                 split = "eval" if heldout(example.query) else "train"
                 (held if split == "eval" else train).append(example)
                 stats.sources[task][f"{source}/{split}"] += 1
+                if task == "link" and split == "train" and not example.positive.endswith(SEP.strip()):
+                    stats.sources[task][f"{source}/train_with_abstract"] += 1
         rng.shuffle(train)
         rng.shuffle(held)
         write_examples(out / f"{task}.jsonl", train)
