@@ -91,3 +91,11 @@ def test_note_command_add_list_edit_search_delete(lib):
     assert deleted["deleted"] == added["id"]
     run(lib, "undo")
     assert len(json.loads(run(lib, "note", "dpr", "--json").stdout)) == 2
+
+
+def test_a_merged_record_does_not_come_back_on_reimport(lib, tmp_path):
+    run(lib, "duplicates", "merge", "dpr", "dprarxiv")
+    again = json.loads(run(lib, "import", str(tmp_path / "refs.bib"), "--force", "--json").stdout)
+    assert again["added"] == 0
+    listed = json.loads(run(lib, "list", "--json").stdout)
+    assert [p["citekey"] for p in listed] == ["dpr"] and listed[0]["abstract"] == "A longer abstract from the preprint."
