@@ -54,6 +54,9 @@ def test_duplicates_dialog_merges_with_chosen_fields_and_undo_restores(qtbot, du
     letter = "a" if comparison.a.paper.id == published else "b"
     (dialog.keep_a if letter == "a" else dialog.keep_b).setChecked(True)
     dialog.choose("year", letter)  # keep the published year, take the rest as ticked (the richer values)
+    preprint_id = comparison.b.paper.id if preprint_letter == "b" else comparison.a.paper.id
+    with qtbot.waitSignal(window.detail_panel.details_shown, timeout=10000):
+        window.session.select_paper(preprint_id)  # the window shows the record about to be merged away
     dialog.merge()
     qtbot.waitUntil(lambda: counts(duplicate_library) == (len(PAPERS), 0), timeout=15000)
     with open_library(duplicate_library) as library:
@@ -61,6 +64,7 @@ def test_duplicates_dialog_merges_with_chosen_fields_and_undo_restores(qtbot, du
         assert kept.year == 2020 and kept.arxiv_id == "2004.04906" and "longer preprint abstract" in kept.abstract
         assert "to read" in [t.name for t in tagging.list_tags(library) if t.papers]  # the preprint's tag moved
     qtbot.waitUntil(lambda: dialog.empty.isVisible(), timeout=10000)  # no proposal left to review
+    qtbot.waitUntil(lambda: window.session.selected_paper == published, timeout=10000)  # it follows the kept paper
 
     window.undo_stack.undo()  # Edit > Undo (Ctrl+Z)
     qtbot.waitUntil(lambda: counts(duplicate_library) == (len(PAPERS) + 1, 1), timeout=15000)

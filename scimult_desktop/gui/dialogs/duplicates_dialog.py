@@ -286,8 +286,15 @@ class DuplicatesDialog(QDialog):
             self.ops, f"merge “{drop.title[:40]}” into [{keep.citekey}]",
             lambda library: merging.merge_papers(library, keep_id, drop_id, take=take),
             changes={"papers", "tags", "edits", "notes"}, on_failure=self._show_error,
+            on_done=lambda result: self._follow_merge(result, keep_id, drop_id),
         ))
         self.comparison = None
+
+    def _follow_merge(self, result: object, keep_id: int, drop_id: int) -> None:
+        """Where the window showed the merged-away paper, show the kept one."""
+        session = self.ops.session
+        if isinstance(result, merging.MergeResult) and session.selected_paper == drop_id:
+            session.select_paper(keep_id)
 
     def keep_both(self) -> None:
         """Record that the pair are different works (undoable: the proposal comes back)."""
