@@ -7,7 +7,6 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QKeySequence, QUndoStack
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QTabWidget, QWidget
 
-from scimult_desktop import __version__
 from scimult_desktop.gui.dialogs.model_dialog import ModelDialog, model_summary
 from scimult_desktop.gui.dialogs.settings_dialog import SettingsDialog
 from scimult_desktop.gui.operations import Operations
@@ -285,15 +284,9 @@ class MainWindow(QMainWindow):
                            on_success=self._show_about_box, on_failure=lambda m: self._show_about_box({"active": None, "engine": m}))
 
     def _show_about_box(self, summary: dict) -> None:
-        QMessageBox.about(
-            self, "About SciMult Desktop",
-            f"<h3>SciMult Desktop {__version__}</h3>"
-            "<p>Offline search, related papers, citation suggestions and field classification "
-            "with a task-aware encoder. Nothing leaves your machine.</p>"
-            f"<p>Model: <b>{summary.get('active') or 'none installed'}</b><br>"
-            f"Engine: <b>{summary.get('engine') or '—'}</b> on {summary.get('device') or '—'}<br>"
-            f"Library: {self.session.folder}</p>",
-        )
+        from scimult_desktop.gui.dialogs.about_text import about_html
+
+        QMessageBox.about(self, "About SciMult Desktop", about_html(summary, self.session.folder))
 
     # ---- drag and drop anywhere ----
     def dragEnterEvent(self, event) -> None:

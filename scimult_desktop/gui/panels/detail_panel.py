@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QUrl, Signal
-from PySide6.QtGui import QDesktopServices, QUndoCommand, QUndoStack
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QUndoCommand, QUndoStack
 from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 from scimult_desktop.gui.item_models import authors_text
 from scimult_desktop.gui.operations import Operations
 from scimult_desktop.gui.panels.citing_contexts import CitingContextsSection
+from scimult_desktop.gui.widgets.system_viewer import open_in_system_viewer
 from scimult_desktop.gui.widgets.undo_passthrough import pass_undo_to_window
 from scimult_desktop.services.library import browsing, editing
 from scimult_desktop.services.library.browsing import PaperDetails, PaperRow
@@ -238,7 +239,7 @@ class DetailPanel(QWidget):
     def _open_attachment(self, item: QListWidgetItem | None) -> None:
         path = item.data(Qt.ItemDataRole.UserRole) if item is not None else None
         if path:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(path))
+            open_in_system_viewer(self, path)
 
     # ---- editing ----
     def _on_edited(self, _text: str) -> None:
