@@ -61,7 +61,11 @@ class CitingContextsSection(QWidget):
         self.paper_id = paper_id
         self.ops.run_query(lambda library, ctx: library.citation_contexts(paper_id, limit=MAX_SHOWN + 1),
                            on_success=lambda items, pid=paper_id: self._loaded(pid, items),
-                           on_failure=self.note.setText, key="citing-contexts", name="reading citing sentences")
+                           on_failure=self._failed, key="citing-contexts", name="reading citing sentences")
+
+    def _failed(self, message: str) -> None:
+        self.note.setText(message)
+        self.note.setVisible(True)
 
     def _loaded(self, paper_id: int, items: list[dict]) -> None:
         if paper_id == self.paper_id:  # a newer selection replaced it meanwhile
@@ -76,6 +80,7 @@ class CitingContextsSection(QWidget):
                              f" in {papers} paper{'s' if papers != 1 else ''})" if items else
                              "<b>How your papers cite it</b>")
         self.note.setText("" if items else "<i>No paper in your library cites it in a PDF's text.</i>")
+        self.note.setVisible(not items)
         for item in shown:
             entry = QListWidgetItem(context_html(item))
             entry.setData(Qt.ItemDataRole.UserRole, item["citing_paper"]["id"])
