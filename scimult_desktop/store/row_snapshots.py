@@ -8,8 +8,8 @@ too without this module knowing them. Restoring puts every captured row back und
 old rowid: rows the change deleted are inserted again, rows it re-pointed are updated
 back. The snapshot is plain JSON (blobs as base64) so it fits in `undo_log.payload`.
 
-Callers run `capture`, the change and `mark_gone` in one transaction, and `restore`
-in another; this module never commits.
+Callers run `capture`, the change, `mark_gone` and `created_rows` in one transaction, and
+`restore` in another; this module never commits.
 """
 
 from __future__ import annotations
@@ -63,12 +63,27 @@ def mark_gone(conn: sqlite3.Connection, snapshot: list[dict]) -> list[dict]:
     return snapshot
 
 
-def restore(conn: sqlite3.Connection, snapshot: list[dict]) -> None:
-    """Put captured rows back as they were, parents first.
+def created_rows(conn: sqlite3.Connection, snapshot: list[dict], table: str, column: str, values: Iterable[object]) -> list[dict]:
+    """Rows that reference the same roots now but were not captured before: the change made them.
+
+    A row whose rowid is the foreign key itself (`paper_id INTEGER PRIMARY KEY`) gets a new rowid
+    when it is re-pointed; undo deletes it and puts the captured one back.
+    """
+    before = {(item["t"], item["r"]) for item in snapshot}
+    return [{"t": item["t"], "r": item["r"]} for item in capture(conn, table, column, values) if (item["t"], item["r"]) not in before]
+
+
+def restore(conn: sqlite3.Connection, snapshot: list[dict], created: Iterable[dict] = ()) -> None:
+    """Remove the rows the change created, then put captured rows back as they were, parents first.
+
+    A deleted row whose unique key has since been taken by a newer row (a vector computed again
+    after the change) replaces that row: undo returns to the state before the change.
 
     Raises:
         ScimultError: a deleted row's id has since been taken by a new row (undoing would overwrite it).
     """
+    for item in created:
+        conn.execute(f'DELETE FROM "{item["t"]}" WHERE rowid = ?', (item["r"],))
     for item in snapshot:
         table, rowid, values = item["t"], item["r"], {k: _decode(v) for k, v in item["v"].items()}
         exists = conn.execute(f'SELECT 1 FROM "{table}" WHERE rowid = ?', (rowid,)).fetchone() is not None
@@ -81,7 +96,7 @@ def restore(conn: sqlite3.Connection, snapshot: list[dict]) -> None:
         else:
             names = ", ".join(['rowid', *(f'"{c}"' for c in columns)])
             marks = ", ".join("?" * (len(columns) + 1))
-            conn.execute(f'INSERT INTO "{table}" ({names}) VALUES ({marks})', (rowid, *values.values()))
+            conn.execute(f'INSERT OR REPLACE INTO "{table}" ({names}) VALUES ({marks})', (rowid, *values.values()))
 
 
 def referencing_columns(conn: sqlite3.Connection, table: str) -> list[tuple[str, str]]:

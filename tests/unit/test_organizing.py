@@ -50,7 +50,12 @@ def pair_library(fresh_library):
         conn.execute("INSERT INTO citations VALUES (?, ?, 'references')", (citing, preprint))
         conn.execute("INSERT INTO citations VALUES (?, ?, 'references')", (published, preprint))  # becomes a self-loop
         conn.execute("INSERT INTO embeddings VALUES (?, 'm@1', 'search', 'h', 3, ?, ?)", (preprint, b"\x00\x01\x02\xff" * 3, now))
+        conn.execute("INSERT INTO embeddings VALUES (?, 'm@1', 'search', 'k', 3, ?, ?)", (published, b"\x07" * 12, now))
         conn.execute("INSERT INTO feedback (kind, query, paper_id, value, created_at) VALUES ('relevant', 'dpr', ?, 1, ?)", (preprint, now))
+        # Tables of later migrations whose key is the paper id itself (the row id changes when re-pointed).
+        conn.execute("INSERT INTO passages (paper_id, position, page, text) VALUES (?, 0, 1, 'page one')", (preprint,))
+        conn.execute("INSERT INTO passage_sources VALUES (?, 'fp', 1, ?)", (preprint, now))
+        conn.execute("INSERT INTO citation_context_runs VALUES (?, 1, 0, ?)", (preprint, now))
         conn.execute("INSERT INTO duplicate_candidates VALUES (?, ?, 'same title', 'proposed', ?)", (published, preprint, now))
         conn.execute("INSERT INTO duplicate_candidates VALUES (?, ?, 'near', 'proposed', ?)", (preprint, other, now))
     notes.add_note(lib, preprint, "Read section 3 on **in-batch negatives**.")
@@ -88,7 +93,10 @@ def test_merge_moves_everything_and_undo_restores_the_library_exactly(pair_libra
     assert conn.execute("SELECT cited_paper_id FROM paper_references WHERE citing_paper_id = ?", (citing,)).fetchone()[0] == published
     assert [n.body for n in notes.list_notes(lib, published)] == ["Read section 3 on **in-batch negatives**."]
     assert conn.execute("SELECT paper_id FROM feedback").fetchone()[0] == published
-    assert conn.execute("SELECT count(*) FROM embeddings").fetchone()[0] == 0  # vectors of the other text are not moved
+    assert [r[0] for r in conn.execute("SELECT paper_id FROM embeddings")] == [published]  # the other text's vectors are not moved
+    assert [r[0] for r in conn.execute("SELECT paper_id FROM passage_sources")] == [published]
+    # Indexing after the merge computes the kept paper's vector again (a new row): undo still restores the old one.
+    conn.execute("INSERT OR REPLACE INTO embeddings VALUES (?, 'm@1', 'search', 'new', 3, ?, ?)", (published, b"\x09" * 12, utc_now()))
     assert conn.execute("SELECT full_text FROM papers WHERE id = ?", (published,)).fetchone()[0] == "Full text of the preprint."
     assert lib.duplicate_proposals() == [{"paper_a": published, "paper_b": other, "reason": "near", "status": "proposed"}]
 

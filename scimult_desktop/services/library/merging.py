@@ -11,8 +11,8 @@ every row it touched, so undo brings the merged-away paper back exactly, with it
 What does not move, and why:
 - stored vectors: they were computed from the other record's text; the kept paper's own
   vectors stay (and are recomputed when its text changed);
-- a bibliography, page texts or passages when the kept paper has its own: two lists would
-  interleave (positions, page numbers), so the kept paper's own wins.
+- a bibliography, page texts, passages or in-text citation contexts when the kept paper has its
+  own: two lists would interleave (positions, page numbers), so the kept paper's own wins.
 
 Example:
     >>> cmp = compare_duplicates(lib, 12, 40)
@@ -42,7 +42,8 @@ FIELD_LABELS = {"title": "Title", "authors": "Authors", "year": "Year", "venue":
 # Fields where the longer value is the richer one (a full abstract over a truncated one).
 _LONGER_IS_RICHER = ("abstract", "authors")
 # Per-paper content that is a list in the paper's own order: moved only to a paper that has none.
-_OWN_CONTENT = {("paper_references", "citing_paper_id"), ("pages", "paper_id"), ("passages", "paper_id")}
+_OWN_CONTENT = {("paper_references", "citing_paper_id"), ("pages", "paper_id"), ("passages", "paper_id"),
+                ("passage_sources", "paper_id"), ("citation_contexts", "citing_paper_id"), ("citation_context_runs", "paper_id")}
 # Computed from the paper's own text: never moved to another paper.
 _DERIVED_TABLES = ("embeddings",)
 
@@ -175,7 +176,8 @@ def merge_papers(
             raise ScimultError(f"cannot take field(s) {', '.join(unknown)} (fields: {', '.join(MERGE_FIELDS)})")
     moved: dict[str, int] = {}
     with database.transaction():
-        snapshot = row_snapshots.capture(conn, "papers", "id", [keep_id, drop_id])
+        root = ("papers", "id", [keep_id, drop_id])
+        snapshot = row_snapshots.capture(conn, *root)
         if taken:
             library.papers.edit(keep_id, **{n: getattr(dropped, n) for n in taken})
         conn.execute(
@@ -191,7 +193,7 @@ def merge_papers(
         conn.execute("DELETE FROM citations WHERE citing_paper_id = ? AND cited_paper_id = ?", (keep_id, keep_id))
         library.papers.delete(drop_id)
         description = f"merge “{dropped.title[:40]}” into “{kept.title[:40]}”"
-        undo_id = undo_entries.record(database, description, snapshot)
+        undo_id = undo_entries.record(database, description, snapshot, root)
     return MergeResult(keep_id, drop_id, dropped.citekey, taken, moved, undo_id)
 
 

@@ -114,9 +114,10 @@ def delete_note(library: "Library", note_id: int) -> int:
     note = get_note(library, note_id)
     database = library.database
     with database.transaction():
-        snapshot = row_snapshots.capture(database.conn, "notes", "id", [note.id])
+        root = ("notes", "id", [note.id])
+        snapshot = row_snapshots.capture(database.conn, *root)
         database.conn.execute("DELETE FROM notes WHERE id = ?", (note.id,))
-        return undo_entries.record(database, f"delete note “{note.title[:40]}”", snapshot)
+        return undo_entries.record(database, f"delete note “{note.title[:40]}”", snapshot, root)
 
 
 def search_notes(library: "Library", query: str, *, k: int = 20) -> list[NoteHit]:

@@ -140,9 +140,10 @@ def _change(library: "Library", tag_ids: list[int], description: str, apply) -> 
     marks = ",".join("?" * len(tag_ids))
     papers = int(conn.execute(f"SELECT count(DISTINCT paper_id) FROM paper_tags WHERE tag_id IN ({marks})", tag_ids).fetchone()[0])
     with database.transaction():
-        snapshot = row_snapshots.capture(conn, "tags", "id", tag_ids)
+        root = ("tags", "id", list(tag_ids))
+        snapshot = row_snapshots.capture(conn, *root)
         apply(conn)
-        undo_id = undo_entries.record(database, description, snapshot)
+        undo_id = undo_entries.record(database, description, snapshot, root)
     return TagChange(description, undo_id, papers)
 
 

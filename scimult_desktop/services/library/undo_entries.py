@@ -23,19 +23,27 @@ if TYPE_CHECKING:
 UNDO_ACTION = "restore_rows"
 
 
-def record(database: LibraryDatabase, description: str, snapshot: list[dict]) -> int:
-    """Write an undo entry for a change just made (inside the change's transaction); returns its id."""
-    row_snapshots.mark_gone(database.conn, snapshot)
-    cursor = database.conn.execute(
+def record(database: LibraryDatabase, description: str, snapshot: list[dict], root: tuple[str, str, list]) -> int:
+    """Write an undo entry for a change just made (inside the change's transaction); returns its id.
+
+    Args:
+        snapshot: `row_snapshots.capture(conn, *root)` taken before the change.
+        root: (table, column, values) the snapshot was captured from.
+    """
+    conn = database.conn
+    row_snapshots.mark_gone(conn, snapshot)
+    created = row_snapshots.created_rows(conn, snapshot, *root)
+    payload = {"action": UNDO_ACTION, "rows": snapshot, "created": created}
+    cursor = conn.execute(
         "INSERT INTO undo_log (description, payload, created_at) VALUES (?, ?, ?)",
-        (description, json.dumps({"action": UNDO_ACTION, "rows": snapshot}, ensure_ascii=False), utc_now()),
+        (description, json.dumps(payload, ensure_ascii=False), utc_now()),
     )
     return int(cursor.lastrowid)
 
 
 def restore_payload(database: LibraryDatabase, payload: dict) -> None:
     """Undo one snapshot payload (the caller holds the transaction)."""
-    row_snapshots.restore(database.conn, payload["rows"])
+    row_snapshots.restore(database.conn, payload["rows"], payload.get("created", ()))
 
 
 def undo_entry(library: "Library", entry_id: int) -> str:
