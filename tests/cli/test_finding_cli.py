@@ -172,3 +172,27 @@ def test_suggest_file_line_answers_for_any_sentence(library, tmp_path):
     missing = run("--library", library, "suggest", "--file", str(draft), "--line", "2")
     assert missing.exit_code != 0 and "no sentence on line 2" in missing.output
     assert run("--library", library, "suggest", "--text", "x", "--line", "2").exit_code != 0
+
+
+def test_classify_json_says_zero_shot_or_few_shot_and_counts_tagged_papers(library):
+    [item] = json.loads(run("--library", library, "classify", "vitd", "--json").stdout)
+    assert {"labels", "tags", "collections"} <= set(item)  # the earlier contract is unchanged
+    assert (item["method"], item["method_note"]) == ("zero-shot", "zero-shot")
+    assert set(item["few_shot"]) == {"method", "tagged_papers", "judged_papers", "knn_weight", "knn_temperature"}
+    assert item["few_shot"]["tagged_papers"] == 0 and item["tags_method"] is None and item["collections_method"] is None
+    from scimult_desktop.services.library.facade import Library
+
+    opened = Library.open(library)
+    try:
+        ids = opened.papers.ids_by_citekey(["dense", "bm25", "vitd2"])
+        with opened.database.transaction():
+            opened.papers.add_tag(ids["dense"], "Computer Science", "user")
+            opened.papers.add_tag(ids["bm25"], "computer science", "user")  # case-insensitive match to the label
+            opened.papers.add_tag(ids["vitd2"], "to read", "user")          # not a label of the set: only an own tag
+    finally:
+        opened.close()
+    [item] = json.loads(run("--library", library, "classify", "vitd", "--json").stdout)
+    assert item["few_shot"]["tagged_papers"] == 2 and item["method"] in {"zero-shot", "few-shot"}
+    assert item["tags_method"]["tagged_papers"] == 3 and {t["label"] for t in item["tags"]} <= {"Computer Science", "computer science", "to read"}
+    text = run("--library", library, "classify", "vitd")
+    assert text.exit_code == 0 and text.stderr.startswith("mag: ") and ("zero-shot" in text.stderr or "few-shot from 2 tagged papers" in text.stderr)
