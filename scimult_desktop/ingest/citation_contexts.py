@@ -93,6 +93,13 @@ class _Paragraph:
     start: int  # character span in the page text
     end: int
     text: str  # joined lines
+    # A paragraph running on to the next page: the text from `split` on is that page's `continued`.
+    split: int | None = None
+    continued: "_Paragraph | None" = None
+
+    def where(self, offset: int) -> "_Paragraph":
+        """The part (this page's or the next page's) that holds `offset` of the text."""
+        return self.continued if self.continued is not None and self.split is not None and offset >= self.split else self
 
 
 @dataclass(frozen=True)
@@ -127,9 +134,10 @@ def find_citation_contexts(pages: list[tuple[int, str]], references: list[str]) 
         sentence, offset = _sentence_around(paragraph.text, marker.start, marker.end)
         if not sentence or _NON_PROSE_RE.search(sentence):
             continue
+        part = paragraph.where(marker.start)
         for target in dict.fromkeys(marker.targets):
-            contexts.append(CitationContext(paragraph.page, marker.text, marker.style, target, sentence,
-                                            paragraph.start, paragraph.end, offset))
+            contexts.append(CitationContext(part.page, marker.text, marker.style, target, sentence,
+                                            part.start, part.end, offset))
     return contexts
 
 
@@ -144,11 +152,30 @@ def body_paragraphs(pages: list[tuple[int, str]], references: list[str] = ()) ->
         if cut is not None and index > cut[0]:
             break
         limit = cut[1] if cut is not None and index == cut[0] else None
+        first = True
         for paragraph in _page_paragraphs(page, text, limit, running):
             if _fold(paragraph.text)[:40] in reference_starts or _looks_like_reference_entry(paragraph.text):
+                first = False
                 continue
-            paragraphs.append(paragraph)
+            if first and paragraphs and _runs_on(paragraphs[-1], paragraph):
+                paragraphs[-1] = _join_pages(paragraphs[-1], paragraph)
+            else:
+                paragraphs.append(paragraph)
+            first = False
     return paragraphs
+
+
+def _runs_on(previous: _Paragraph, paragraph: _Paragraph) -> bool:
+    """Whether a page's first paragraph continues the sentence the previous page ended in."""
+    return (previous.continued is None and paragraph.page == previous.page + 1
+            and not previous.text.rstrip().endswith((".", "!", "?", ":"))
+            and paragraph.text[:1].islower())
+
+
+def _join_pages(previous: _Paragraph, paragraph: _Paragraph) -> _Paragraph:
+    text = join_lines([previous.text, paragraph.text])
+    return _Paragraph(previous.page, previous.start, previous.end, text, split=len(text) - len(paragraph.text),
+                      continued=paragraph)
 
 
 def _reference_section_start(pages: list[tuple[int, str]]) -> tuple[int, int] | None:

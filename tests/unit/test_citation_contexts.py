@@ -178,3 +178,16 @@ def test_real_pdf_author_year_contexts_link_to_the_right_entries():
     erk = next(c for c in contexts if c.marker == "Erk, 2012")
     assert "Erk" in record.references[erk.reference_index].raw
     assert not any(c.page == record.pages[-1].page and "Proceedings" in c.sentence for c in contexts)
+
+
+def test_a_sentence_running_on_to_the_next_page_is_whole_and_its_marker_has_the_right_page():
+    pages = [(1, "Intro\nWe compare with several systems. BAD-FS [5] has a very different programming model\n"
+                 "from MapReduce, and unlike MapReduce, is tar-\n"),
+             (2, "geted to a wide-area network [6]. It is not [7] alone.\n")]
+    contexts = find_citation_contexts(pages, NUMERIC_REFS)
+    sentence = ("BAD-FS [5] has a very different programming model from MapReduce, and unlike MapReduce, "
+                "is targeted to a wide-area network [6].")
+    assert [(c.marker, c.page, c.sentence) for c in contexts] == [
+        ("[5]", 1, sentence), ("[6]", 2, sentence), ("[7]", 2, "It is not [7] alone.")]
+    on_page_two = contexts[1]
+    assert pages[1][1][on_page_two.paragraph_start:on_page_two.paragraph_end].startswith("geted to")
