@@ -1,9 +1,9 @@
 """Wires the library-organising views into the main window (one call from `MainWindow`).
 
 Adds Edit → Review duplicates… and Manage tags…, the status bar's background-work
-indicator, tag colours in the sidebar, and the sidebar's tag menu (rename, colour,
-delete). A context menu built elsewhere can offer the same tag entries through
-`add_tag_menu(window, menu, tag_name)`.
+indicator, tag colours (in the sidebar, and as dots after titles in the table), and the
+sidebar's tag menu (rename, colour, delete). A context menu built elsewhere can offer the
+same tag entries through `add_tag_menu(window, menu, tag_name)`.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QMenu, QTreeWidget, QTreeWidgetItemIterator
 from scimult_desktop.gui.dialogs.duplicates_dialog import DuplicatesDialog
 from scimult_desktop.gui.dialogs.tags_dialog import TagEditor, TagsDialog, add_tag_actions, colour_icon
 from scimult_desktop.gui.widgets.background_status import BackgroundStatus
+from scimult_desktop.gui.widgets.tag_dots import TagDotsDelegate
 from scimult_desktop.services.library import tagging
 from scimult_desktop.services.library.tagging import TagInfo
 
@@ -36,6 +37,10 @@ def install(window) -> None:
     window.statusBar().insertPermanentWidget(0, window.background_status)
     window.background_status.review_duplicates_requested.connect(lambda: open_duplicates(window))
     window.library_panel.rows_loaded.connect(lambda _count: window.background_status.refresh_counts())
+
+    table = window.library_panel.table
+    window.tag_dots = TagDotsDelegate(lambda: {n: t.colour for n, t in window.tag_infos.items() if t.colour}, table)
+    table.setItemDelegateForColumn(0, window.tag_dots)  # coloured tags as dots after the title
 
     sidebar = window.sidebar
     sidebar.rebuilt.connect(lambda: _colour_sidebar(sidebar, window.tag_infos))
@@ -95,6 +100,7 @@ def _load_tags(window) -> None:
     def loaded(tags: list[TagInfo]) -> None:
         window.tag_infos = {t.name: t for t in tags}
         _colour_sidebar(window.sidebar, window.tag_infos)
+        window.library_panel.table.viewport().update()
 
     window.ops.run_query(lambda library, ctx: tagging.list_tags(library), on_success=loaded, key="tag-colours",
                          name="loading tag colours")

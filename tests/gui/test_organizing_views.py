@@ -99,6 +99,9 @@ def test_tag_manager_renames_colours_and_undoes_in_the_sidebar(window, qtbot):
     qtbot.waitUntil(lambda: any(t.colour == "#cc3366" for t in dialog.tags), timeout=10000)
     qtbot.waitUntil(lambda: not sidebar_tags()["health  (3)"].icon(0).isNull()
                     and sidebar_tags()["health  (3)"].toolTip(0) == "Colour #cc3366", timeout=10000)
+    panel = window.library_panel
+    vitd = next(r for r in range(panel.proxy.rowCount()) if "Vitamin D" in panel.proxy.index(r, 0).data())
+    qtbot.waitUntil(lambda: window.tag_dots.dots(panel.proxy.index(vitd, 0)) == ["#cc3366"], timeout=10000)
     dialog.select("health", "retrieval")
     assert dialog.merge_button.isEnabled() and not dialog.rename_button.isEnabled()
 
