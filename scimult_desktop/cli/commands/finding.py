@@ -165,7 +165,7 @@ def classify_command(ctx, paper, all_papers, label_set, k, apply_tags, yes, as_j
 @click.command("undo")
 @click.pass_context
 def undo_command(ctx: click.Context) -> None:
-    """Undo the last change made by a suggestion you accepted (e.g. tags from classify --apply)."""
+    """Undo the last undoable change: tags from classify --apply, a deletion, a merge, a tag edit, a deleted note."""
     undone = library_from(ctx).undo()
     click.echo(f"undone: {undone}" if undone else "nothing to undo", err=True)
 
