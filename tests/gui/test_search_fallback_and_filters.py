@@ -50,6 +50,7 @@ def test_hybrid_search_falls_back_to_keywords_when_the_engine_cannot_run(window,
     titles = {item.payload.paper.title for item in panel.results.items()}
     assert titles == {"Vitamin D supplementation and fracture risk in older adults", "Statins and the risk of hip fracture"}
     assert "showing keyword results" in panel.status.text() and "onnxruntime-cuda" in panel.status.text()
+    assert "(keyword, " in panel.status.text()  # the mode that answered, not the one asked for
 
 
 def test_a_failed_search_clears_the_previous_results(window, qtbot, monkeypatch):

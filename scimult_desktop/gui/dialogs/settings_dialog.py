@@ -97,8 +97,9 @@ class SettingsDialog(QDialog):
         if engine != self.engine.currentData():
             return  # the user picked another engine meanwhile
         self.engine_problem = problem
-        self.engine_warning.setText(f"Not available on this machine: {problem}. Search falls back to keywords." if problem else "")
+        self.engine_warning.setText(f"Cannot run here: {problem}. Searches would use keywords only." if problem else "")
         self.engine_warning.setVisible(bool(problem))
+        self.adjustSize()  # room for the wrapped warning
 
     def _fill_models(self, installed: list) -> None:
         for info in installed:

@@ -155,7 +155,7 @@ class SearchPanel(QWidget):
         self.status.setText(f"Searching for “{query}”…")
         self.ops.run_query(
             lambda library, ctx: search_with_fallback(library, query, k=RESULTS, mode=mode, filters=filters),
-            on_success=lambda outcome: self._show(query, outcome.hits, time.monotonic() - started, outcome.notice),
+            on_success=lambda outcome: self._show(query, outcome.hits, time.monotonic() - started, outcome.notice, outcome.mode),
             on_failure=self._show_failure,
             on_progress=lambda event: self.status.setText(
                 f"Embedding the library for semantic search first: {event.done}/{event.total or '?'}…"),
@@ -166,12 +166,12 @@ class SearchPanel(QWidget):
         self.results.set_items([])  # results of an earlier query under this error would read as its answer
         self.status.setText(f"Search failed: {html.escape(message)}")
 
-    def _show(self, query: str, hits: list[SearchHit], seconds: float, notice: str | None = None) -> None:
+    def _show(self, query: str, hits: list[SearchHit], seconds: float, notice: str | None = None, used_mode: str | None = None) -> None:
         self.results.set_items([
             HtmlItem(hit_html(hit, rank), hit.paper.id, hit, tooltip=f"score {hit.score:.3f}")
             for rank, hit in enumerate(hits, 1)
         ])
-        mode = self.mode.currentText().lower()
+        mode = used_mode or self.mode.currentData()
         self.status.setText(
             f"{len(hits)} result(s) for “{html.escape(query)}” ({mode}, {seconds * 1000:.0f} ms)" if hits
             else f"No paper matches “{html.escape(query)}”. Try other words, the Semantic mode, or fewer filters."
