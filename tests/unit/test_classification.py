@@ -206,3 +206,26 @@ def test_zero_shot_does_not_embed_a_label_code(topic_library):
     arxiv = load_label_set("arxiv")
     classifying.zero_shot_scores(backend, hash_embed(["a paper"]), list(arxiv.canonical()))
     assert seen and not any(text.startswith(("cs.", "math.", "A research paper in cs.")) for text in seen)
+
+
+def test_only_the_most_used_own_tags_become_labels(topic_library, monkeypatch):
+    from scimult_desktop.services.finding import paper_classification
+
+    library, ids = topic_library
+    store = PaperStore(library.database)
+    with library.database.transaction():
+        for n in range(4):
+            store.add_tag(ids[("Biology", n)], "cells", "user")
+        store.add_tag(ids[("Astronomy", 0)], "rare keyword", "user")
+    monkeypatch.setattr(paper_classification, "OWN_LABELS_MAX", 1)
+    _, items = _classify(library, CODED)
+    assert {s["label"] for item in items for s in item["tags"]} == {"cells"}
+
+
+def test_large_vote_is_computed_in_chunks_like_one_block(monkeypatch):
+    rng = np.random.default_rng(3)
+    vectors, labels = _clusters(rng, per_class=10)
+    onehot = np.eye(4)[labels]
+    whole = few_shot.knn_vote(vectors, vectors, onehot, temperature=0.05, exclude=np.arange(40))
+    monkeypatch.setattr(few_shot, "CHUNK", 7)
+    np.testing.assert_allclose(few_shot.knn_vote(vectors, vectors, onehot, temperature=0.05, exclude=np.arange(40)), whole)

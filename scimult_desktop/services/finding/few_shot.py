@@ -25,6 +25,8 @@ KNN_NEIGHBOURS = 15
 WEIGHTS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 TEMPERATURES = (0.02, 0.05, 0.1)
 MIN_JUDGED = 2
+MAX_JUDGED = 1000  # leave-one-out on at most this many tagged papers (a seeded sample), against all of them
+CHUNK = 512
 
 
 @dataclass(frozen=True)
@@ -75,11 +77,21 @@ def knn_vote(
     out = np.zeros((n, example_labels.shape[1]), np.float64)
     if m == 0 or n == 0:
         return out
-    sims = queries.astype(np.float64) @ examples.astype(np.float64).T
+    per_example = example_labels / np.maximum(example_labels.sum(axis=1, keepdims=True), 1)
+    examples = examples.astype(np.float64)
+    for start in range(0, n, CHUNK):  # bounded memory: CHUNK x m similarities at a time
+        stop = min(start + CHUNK, n)
+        part = None if exclude is None else exclude[start:stop]
+        out[start:stop] = _vote_chunk(queries[start:stop].astype(np.float64) @ examples.T, per_example, temperature, k, part)
+    return out
+
+
+def _vote_chunk(sims: np.ndarray, per_example: np.ndarray, temperature: float, k: int, exclude: np.ndarray | None) -> np.ndarray:
+    out = np.zeros((sims.shape[0], per_example.shape[1]), np.float64)
+    m = sims.shape[1]
     if exclude is not None:
         rows = np.nonzero(exclude >= 0)[0]
         sims[rows, exclude[rows]] = -np.inf
-    per_example = example_labels / np.maximum(example_labels.sum(axis=1, keepdims=True), 1)
     kk = min(k, m)
     top = np.argpartition(-sims, kk - 1, axis=1)[:, :kk]
     top_sims = np.take_along_axis(sims, top, axis=1)
@@ -122,12 +134,15 @@ def calibrate(zero_shot: np.ndarray, vectors: np.ndarray, labels: np.ndarray) ->
     judged = ((labels * (per_label >= 2)).sum(axis=1) > 0)
     if judged.sum() < MIN_JUDGED:
         return Calibration(tagged_papers=count, judged_papers=int(judged.sum()))
+    rows = np.nonzero(judged)[0]
+    if len(rows) > MAX_JUDGED:
+        rows = np.sort(np.random.default_rng(0).choice(rows, MAX_JUDGED, replace=False))
     best = (-np.inf, 0.0, TEMPERATURES[0])
     for temperature in TEMPERATURES:
-        vote = knn_vote(vectors, vectors, labels, temperature=temperature, exclude=np.arange(count))
+        vote = knn_vote(vectors[rows], vectors, labels, temperature=temperature, exclude=rows)
         for weight in WEIGHTS:
-            probs = combine(zero_shot, vote, weight)[judged]
-            score = float(np.mean(np.log((probs * labels[judged]).sum(axis=1) + 1e-9)))
+            probs = combine(zero_shot[rows], vote, weight)
+            score = float(np.mean(np.log((probs * labels[rows]).sum(axis=1) + 1e-9)))
             if score > best[0] + 1e-9:
                 best = (score, weight, temperature)
     return Calibration(best[1], best[2], count, int(judged.sum()))

@@ -13,6 +13,7 @@ mixed in the same way. The classifier's own tags never count as the user's.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
@@ -26,6 +27,9 @@ from scimult_desktop.services.finding.semantic import SemanticBackend
 
 COSINE_TEMPERATURE = 0.05  # cosine similarities live in [-1, 1]: contrastive training's temperature
 OWN_LABELS_SHOWN = 5
+# The most used own tags/collections taken as labels: imported keyword lists can hold thousands,
+# and each label is embedded and scored for every paper.
+OWN_LABELS_MAX = 300
 
 # paper ids -> {paper id: classification vector}
 VectorsOf = Callable[[Sequence[int]], dict[int, np.ndarray]]
@@ -117,7 +121,7 @@ def score_own_labels(
 ) -> ScoredLabels | None:
     """The user's own tags (or collections) as a label space: meaning/centroid zero-shot plus kNN.
 
-    Returns None when nothing is filed.
+    Only the `OWN_LABELS_MAX` most used names are labels. Returns None when nothing is filed.
     """
     if not filed:
         return None
@@ -126,12 +130,14 @@ def score_own_labels(
     example_ids = [pid for pid in example_ids if pid in stored]
     if not example_ids:
         return None
-    names = sorted({name for pid in example_ids for name in filed[pid]})
+    usage = Counter(name for pid in example_ids for name in filed[pid])
+    names = sorted(name for name, _ in sorted(usage.items(), key=lambda kv: (-kv[1], kv[0]))[:OWN_LABELS_MAX])
     column = {name: j for j, name in enumerate(names)}
+    example_ids = [pid for pid in example_ids if filed[pid] & column.keys()]
     ex_matrix = np.stack([stored[pid] for pid in example_ids]).astype(np.float64)
     ex_labels = np.zeros((len(example_ids), len(names)))
     for row, pid in enumerate(example_ids):
-        ex_labels[row, [column[n] for n in filed[pid]]] = 1
+        ex_labels[row, [column[n] for n in filed[pid] if n in column]] = 1
     tau = temperature_for(backend)
 
     # Zero-shot vector per own label: a label set's text, the name's words, or (a code) its papers' centroid.
