@@ -101,6 +101,8 @@ def score_label_set(
     example_ids = sorted(example_labels)
     stored = vectors_of(example_ids)
     example_ids = [pid for pid in example_ids if pid in stored]
+    if not example_ids:
+        return ScoredLabels(names, zero_shot, few_shot.Calibration())
     ex_matrix = np.stack([stored[pid] for pid in example_ids])
     ex_labels = np.zeros((len(example_ids), len(names)))
     for row, pid in enumerate(example_ids):
