@@ -20,7 +20,6 @@ import numpy as np
 from scimult_desktop.services.finding import paper_classification
 from scimult_desktop.services.finding.few_shot import KNN_NEIGHBOURS  # noqa: F401  (fine-tuning's evaluation uses it)
 from scimult_desktop.services.finding.label_sets import LabelSet
-from scimult_desktop.services.finding.label_texts import all_label_texts
 from scimult_desktop.services.finding.semantic import SemanticBackend
 from scimult_desktop.store.clock import utc_now
 from scimult_desktop.store.database import LibraryDatabase
@@ -36,23 +35,6 @@ class LabelScore:
 
     def to_json(self) -> dict:
         return {"label": self.label, "score": round(self.score, 6), "source": self.source}
-
-
-def label_prompts(labels: Sequence, similarity: str) -> list[list[str]]:
-    """Per label, the texts whose embeddings are averaged into the label's vector (see `label_texts`)."""
-    return all_label_texts(labels, similarity)
-
-
-def zero_shot_scores(
-    backend: SemanticBackend, paper_vectors: np.ndarray, labels: Sequence, *, temperature: float | None = None
-) -> np.ndarray:
-    """Per paper, a probability over labels: softmax of similarities to the label vectors.
-
-    Cosine models have similarities in [-1, 1], so they need a low temperature
-    to separate labels (0.05, as in contrastive training); dot models use 1.
-    """
-    sims = paper_vectors @ paper_classification.label_vectors(backend, labels).T
-    return paper_classification.softmax_rows(sims, temperature or paper_classification.temperature_for(backend))
 
 
 def top_labels(probabilities: np.ndarray, names: Sequence[str], source: str, *, k: int = 5, min_score: float = 0.05) -> list[list[LabelScore]]:
