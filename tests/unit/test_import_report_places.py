@@ -42,3 +42,19 @@ def test_an_image_only_pdf_is_listed_as_stored_without_text(fresh_library, tmp_p
     assert report.added == 1 and not report.failed
     assert report.no_text_layer == [str(scan.resolve())]
     assert report.to_json()["no_text_layer"] == [str(scan.resolve())]
+
+
+def test_scimult_import_names_pdfs_stored_without_text(tmp_path):
+    pymupdf = pytest.importorskip("pymupdf")
+    from click.testing import CliRunner
+
+    from scimult_desktop.cli.main import cli
+
+    doc = pymupdf.open()
+    doc.new_page()
+    doc.set_metadata({"title": "An Old Scanned Survey"})
+    scan = tmp_path / "old.pdf"
+    doc.save(scan)
+    result = CliRunner().invoke(cli, ["--library", str(tmp_path / "lib"), "import", str(scan)])
+    assert result.exit_code == 0, result.output
+    assert f"stored, no text layer (image-only PDF; OCR needs Tesseract): {scan.resolve()}" in result.output

@@ -22,7 +22,7 @@ def import_command(ctx: click.Context, paths: tuple[str, ...], force: bool, as_j
     Re-importing is incremental: unchanged files are skipped, changed entries
     updated, nothing duplicated. Broken entries are reported and the rest import.
 
-    JSON: {"added": n, "updated": n, "skipped": n, "failed": [{"path": p, "error": msg}]}
+    JSON: {"added": n, "updated": n, "skipped": n, "failed": [{"path": p, "error": msg}], "no_text_layer": [pdf paths]}
     """
     library = library_from(ctx)
     with progress_on_stderr() as progress:
@@ -33,6 +33,8 @@ def import_command(ctx: click.Context, paths: tuple[str, ...], force: bool, as_j
         click.echo(f"added {report.added}, updated {report.updated}, skipped {report.skipped}, failed {len(report.failed)}")
         for problem in report.failed:
             click.echo(f"  failed: {problem.path}: {problem.error}", err=True)
+        for path in report.no_text_layer:
+            click.echo(f"  stored, no text layer (image-only PDF; OCR needs Tesseract): {path}", err=True)
     if report.failed and not (report.added or report.updated or report.skipped):
         ctx.exit(1)
 
