@@ -182,3 +182,20 @@ MINIMAL_STYLE = """<?xml version="1.0" encoding="utf-8"?>
   </layout></citation>
 </style>
 """
+
+
+def test_reimporting_a_trashed_paper_leaves_it_in_the_trash(tmp_path):
+    from scimult_desktop.services.library.facade import Library
+
+    bib = tmp_path / "refs.bib"
+    bib.write_text("@article{kept, title = {A paper that stays}, year = {2020}}\n"
+                   "@article{gone, title = {A paper deleted by its reader}, year = {2021}}\n", encoding="utf-8")
+    with Library.open(tmp_path / "lib") as library:
+        library.import_paths([bib])
+        trash.trash_papers(library, ["gone"])
+        bib.write_text(bib.read_text(encoding="utf-8").replace("2021", "2022"), encoding="utf-8")
+        report = library.import_paths([bib])
+        assert report.added == 0  # the same work: merged into the trashed paper, not added again
+        assert [p.citekey for p in library.list_papers()] == ["kept"]
+        assert [(p.citekey, p.year) for p in trash.list_trash(library)] == [("gone", 2022)]
+        assert library.status()["trash"] == 1
