@@ -173,7 +173,7 @@ class Finder:
         if not noted:
             return ranked
         fused = reciprocal_rank_fusion([ranked.ids, [pid for pid, _ in noted]])
-        reasons = {pid: f"Your note: {snippet}" for pid, snippet in noted} | ranked.reasons
+        reasons = {pid: f"Your note: {snippet}" for pid, snippet in noted if snippet} | ranked.reasons
         return Ranked([pid for pid, _ in fused], dict(fused), reasons)
 
     def _dense_rankings(

@@ -15,6 +15,7 @@ Example:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -135,26 +136,46 @@ def search_notes(library: "Library", query: str, *, k: int = 20) -> list[NoteHit
     return [NoteHit(int(r[0]), int(r[1]), r[2]) for r in rows]
 
 
-def papers_with_matching_notes(database, query: str, k: int, allowed: set[int] | None = None) -> list[tuple[int, str]]:
+def papers_with_matching_notes(
+    database, query: str, k: int, allowed: set[int] | None = None, *, snippets: int = 10
+) -> list[tuple[int, str | None]]:
     """(paper id, best note snippet) for papers whose notes match `query`, best first, one row per paper.
 
     Keyword search fuses this with its ranking of the papers' own text (`Finder`), so a paper is
-    found by what the user wrote about it. Papers in the trash, or outside `allowed`, are left out.
+    found by what the user wrote about it. Only the first `snippets` papers get a snippet (the
+    costly part); papers in the trash, or outside `allowed`, are left out.
     """
     words = query_words(query)
     if not words:
         return []
     match = " OR ".join(f'"{w}"' for w in words)
-    found: dict[int, str] = {}
-    for paper_id, snippet in database.conn.execute(
-        """SELECT n.paper_id, snippet(notes_fts, 0, '[', ']', '…', 12) FROM notes_fts
-           JOIN notes n ON n.id = notes_fts.rowid JOIN papers p ON p.id = n.paper_id AND p.deleted_at IS NULL
+    best: dict[int, int] = {}  # paper id -> its best-matching note
+    for paper_id, note_id in database.conn.execute(
+        """SELECT n.paper_id, n.id FROM notes_fts JOIN notes n ON n.id = notes_fts.rowid
+           JOIN papers p ON p.id = n.paper_id AND p.deleted_at IS NULL
            WHERE notes_fts MATCH ? ORDER BY bm25(notes_fts) LIMIT ?""",
         (match, k * 3),
     ):
-        if (allowed is None or paper_id in allowed) and paper_id not in found:
-            found[int(paper_id)] = snippet
-    return list(found.items())[:k]
+        if (allowed is None or paper_id in allowed) and paper_id not in best:
+            best[int(paper_id)] = int(note_id)
+    found = list(best.items())[:k]
+    shown = [note_id for _, note_id in found[:snippets]]
+    texts: dict[int, str] = {}
+    if shown:
+        marks = ",".join("?" * len(shown))
+        bodies = database.conn.execute(f"SELECT id, body FROM notes WHERE id IN ({marks})", shown).fetchall()
+        texts = {int(note_id): _note_snippet(body, query) for note_id, body in bodies}
+    return [(paper_id, texts.get(note_id)) for paper_id, note_id in found]
+
+
+def _note_snippet(body: str, query: str) -> str:
+    """The note's first line holding a query word, query words marked (cheaper than FTS5's snippet())."""
+    from scimult_desktop.services.finding.evidence import highlight, query_terms
+
+    terms = query_terms(query)
+    lines = [line.strip().lstrip("#").strip() for line in body.splitlines() if line.strip()]
+    hit = next((line for line in lines if terms & {w.lower() for w in re.findall(r"\w+", line)}), lines[0] if lines else "")
+    return highlight(hit, terms)
 
 
 def _check_format(format: str) -> None:
