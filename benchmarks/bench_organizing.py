@@ -71,7 +71,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--queries", type=int, default=100)
     args = parser.parse_args(argv)
 
-    from scimult_desktop.services.finding import finder as finder_module  # noqa: F401  (the module patched below)
     from scimult_desktop.services.library import merging, notes as notes_module, tagging
     from scimult_desktop.services.library.undo_entries import undo_entry
 
