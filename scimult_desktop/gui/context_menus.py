@@ -2,8 +2,8 @@
 
 - papers in the library table: open, copy citation / bibliography, show related, add / remove
   tag, add to / remove from / move to collection, export selection, move to trash;
-- collections and tags in the sidebar: export, plus the tag entries of gui/organizing.py, and a
-  "Trash" entry that opens the trash;
+- collections and tags in the sidebar: export, rename / delete a collection, plus the tag entries
+  of gui/organizing.py, and a "Trash" entry that opens the trash;
 - attachments in the detail pane: open, show in folder, copy path;
 - search results and related papers: open, copy citation / bibliography, show related, show in library.
 
@@ -176,6 +176,9 @@ def sidebar_menu(window, kind: tuple | None) -> QMenu:
     menu.setObjectName("sidebar-menu")
     if kind and kind[0] == "collection":
         menu.addAction(f"&Export collection “{kind[1]}”…", lambda: actions.export(collection=kind[1]))
+        menu.addAction("&Rename collection…", lambda: actions.rename_collection(kind[1]))
+        count = dict(getattr(window, "collection_counts", {})).get(kind[1], 0)
+        menu.addAction("&Delete collection…", lambda: actions.delete_collection(kind[1], count))
     elif kind and kind[0] == "tag":
         menu.addAction(f"&Export papers tagged “{kind[1]}”…", lambda: _export_tag(window, kind[1]))
         try:
@@ -215,6 +218,7 @@ def _install_sidebar(window) -> None:
     sidebar.customContextMenuRequested.connect(lambda point: _sidebar_menu_at(window, point))
     window.trash_count = 0
     window.known_collections = []
+    window.collection_counts = []
     if hasattr(sidebar, "rebuilt"):
         sidebar.rebuilt.connect(lambda: _add_trash_entry(window))
     sidebar.itemClicked.connect(lambda item, _column: open_trash(window) if _kind(item) == ("trash", None) else None)
@@ -245,11 +249,13 @@ def _sidebar_collection(window) -> str | None:
 def _refresh_counts(window) -> None:
     from scimult_desktop.services.library import filing
 
+    from scimult_desktop.services.library import browsing
+
     def work(library, ctx):
-        return len(trash.list_trash(library)), filing.collection_names(library)
+        return len(trash.list_trash(library)), filing.collection_names(library), browsing.facets(library).collections
 
     def done(result) -> None:
-        window.trash_count, window.known_collections = result
+        window.trash_count, window.known_collections, window.collection_counts = result
         _add_trash_entry(window)
 
     window.ops.run_query(work, on_success=done, key="trash-count", name="counting the trash")

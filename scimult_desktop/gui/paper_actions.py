@@ -181,6 +181,24 @@ class PaperActions:
         self._filing(f"move {len(ids)} paper(s) to “{target}”",
                      lambda library: filing.move_to_collection(library, ids, source, target))
 
+    def rename_collection(self, name: str, new: str | None = None) -> None:
+        if new is None:
+            new, ok = QInputDialog.getText(self.window, "Rename collection", f"New name for “{name}”:", text=name)
+            if not ok or not new.strip() or new.strip() == name:
+                return
+        self._filing(f"rename collection “{name}”", lambda library: filing.rename_collection(library, name, new))
+
+    def delete_collection(self, name: str, papers: int, *, confirm: bool = True) -> None:
+        """Delete a collection (and its sub-collections) after asking; its papers stay; Ctrl+Z undoes."""
+        if confirm and QMessageBox.question(
+                self.window, "Delete collection",
+                f"Delete the collection “{name}” and its sub-collections?\n\n"
+                f"Its {papers} paper(s) stay in the library. Edit → Undo brings the collection back.",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+                QMessageBox.StandardButton.Cancel) != QMessageBox.StandardButton.Yes:
+            return
+        self._filing(f"delete collection “{name}”", lambda library: filing.delete_collection(library, name))
+
     # ---- export ----
     def export(self, *, ids: list[int] | None = None, collection: str | None = None, path: str | None = None,
                fmt: str | None = None) -> None:

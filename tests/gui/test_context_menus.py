@@ -151,6 +151,24 @@ def test_tags_and_collections_from_the_menu_with_undo_and_collection_export(wind
     qtbot.waitUntil(out.exists, timeout=10000)
     assert sorted(item["id"] for item in json.loads(out.read_text(encoding="utf-8"))) == ["bert", "dense"]
 
+    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("Chapter 2", True))
+    with qtbot.waitSignal(window.library_panel.rows_loaded, timeout=15000):
+        trigger(sidebar_menu(window, ("collection", "Thesis")), "Rename collection")
+    assert {r.id: r for r in window.library_panel.model.rows()}[ids[0]].collections == ["Chapter 2"]
+    from PySide6.QtWidgets import QMessageBox
+
+    qtbot.waitUntil(lambda: dict(window.collection_counts).get("Chapter 2") == 2, timeout=10000)
+    asked = []
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: asked.append(a[2]) or QMessageBox.StandardButton.Yes)
+    with qtbot.waitSignal(window.library_panel.rows_loaded, timeout=15000):
+        trigger(sidebar_menu(window, ("collection", "Chapter 2")), "Delete collection")
+    assert "Its 2 paper(s) stay" in asked[0]
+    assert {r.id: r for r in window.library_panel.model.rows()}[ids[0]].collections == []
+    assert len(window.library_panel.model.rows()) == len(PAPERS)
+    with qtbot.waitSignal(window.library_panel.rows_loaded, timeout=15000):
+        window.undo_action.trigger()
+    assert {r.id: r for r in window.library_panel.model.rows()}[ids[0]].collections == ["Chapter 2"]
+
 
 def test_result_and_attachment_menus(window, qtbot):
     from scimult_desktop.gui.context_menus import attachment_menu, result_menu

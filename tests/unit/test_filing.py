@@ -58,3 +58,19 @@ def test_collections_add_remove_move_with_one_undo_each(library):
     assert filing.add_tag(library, ids(library, "c"), "old").undo_id is None  # nothing changed: nothing to undo
     with pytest.raises(ScimultError, match="no collection named 'Nope'"):
         filing.remove_from_collection(library, ids(library, "a"), "Nope")
+
+
+def test_rename_and_delete_a_collection_with_its_sub_collections_and_undo(library):
+    filing.add_to_collection(library, ids(library, "c"), "Inbox/Later")
+    before = filed(library)
+    renamed = filing.rename_collection(library, "inbox", "Queue")
+    assert filed(library)["a"][1] == ["Queue"] and filed(library)["c"][1] == ["Queue/Later"]
+    with pytest.raises(ScimultError, match="exists already"):
+        filing.rename_collection(library, "Queue/Later", "Queue")
+    filing.undo_filing(library, renamed.undo_id)
+    assert filed(library) == before
+    deleted = filing.delete_collection(library, "Inbox")
+    assert deleted.changed == 2 and all(not cols for _, cols in filed(library).values())
+    assert filing.collection_names(library) == []
+    assert library.undo() == "delete collection “Inbox”"
+    assert filed(library) == before

@@ -1,4 +1,5 @@
-"""Filing papers by hand: add or remove a tag, add to, remove from or move between collections.
+"""Filing papers by hand: add or remove a tag, add to, remove from or move between collections,
+rename or delete a collection.
 
 What the context menu on papers offers. Each change is one undo-log entry listing exactly
 the links it added and removed, so undo (the window's Ctrl+Z, or `scimult undo`) reverses
@@ -101,6 +102,43 @@ def move_to_collection(library: "Library", paper_ids: Iterable[int], source: str
                        len(set(pid for pid, _ in removed) | set(added)))
 
 
+def rename_collection(library: "Library", old: str, new: str) -> FilingChange:
+    """Rename a collection and its sub-collections ("Old/Child" becomes "New/Child").
+
+    Re-imports keep filing into it: an imported collection is found by its source key, not its name.
+
+    Raises:
+        ScimultError: no such collection, an empty name, or a collection named `new` exists already.
+    """
+    name = _clean(new, "collection").strip("/")
+    conn = library.database.conn
+    with library.database.transaction():
+        rows = _collection_tree(library.database, old)
+        if name.casefold() != old.casefold() and conn.execute(
+                "SELECT 1 FROM collections WHERE name = ? COLLATE NOCASE", (name,)).fetchone():
+            raise ScimultError(f"a collection named {name!r} exists already")
+        renamed = []
+        for collection_id, current in rows:
+            conn.execute("UPDATE collections SET name = ? WHERE id = ?", (name + current[len(old):], collection_id))
+            renamed.append([collection_id, current])
+        return _record(library.database, f"rename collection “{old}” to “{name}”", {"collections_renamed": renamed}, len(renamed))
+
+
+def delete_collection(library: "Library", name: str) -> FilingChange:
+    """Delete a collection and its sub-collections; their papers stay in the library. Undo brings both back."""
+    conn = library.database.conn
+    with library.database.transaction():
+        ids = [collection_id for collection_id, _ in _collection_tree(library.database, name)]
+        marks = ",".join("?" * len(ids))
+        rows = [list(r) for r in conn.execute(
+            f"SELECT id, name, parent_id, source, source_key FROM collections WHERE id IN ({marks}) ORDER BY id", ids)]
+        links = [list(r) for r in conn.execute(
+            f"SELECT paper_id, collection_id FROM paper_collections WHERE collection_id IN ({marks})", ids)]
+        conn.execute(f"DELETE FROM collections WHERE id IN ({marks})", ids)
+        return _record(library.database, f"delete collection “{name}”",
+                       {"collections_deleted": rows, "collections_removed": links}, len(rows))
+
+
 def collection_names(library: "Library") -> list[str]:
     """Every collection name, sorted (also empty ones)."""
     return [r[0] for r in library.database.conn.execute("SELECT DISTINCT name FROM collections ORDER BY name COLLATE NOCASE")]
@@ -123,6 +161,11 @@ def undo_filing(library: "Library", undo_id: int | None) -> str | None:
 def reverse(database: LibraryDatabase, payload: dict) -> None:
     """Undo a filing payload inside the caller's transaction (also `scimult undo`'s way back)."""
     conn = database.conn
+    for collection_id, name, parent_id, source, source_key in payload.get("collections_deleted", []):
+        conn.execute("INSERT OR IGNORE INTO collections (id, name, parent_id, source, source_key) VALUES (?, ?, ?, ?, ?)",
+                     (collection_id, name, parent_id, source, source_key))
+    for collection_id, name in payload.get("collections_renamed", []):
+        conn.execute("UPDATE collections SET name = ? WHERE id = ?", (name, collection_id))
     for pid, tag_id in payload.get("tags_added", []):
         conn.execute("DELETE FROM paper_tags WHERE paper_id = ? AND tag_id = ?", (pid, tag_id))
     for pid, tag_id, source in payload.get("tags_removed", []):
@@ -159,6 +202,16 @@ def _unlink(database: LibraryDatabase, ids: list[int], collection_ids: list[int]
             if database.conn.execute("DELETE FROM paper_collections WHERE paper_id = ? AND collection_id = ?", (pid, cid)).rowcount:
                 removed.append([pid, cid])
     return removed
+
+
+def _collection_tree(database: LibraryDatabase, name: str) -> list[tuple[int, str]]:
+    """(id, name) of the collections named `name` (any case) and of those below them."""
+    wanted = name.strip().strip("/").casefold()
+    rows = [(int(r[0]), r[1]) for r in database.conn.execute("SELECT id, name FROM collections ORDER BY id")
+            if r[1].casefold() == wanted or r[1].casefold().startswith(wanted + "/")]
+    if not wanted or not rows:
+        raise ScimultError(f"no collection named {name!r} in this library")
+    return rows
 
 
 def _collection_ids(database: LibraryDatabase, name: str) -> list[int]:
