@@ -104,6 +104,7 @@ class NotesEditor(QWidget):
         self.timer.setInterval(SAVE_DELAY_MS)
         self.timer.timeout.connect(self.save_now)
         ops.session.library_did_change.connect(self._on_library_changed)
+        ops.session.library_did_open.connect(self._on_library_opened)
         self._set_enabled(False)
 
     # ---- which paper ----
@@ -154,6 +155,18 @@ class NotesEditor(QWidget):
         self.delete_button.setEnabled(note is not None)
         self.state.setText(f"Saved {_clock(note.updated_at)}" if note else "")
         self._render_preview()
+
+    def _on_library_opened(self, _folder: str) -> None:
+        # Another library is shown now: a save would land there. Typing was saved when the
+        # editor lost focus (the switch is made elsewhere in the window), so nothing is pending.
+        self.timer.stop()
+        self.paper_id, self.note_id, self.notes = None, None, []
+        self._loading = True
+        self.picker.clear()
+        self.editor.clear()
+        self._loading = False
+        self._saved_text = ""
+        self._set_enabled(False)
 
     def _on_library_changed(self, changes: set[str]) -> None:
         if self.paper_id is not None and "papers" in changes:
