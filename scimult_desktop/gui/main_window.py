@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QTa
 
 from scimult_desktop.gui.dialogs.model_dialog import ModelDialog, model_summary
 from scimult_desktop.gui.dialogs.settings_dialog import SettingsDialog
+from scimult_desktop.gui.panels.citing_contexts import find_pending_citation_contexts
 from scimult_desktop.gui.operations import Operations
 from scimult_desktop.gui.panels.detail_panel import DetailPanel
 from scimult_desktop.gui.panels.fields_panel import FieldsPanel
@@ -214,6 +215,7 @@ class MainWindow(QMainWindow):
             # first search answers at once (and those loads never land in the middle of an import).
             self._warmed_up = True
             self.ops.run_query(lambda library, ctx: browsing.warm_up(library), key="warm-up", name="warming up")
+            find_pending_citation_contexts(self.ops)
         if count == 0:
             self.show_tab(self.library_panel)  # the empty state says what to do next
         if count == 0 and getattr(self, "_demo_if_empty", False):

@@ -61,3 +61,19 @@ def test_suggestion_card_shows_the_library_sentence(qtbot):
     plain = SuggestionRow("a sentence", {"title": "DPR", "citekey": "dpr", "score": 0.5})
     qtbot.addWidget(plain)
     assert plain.library_context.isHidden()
+
+
+def test_a_library_from_before_contexts_is_analysed_in_the_background_at_start(qtbot, library_copy, tmp_path):
+    with Library.open(library_copy) as library:
+        ids = contexts_library.build(library, citing=2)  # stored as an older version would: no analysis
+        assert library.citation_context_backlog() == 2
+    window = make_window(qtbot, library_copy, tmp_path)
+    section = window.detail_panel.citing_contexts
+    with qtbot.waitSignal(window.detail_panel.details_shown, timeout=10000):
+        window.session.select_paper(ids["10.18653/v1/n19-1423"])
+    qtbot.waitUntil(lambda: section.list.count() == 2, timeout=20000)  # shown once the analysis has run (2 citing papers)
+    assert "BERT <b>[1]</b> changed ranking" in section.list.item(0).text()
+    window.close()
+    assert window.ops.wait(30000)
+    with Library.open(library_copy) as library:
+        assert library.citation_context_backlog() == 0

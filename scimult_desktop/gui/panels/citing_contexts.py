@@ -30,6 +30,19 @@ def context_html(item: dict) -> str:
             f"p. {item['page']}</span>")
 
 
+def find_pending_citation_contexts(ops: Operations) -> None:
+    """In the background, analyse papers whose text has no citation contexts yet (a library from before
+    they existed, or an analysis cut short); resumable, with progress, and cancellable like any operation."""
+
+    def start(pending: int) -> None:
+        if pending:
+            ops.run_mutation(lambda library, ctx: library.analyse_citation_contexts(progress=ctx.progress, cancel=ctx.cancel),
+                             changes={"citation_contexts"}, name=f"finding citation contexts in {pending} papers")
+
+    ops.run_query(lambda library, ctx: library.citation_context_backlog(), on_success=start, key="citation-context-backlog",
+                  name="checking citation contexts")
+
+
 class CitingContextsSection(QWidget):
     """Qt view of how library papers cite one paper; activating a sentence selects the citing paper."""
 
@@ -39,6 +52,7 @@ class CitingContextsSection(QWidget):
         self.session = ops.session
         self.paper_id: int | None = None
         self.heading = QLabel()
+        self.heading.setWordWrap(True)  # a long count must not widen the detail dock
         self.note = QLabel()
         self.note.setWordWrap(True)
         self.list = QListWidget()
@@ -55,6 +69,11 @@ class CitingContextsSection(QWidget):
         layout.addWidget(self.note)
         layout.addWidget(self.list)
         self.show_contexts([])
+        self.session.library_did_change.connect(self._on_library_changed)
+
+    def _on_library_changed(self, changes: set[str]) -> None:
+        if self.paper_id is not None and "citation_contexts" in changes:
+            self.load(self.paper_id)
 
     def load(self, paper_id: int) -> None:
         """Read the citing sentences of `paper_id` off the UI thread."""

@@ -63,6 +63,11 @@ def analyse_papers(
     return report
 
 
+def backlog(database: LibraryDatabase) -> int:
+    """Papers with page text that the current analyser has not analysed yet."""
+    return len(stored.papers_to_analyse(database, ANALYSER_VERSION))
+
+
 def how_cited(database: LibraryDatabase, paper_id: int, *, limit: int | None = None) -> list[dict]:
     """How library papers cite `paper_id`: sentence, citing paper, page (see `context_json`)."""
     return [context_json(row) for row in stored.contexts_citing(database, paper_id, limit=limit)]

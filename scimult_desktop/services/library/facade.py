@@ -174,6 +174,12 @@ class Library:
 
         return citation_contexts.contexts_in(self.database, self.papers.resolve(str(reference)))
 
+    def citation_context_backlog(self) -> int:
+        """Papers whose text has not been searched for citation contexts yet (see `analyse_citation_contexts`)."""
+        from scimult_desktop.services.library import citation_contexts
+
+        return citation_contexts.backlog(self.database)
+
     def analyse_citation_contexts(
         self, *, force: bool = False, progress: ProgressCallback | None = None, cancel: CancelToken | None = None
     ) -> dict:
