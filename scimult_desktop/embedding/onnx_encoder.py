@@ -68,8 +68,8 @@ class OnnxEncoder(EncoderBase):
         self.threads = threads
         self._runners: dict[str, GraphRunner] = {}
         self._lock = threading.Lock()
+        self._pad_id = 0
         self._tokenizer = self._load_tokenizer()
-        self._pad_id = self._tokenizer.token_to_id("[PAD]") or 0
         # OpenVINO compiles a kernel per input shape; rounding the sequence length
         # to a multiple of 8 bounds the number of shapes at the cost of <8 pad tokens.
         self._seq_multiple = 8 if self.engine == "openvino" else 1
@@ -153,6 +153,9 @@ class OnnxEncoder(EncoderBase):
             tokenizer = Tokenizer.from_file(str(path))
         except Exception as exc:  # tokenizers raises a bare Exception on bad JSON
             raise ModelError(f"{path}: not a valid tokenizers file ({exc})") from exc
+        # The bundle's tokenizer names its pad id (MPNet: <pad> = 1, though its vocabulary also has a [PAD]).
+        padding = tokenizer.padding
+        self._pad_id = int(padding["pad_id"]) if padding else (tokenizer.token_to_id("[PAD]") or 0)
         # Padding is ours (per length-sorted batch); truncation follows the manifest.
         tokenizer.no_padding()
         tokenizer.enable_truncation(max_length=self.max_length)

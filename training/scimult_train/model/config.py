@@ -89,6 +89,12 @@ class EncoderConfig:
     max_length: int = 512
     task_experts: dict[str, int] = field(default_factory=lambda: dict(OFFICIAL_TASK_EXPERTS))
     instructions: dict[str, str] | None = None  # instruction variant: task -> prefix (verbatim)
+    # "bert": absolute positions 0..n-1 and token type embeddings. "mpnet": positions counted from
+    # pad_token_id + 1 (RoBERTa/fairseq style), no token types (type_vocab_size 0), and a relative
+    # position bias (one bucket table, shared by every layer) added to the attention scores.
+    family: str = "bert"
+    relative_attention_num_buckets: int = 0  # 0 = no relative position bias (BERT)
+    relative_attention_max_distance: int = 128
 
     def __post_init__(self) -> None:
         if self.pooling not in {"cls", "mean"}:
@@ -97,6 +103,10 @@ class EncoderConfig:
             raise ValueError(f"similarity must be 'dot' or 'cosine', not {self.similarity!r}")
         if self.hidden_size % self.num_heads:
             raise ValueError("hidden_size must be a multiple of num_heads")
+        if self.family not in {"bert", "mpnet"}:
+            raise ValueError(f"family must be 'bert' or 'mpnet', not {self.family!r}")
+        if self.family == "mpnet" and self.relative_attention_num_buckets < 2:
+            raise ValueError("an MPNet encoder needs relative_attention_num_buckets >= 2")
         flags = moe_flags(self.moe_type)
         if self.moe_type:
             moe_layer_indices(self.moe_type, self.num_layers)  # validates the rule
@@ -131,11 +141,11 @@ class EncoderConfig:
 
     @property
     def architecture(self) -> str:
-        """The bundle manifest's architecture name."""
+        """The bundle manifest's architecture name ("bert-moe-attn", "mpnet-vanilla", ...)."""
         if not self.is_moe:
-            return "bert-vanilla"
+            return f"{self.family}-vanilla"
         parts = [p for p, on in (("attn", self.attention_experts), ("ffn", self.ffn_experts)) if on]
-        return "bert-moe-" + "-".join(parts)
+        return f"{self.family}-moe-" + "-".join(parts)
 
     def expert_for(self, task: Task | str) -> int | None:
         """Expert id of a task, or None for the vanilla architecture."""

@@ -31,7 +31,7 @@ from torch.utils.checkpoint import checkpoint
 
 from scimult_desktop.domain.tasks import Role, Task
 from scimult_train.model.config import EncoderConfig
-from scimult_train.model.layers import Embeddings, EncoderLayer
+from scimult_train.model.layers import Embeddings, EncoderLayer, RelativePositionBias
 
 
 class TaskAwareEncoder(nn.Module):
@@ -41,6 +41,8 @@ class TaskAwareEncoder(nn.Module):
         super().__init__()
         self.cfg = cfg
         self.embeddings = Embeddings(cfg)
+        # MPNet: one relative position bias for all layers (not per expert: it is not attention weights).
+        self.relative_attention_bias = RelativePositionBias(cfg) if cfg.relative_attention_num_buckets else None
         moe_layers = set(cfg.moe_layers)
         self.layers = nn.ModuleList(
             EncoderLayer(
@@ -102,9 +104,13 @@ class TaskAwareEncoder(nn.Module):
         self, input_ids: torch.Tensor, attention_mask: torch.Tensor, token_type_ids: torch.Tensor, expert: int
     ) -> torch.Tensor:
         """All token states of the last layer, (batch, seq, dim)."""
-        x = self.embeddings(input_ids, token_type_ids)  # (batch, seq, dim)
+        x = self.embeddings(input_ids, token_type_ids, attention_mask)  # (batch, seq, dim)
         keep = attention_mask[:, None, None, :].to(x.dtype)  # (batch, 1, 1, seq)
         additive_mask = (1.0 - keep) * torch.finfo(x.dtype).min  # 0 where kept, very negative where padded
+        if self.relative_attention_bias is not None:
+            # Added once to the mask, the bias reaches every layer's scores as MPNet adds it.
+            bias = self.relative_attention_bias(input_ids.shape[1], input_ids.device).to(x.dtype)  # (1, heads, seq, seq)
+            additive_mask = additive_mask + bias  # (batch, heads, seq, seq)
         for layer in self.layers:
             if self.gradient_checkpointing and self.training and torch.is_grad_enabled():
                 # Keep only layer inputs; recompute the rest in backward (dropout masks are replayed).
@@ -234,10 +240,12 @@ def tokenize_batch(tokenizer, texts: Sequence[str], max_length: int) -> dict[str
     """
     from tokenizers import Tokenizer
 
+    from scimult_train.model.tokenizer import pad_token
+
     tok = Tokenizer.from_str(tokenizer.to_str())  # a private copy: padding/truncation settings are mutable state
     tok.enable_truncation(max_length=max_length)
-    pad_id = tok.token_to_id("[PAD]")
-    tok.enable_padding(pad_id=0 if pad_id is None else pad_id, pad_token="[PAD]")
+    pad, pad_id = pad_token(tok)
+    tok.enable_padding(pad_id=pad_id, pad_token=pad)
     encodings = tok.encode_batch(list(texts))
     ids = torch.tensor([enc.ids for enc in encodings], dtype=torch.long)  # (batch, seq)
     mask = torch.tensor([enc.attention_mask for enc in encodings], dtype=torch.long)  # (batch, seq)

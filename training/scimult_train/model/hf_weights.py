@@ -1,4 +1,4 @@
-"""Map HF-BERT-named weights (plain BERT, TASER MoE names) onto TaskAwareEncoder.
+"""Map HF-BERT-named weights (plain BERT, TASER MoE names, HF MPNet) onto TaskAwareEncoder.
 
 Handles three sources with one rule set:
 - plain BERT keys (`encoder.layer.L.attention.self.query.weight`, ...): in a layer that
@@ -6,6 +6,8 @@ Handles three sources with one rule set:
   `init_moe_from_pretrained_mapping` does);
 - TASER attention experts (`attention.self.moe_query.e`, `attention.output.moe_dense.e`);
 - TASER FFN experts (`moe_layer.interm_layers.e.dense`, `moe_layer.output_layers.e.{dense,LayerNorm}`).
+- HF `MPNetModel` keys (`attention.attn.{q,k,v,o}`, `attention.LayerNorm`, the shared
+  `encoder.relative_attention_bias`); its attention upcycles like BERT's.
 Keys the encoder never uses (pooler, gates, projection and span heads, position_ids) are
 ignored; any weight the encoder needs but the source lacks is an error.
 """
@@ -37,6 +39,11 @@ _LAYER_RULES = [
     (r"attention\.self\.moe_value\.(\d+)", "attn.v", 1),
     (r"attention\.output\.moe_dense\.(\d+)", "attn.o", 1),
     (r"attention\.output\.LayerNorm", "attn.norm", "shared"),
+    (r"attention\.attn\.q", "attn.q", None),  # MPNet
+    (r"attention\.attn\.k", "attn.k", None),
+    (r"attention\.attn\.v", "attn.v", None),
+    (r"attention\.attn\.o", "attn.o", None),
+    (r"attention\.LayerNorm", "attn.norm", "shared"),
     (r"intermediate\.dense", "ffn.inter", None),
     (r"output\.dense", "ffn.out", None),
     (r"output\.LayerNorm", "ffn.norm", None),
@@ -44,6 +51,7 @@ _LAYER_RULES = [
     (r"moe_layer\.output_layers\.(\d+)\.dense", "ffn.out", 1),
     (r"moe_layer\.output_layers\.(\d+)\.LayerNorm", "ffn.norm", 1),
 ]
+_TOP_LEVEL = {"encoder.relative_attention_bias.weight": "relative_attention_bias.table.weight"}  # MPNet
 _IGNORED = re.compile(r"^(pooler\.|embeddings\.position_ids$|encoder\.expert_gate|.*encode_proj\.)")
 
 
@@ -71,6 +79,11 @@ def map_bert_state(model: TaskAwareEncoder, source: Mapping[str, torch.Tensor], 
     explicit: set[str] = set()  # expert-specific keys seen, which win over upcycled shared ones
     for key, tensor in source.items():
         if _IGNORED.match(key):
+            continue
+        if key in _TOP_LEVEL:
+            if _TOP_LEVEL[key] not in target:
+                raise ModelError(f"{where}: unexpected weight {key!r} for this architecture")
+            out[_TOP_LEVEL[key]] = tensor
             continue
         for src, dst in _EMBEDDINGS.items():
             if key.startswith(src + "."):

@@ -10,7 +10,9 @@ Design choices:
   LayerNorm stays shared (SciMult-MHAExpert). FFN experts own intermediate dense,
   output dense and output LayerNorm (TASER "fwd").
 - Math is BERT's: erf GELU, post-LayerNorm, scaled dot-product attention with an
-  additive mask; dropout only acts in training mode.
+  additive mask; dropout only acts in training mode. MPNet differs only in its embeddings
+  (positions, no token types) and a relative position bias, which the encoder adds to the
+  additive mask, so the attention sublayer (and its experts) is the same code for both.
 """
 
 from __future__ import annotations
@@ -29,21 +31,71 @@ def _linears(n: int, fan_in: int, fan_out: int) -> nn.ModuleList:
 
 
 class Embeddings(nn.Module):
-    """Word + absolute position + token type embeddings, then LayerNorm and dropout."""
+    """Word + position (+ token type for BERT) embeddings, then LayerNorm and dropout.
+
+    BERT counts positions 0..n-1. MPNet (like RoBERTa) counts real tokens from
+    pad_token_id + 1 and gives padding the position pad_token_id; the count here comes from the
+    attention mask rather than from comparing ids with the pad id, so it does not depend on which
+    id a caller pads with (equal for right-padded inputs, which is all the app makes).
+    """
 
     def __init__(self, cfg: EncoderConfig) -> None:
         super().__init__()
+        self.family = cfg.family
+        self.pad_token_id = cfg.pad_token_id
         self.word = nn.Embedding(cfg.vocab_size, cfg.hidden_size, padding_idx=cfg.pad_token_id)
         self.position = nn.Embedding(cfg.max_position_embeddings, cfg.hidden_size)
-        self.token_type = nn.Embedding(cfg.type_vocab_size, cfg.hidden_size)
+        self.token_type = nn.Embedding(cfg.type_vocab_size, cfg.hidden_size) if cfg.type_vocab_size > 0 else None
         self.norm = nn.LayerNorm(cfg.hidden_size, eps=cfg.layer_norm_eps)
         self.dropout = nn.Dropout(cfg.dropout)
 
-    def forward(self, input_ids: torch.Tensor, token_type_ids: torch.Tensor) -> torch.Tensor:
-        seq = input_ids.shape[1]
-        positions = torch.arange(seq, device=input_ids.device).unsqueeze(0)  # (1, seq)
-        x = self.word(input_ids) + self.position(positions) + self.token_type(token_type_ids)  # (batch, seq, dim)
+    def forward(
+        self, input_ids: torch.Tensor, token_type_ids: torch.Tensor, attention_mask: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        if self.family == "mpnet":
+            mask = torch.ones_like(input_ids) if attention_mask is None else attention_mask.to(input_ids.dtype)
+            positions = torch.cumsum(mask, dim=1) * mask + self.pad_token_id  # (batch, seq)
+        else:
+            seq = input_ids.shape[1]
+            positions = torch.arange(seq, device=input_ids.device).unsqueeze(0)  # (1, seq)
+        x = self.word(input_ids) + self.position(positions)  # (batch, seq, dim)
+        if self.token_type is not None:
+            x = x + self.token_type(token_type_ids)
         return self.dropout(self.norm(x))
+
+
+class RelativePositionBias(nn.Module):
+    """MPNet's relative position bias: one learned value per (bucket, head), shared by all layers.
+
+    Buckets follow T5/MPNet: half for each direction; distances below num_buckets/4 get their
+    own bucket, longer ones share log-spaced buckets up to max_distance.
+    """
+
+    def __init__(self, cfg: EncoderConfig) -> None:
+        super().__init__()
+        self.num_buckets = cfg.relative_attention_num_buckets
+        self.max_distance = cfg.relative_attention_max_distance
+        self.table = nn.Embedding(self.num_buckets, cfg.num_heads)
+
+    def buckets(self, relative_position: torch.Tensor) -> torch.Tensor:
+        half = self.num_buckets // 2
+        n = -relative_position
+        ret = (n < 0).to(torch.long) * half
+        n = torch.abs(n)
+        max_exact = half // 2
+        is_small = n < max_exact
+        # clamp(min=1) only keeps log() finite where is_small already chose n.
+        scaled = torch.log(n.clamp(min=1).float() / max_exact) / math.log(self.max_distance / max_exact)
+        large = max_exact + (scaled * (half - max_exact)).to(torch.long)
+        large = torch.clamp(large, max=half - 1)
+        return ret + torch.where(is_small, n, large)
+
+    def forward(self, seq: int, device: torch.device) -> torch.Tensor:
+        """(1, heads, seq, seq) additive attention bias for a sequence of `seq` tokens."""
+        position = torch.arange(seq, dtype=torch.long, device=device)
+        relative = position[None, :] - position[:, None]  # (seq, seq): key position - query position
+        values = self.table(self.buckets(relative))  # (seq, seq, heads)
+        return values.permute(2, 0, 1).unsqueeze(0)  # (1, heads, seq, seq)
 
 
 class SelfAttention(nn.Module):

@@ -65,11 +65,50 @@ def wordpiece_from_vocab(vocab_txt: Path, max_length: int = 512, lowercase: bool
     return tok
 
 
+def pad_token(tokenizer) -> tuple[str, int]:
+    """(token, id) a tokenizer pads with: its own padding setting, else [PAD] (BERT), else <pad> (MPNet/RoBERTa).
+
+    MPNet's vocabulary also holds a [PAD] (id 4) that the model never padded with; its
+    tokenizer.json names <pad> (id 1), so the file's own setting comes first.
+    """
+    padding = tokenizer.padding
+    if padding and padding.get("pad_token") and tokenizer.token_to_id(padding["pad_token"]) is not None:
+        return padding["pad_token"], int(padding["pad_id"])
+    for token in ("[PAD]", "<pad>"):
+        token_id = tokenizer.token_to_id(token)
+        if token_id is not None:
+            return token, token_id
+    return "[PAD]", 0
+
+
 def configure_lengths(tokenizer, max_length: int):
-    """Truncate to max_length and pad to the longest text of a batch (pad id of [PAD])."""
+    """Truncate to max_length and pad to the longest text of a batch (with `pad_token`)."""
     tokenizer.enable_truncation(max_length=max_length)
-    pad_id = tokenizer.token_to_id("[PAD]")
-    tokenizer.enable_padding(pad_id=0 if pad_id is None else pad_id, pad_token="[PAD]", pad_type_id=0)
+    pad, pad_id = pad_token(tokenizer)
+    tokenizer.enable_padding(pad_id=pad_id, pad_token=pad, pad_type_id=0)
+    return tokenizer
+
+
+# What the app's "title [SEP] abstract" becomes for a tokenizer without a [SEP] special token.
+SEPARATOR_TEXT = "."
+
+
+def map_separator(tokenizer):
+    """Make the app's literal "[SEP]" readable for a tokenizer that lacks it as a special token.
+
+    Papers are embedded as "title [SEP] abstract": a BERT vocabulary keeps "[SEP]" as its
+    separator token. MPNet's tokenizer would split it into "[", "sep", "]" (noise words); the
+    model never learned a title/abstract separator, so the marker becomes a sentence end,
+    "title . abstract", which reads as the plain text such models were trained on. Done by a
+    normalizer placed first, so the tokenizer file carries it and every caller gets the same ids.
+    """
+    from tokenizers import normalizers
+
+    specials = {added.content for added in tokenizer.get_added_tokens_decoder().values()}
+    if "[SEP]" in specials or '"pattern":{"String":"[SEP]"}' in tokenizer.to_str().replace(" ", ""):
+        return tokenizer  # BERT vocabulary, or already mapped
+    replace = normalizers.Replace("[SEP]", SEPARATOR_TEXT)
+    tokenizer.normalizer = normalizers.Sequence([replace, tokenizer.normalizer] if tokenizer.normalizer else [replace])
     return tokenizer
 
 
