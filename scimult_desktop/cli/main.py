@@ -49,11 +49,11 @@ def cli(ctx: click.Context, library_path: str | None) -> None:
 
 def _register() -> None:
     from scimult_desktop.cli.commands import exporting, finding, finetuning, gui, language_server, library, models, serving, training, watching
-    from scimult_desktop.cli.commands import citing, trash
+    from scimult_desktop.cli.commands import citing, filing, trash
     from scimult_desktop.cli.commands import contexts
     from scimult_desktop.cli.commands import organizing  # also adds `duplicates compare` and `duplicates merge`
 
-    for module in (library, trash, finding, models, finetuning, exporting, citing, contexts, organizing, watching, serving, language_server, gui, training):
+    for module in (library, trash, filing, finding, models, finetuning, exporting, citing, contexts, organizing, watching, serving, language_server, gui, training):
         for command in module.COMMANDS:
             cli.add_command(command)
 

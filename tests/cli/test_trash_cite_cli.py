@@ -84,3 +84,27 @@ def test_cite_json_contract_and_styles(library):
     assert len(styles) > 1000  # every packaged style, by id
     bad = run(library, "cite", "smith2020", "--style", "nope")
     assert bad.exit_code == 1 and "unknown citation style 'nope'" in bad.output
+
+
+def test_tags_add_remove_and_collections_json_with_undo(library):
+    added = json.loads(run(library, "tags", "add", "to read", "smith2020", "lee2019", "--json").stdout)
+    assert set(added) >= {"description", "changed", "undo_id"} and added["changed"] == 2
+    assert {"name": "to read", "papers": 2} in [{k: t[k] for k in ("name", "papers")} for t in json.loads(run(library, "tags", "--json").stdout)]
+    assert json.loads(run(library, "tags", "remove", "to read", "lee2019", "--json").stdout)["changed"] == 1
+    assert "undone: remove tag" in run(library, "undo").output
+
+    listed = json.loads(run(library, "collections", "--json").stdout)
+    assert {"name": "Thesis", "papers": 1} in listed and {"name": "Thesis/Related work", "papers": 1} in listed
+    assert json.loads(run(library, "collections", "add", "Soil", "park2021", "--json").stdout)["changed"] == 1
+    moved = json.loads(run(library, "collections", "move", "Soil", "Later", "park2021", "--json").stdout)
+    assert moved["changed"] == 1
+    assert json.loads(run(library, "collections", "rename", "thesis", "Dissertation", "--json").stdout)["changed"] == 2
+    names = [c["name"] for c in json.loads(run(library, "collections", "--json").stdout)]
+    assert "Dissertation/Related work" in names and "Later" in names
+    refused = run(library, "collections", "delete", "Dissertation")
+    assert refused.exit_code == 2 and "--yes" in refused.output
+    assert json.loads(run(library, "collections", "delete", "Dissertation", "--yes", "--json").stdout)["changed"] == 2
+    assert "undone: delete collection" in run(library, "undo").output
+    assert "Dissertation" in [c["name"] for c in json.loads(run(library, "collections", "--json").stdout)]
+    missing = run(library, "collections", "remove", "Nope", "smith2020")
+    assert missing.exit_code == 1 and "no collection named 'Nope'" in missing.output
