@@ -77,6 +77,11 @@ def test_duplicates_dialog_merges_with_chosen_fields_and_undo_restores(qtbot, du
     qtbot.waitUntil(lambda: counts(duplicate_library) == (len(PAPERS) + 1, 0), timeout=15000)
     window.undo_stack.undo()
     qtbot.waitUntil(lambda: counts(duplicate_library) == (len(PAPERS) + 1, 1), timeout=15000)
+
+    dialog.scan()  # by content, with the model: the known pair is not proposed twice
+    qtbot.waitUntil(lambda: dialog.scan_button.isEnabled(), timeout=60000)
+    assert dialog.scan_result.text() in ("No new near-duplicates",) or dialog.scan_result.text().endswith("new by content")
+    assert counts(duplicate_library)[1] >= 1
     dialog.close()
     window.close()
     assert window.ops.wait(30000)

@@ -112,12 +112,19 @@ class DuplicatesDialog(QDialog):
         undo_stack.canUndoChanged.connect(self.undo_button.setEnabled)
         self.undo_button.setEnabled(undo_stack.canUndo())
         QShortcut(QKeySequence.StandardKey.Undo, self, activated=undo_stack.undo)
+        self.scan_button = QPushButton("&Find more by content")
+        self.scan_button.setToolTip("Compare every paper's content with the model to find versions that import "
+                                    "did not match (progress in the status bar; needs the library indexed)")
+        self.scan_button.clicked.connect(self.scan)
         close = QPushButton("Close")
         close.clicked.connect(self.accept)
         buttons = QHBoxLayout()
         for button in (self.merge_button, self.keep_both_button, self.skip_button, self.undo_button):
             buttons.addWidget(button)
         buttons.addStretch()
+        self.scan_result = QLabel()
+        buttons.addWidget(self.scan_result)
+        buttons.addWidget(self.scan_button)
         buttons.addWidget(close)
 
         right = QWidget()
@@ -319,6 +326,26 @@ class DuplicatesDialog(QDialog):
         row = self.pairs.currentRow()
         if row + 1 < self.pairs.count():
             self.pairs.setCurrentRow(row + 1)
+
+    def scan(self) -> None:
+        """Look for near-duplicates by content (the model's link vectors and titles) in the background."""
+        self.scan_button.setEnabled(False)
+        self.scan_result.setText("Looking…")
+
+        def done(made: int) -> None:
+            self.scan_button.setEnabled(True)
+            self.scan_result.setText(f"{made} new by content" if made else "No new near-duplicates")
+            self.refresh()
+
+        def failed(message: str) -> None:
+            self.scan_button.setEnabled(True)
+            self.scan_result.setText("")
+            self._show_error(message)
+
+        self.ops.run_mutation(lambda library, ctx: library.scan_near_duplicates(progress=ctx.progress, cancel=ctx.cancel),
+                              changes={"duplicates"}, on_success=done, on_failure=failed,
+                              on_cancelled=lambda: (self.scan_button.setEnabled(True), self.scan_result.setText("Cancelled")),
+                              name="looking for near-duplicates")
 
     def _show_error(self, message: str) -> None:
         self.reason.setText(f"<span style='color:#b00020'>{html.escape(message)}</span>")
