@@ -94,6 +94,10 @@ def test_restore_and_undo_bring_papers_back_with_their_tags_and_collections(libr
     details = browsing.paper_details(library, "vit")
     assert details.tags == ["nutrition"] and details.collections == ["Bones/Trials"]
 
+    trash.trash_papers(library, ["bert"])
+    trash.restore_papers(library, ["bert"])
+    assert library.undo() is None  # the restored deletion is no undo step any more
+
     trash.trash_papers(library, ["vit", "bone"])
     assert trash.restore_papers(library, ["bone"]) == [library.papers.resolve("bone")]
     assert {p.citekey for p in trash.list_trash(library)} == {"vit"}

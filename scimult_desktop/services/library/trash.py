@@ -97,7 +97,10 @@ def restore_papers(library: "Library", references: Iterable[str | int]) -> list[
     """
     ids = _resolve_all(library, references)
     with library.database.transaction():
-        return restore_ids(library.database, ids)
+        restored = restore_ids(library.database, ids)
+        # Their deletion is settled: `scimult undo` should reach the change before it, not redo nothing.
+        _forget_in_undo_log(library.database, set(restored))
+        return restored
 
 
 def undo_deletion(library: "Library", paper_ids: Iterable[int]) -> list[int]:
@@ -171,8 +174,8 @@ def empty_trash(library: "Library", references: Iterable[str | int] | None = Non
 
 
 def _forget_in_undo_log(database: LibraryDatabase, gone: set[int]) -> None:
-    # An undo entry for papers that no longer exist would "undo" nothing; drop those ids and
-    # retire entries left empty, so `scimult undo` reaches the change before them.
+    # An undo entry for papers removed for good (or already restored) would "undo" nothing; drop
+    # those ids and retire entries left empty, so `scimult undo` reaches the change before them.
     for row in database.conn.execute("SELECT id, payload FROM undo_log WHERE undone = 0").fetchall():
         payload = json.loads(row["payload"])
         if payload.get("action") != UNDO_ACTION or not gone & set(payload["items"]):
