@@ -126,6 +126,9 @@ def find_citation_contexts(pages: list[tuple[int, str]], references: list[str]) 
         for marker in _bracket_markers(paragraph.text, resolver) + _author_year_markers(paragraph.text, resolver):
             counts[marker.style] = counts.get(marker.style, 0) + 1
             found.append((paragraph, marker))
+    if counts["author-year"] >= 3 and counts["numeric"] * 3 < counts["author-year"]:
+        # A paper cites in one style: "[1]" in an author-year paper is code or maths ("k[1]", "x[2]").
+        found = [(p, m) for p, m in found if m.style != "numeric"]
     if sum(counts.values()) < 2 and resolver.numbered:
         for paragraph in paragraphs:
             found.extend((paragraph, m) for m in _superscript_markers(paragraph.text, resolver))
@@ -299,9 +302,11 @@ def _bracket_markers(text: str, resolver: "_ReferenceResolver") -> list[_Marker]
 
 
 def _looks_like_interval(text: str, match: re.Match) -> bool:
-    """Math, not a citation: "x ∈ [1, 5]", "n = [2, 3]", an index glued to a digit ("a2[1]")."""
+    """Math or code, not a citation: "x ∈ [1, 5]", "n = [2, 3]", "a2[1]", "f(x)[1]", "amp[1]": a name glued to
+    the bracket is an index (typeset citations have a space before them, which the text layer keeps)."""
     before = text[max(0, match.start() - 4):match.start()]
-    return before.rstrip().endswith(("∈", "=", "⊂", "⊆", "×", "≤", "<")) or before[-1:].isdigit() or before[-1:] == "_"
+    glued = before[-1:]
+    return before.rstrip().endswith(("∈", "=", "⊂", "⊆", "×", "≤", "<")) or glued.isalnum() or glued in ("_", ")")
 
 
 def _expand_numbers(body: str) -> list[int]:

@@ -26,7 +26,7 @@ NUMERIC_PAGES = [
         "use. A distributed file system [8] developed in-house is used to man-\n"
         "age the data stored on these disks. Parallel prefix computations [3-5, 8] and\n"
         "related ideas [6–7] inspired this work.\n"
-        "Values lie in x ∈ [1, 5] for every node, and the TeraSort benchmark [2] is\n"
+        "Values lie in x ∈ [1, 5] for every node, amp[1] and f(x)[2] are code, and the TeraSort benchmark [2] is\n"
         "our test.\n"),
     (2, "Our backup mechanism resembles the eager scheduling of Charlotte [3]. River [2]\n"
         "provides a programming model where processes communicate by queues.\n"
@@ -70,7 +70,9 @@ def test_sentence_joins_lines_and_undoes_hyphenation():
     assert file_system.sentence == "A distributed file system [8] developed in-house is used to manage the data stored on these disks."
     assert file_system.sentence[file_system.marker_offset:].startswith("[8]")
     multi_line = by_marker(contexts)["[2]"][0]
-    assert multi_line.sentence == "Values lie in x ∈ [1, 5] for every node, and the TeraSort benchmark [2] is our test."
+    assert multi_line.sentence == ("Values lie in x ∈ [1, 5] for every node, amp[1] and f(x)[2] are code, and the "
+                                   "TeraSort benchmark [2] is our test.")
+    assert [c.marker_offset for c in by_marker(contexts)["[2]"] if c.page == 1] == [multi_line.sentence.rindex("[2]")]
 
 
 def test_paragraph_span_points_into_the_page_text():
