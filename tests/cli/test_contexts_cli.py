@@ -61,3 +61,16 @@ def test_bad_usage_and_unknown_paper(tmp_path):
     assert run("--library", lib, "contexts", "1", "--rebuild").exit_code == 2
     result = run("--library", lib, "contexts", "no-such-paper")
     assert result.exit_code == 1 and "no-such-paper" in result.output
+
+
+def test_suggestion_text_output_quotes_the_library_sentence(capsys):
+    from scimult_desktop.cli.output import hit_lines
+    from scimult_desktop.domain.records import Paper, SearchHit
+
+    hit = SearchHit(Paper(title="Dense passage retrieval", citekey="dpr", year=2020), 0.5, why="Dual [encoders] retrieve")
+    hit.library_context = {"sentence": "Dual encoders beat BM25 [2].", "marker": "[2]", "page": 3,
+                           "citing_paper": {"id": 7, "citekey": "ours", "title": "Our paper", "year": 2021},
+                           "shared_words": ["dual", "encoder"]}
+    hit_lines([hit])
+    out = capsys.readouterr().out
+    assert "cited in your library: “Dual encoders beat BM25 [2].” (Our paper, p. 3)" in out
