@@ -45,7 +45,8 @@ _YEAR = r"(?:19|20)\d{2}[a-z]?"
 _NAME = r"(?:(?:van|von|de|der|den|da|di|du|la|le|del|dos|ten|ter)\s+)*[A-Z\u00c0-\u017f][\w'’\-\u00c0-\u017f]+"
 _AUTHORS = rf"{_NAME}(?:\s+et\s+al\.?|\s*,?\s+(?:and|&)\s+{_NAME}|(?:\s*,\s*{_NAME})*\s*,?\s+(?:and|&)\s+{_NAME})?"
 _NARRATIVE_RE = re.compile(rf"\b({_AUTHORS})(?:'s|’s)?\s*[(\[]\s*({_YEAR}(?:\s*[,;]\s*{_YEAR})*)\s*[)\]]")
-_PAREN_RE = re.compile(r"\(([^()]{4,400})\)")
+# "(Smith et al., 2019; Wu, 2020a)", and ACM's bracketed form "[Smith et al. 2019; Wu 2020a]".
+_PAREN_RE = re.compile(r"\(([^()]{4,400})\)|\[([^\[\]]{4,400})\]")
 _PAREN_ITEM_RE = re.compile(
     rf"^(?:(?:e\.\s?g\.|i\.\s?e\.|see(?:\s+also)?|cf\.|for example|for instance|as in|also|and)\s*,?\s*)*"
     rf"({_AUTHORS})\s*,?\s+({_YEAR}(?:\s*,\s*{_YEAR})*)\b"
@@ -334,10 +335,12 @@ def _author_year_markers(text: str, resolver: "_ReferenceResolver") -> list[_Mar
                                tuple(resolver.by_author_year(names, y) for y in years)))
         taken.append((match.start(), match.end()))
     for match in _PAREN_RE.finditer(text):
-        if any(s <= match.start() < e for s, e in taken) or not re.search(_YEAR, match.group(1)):
+        group = 1 if match.group(1) is not None else 2
+        inside = match.group(group)
+        if any(s <= match.start() < e for s, e in taken) or not re.search(_YEAR, inside):
             continue
-        offset = match.start(1)
-        for part in re.split(r";", match.group(1)):
+        offset = match.start(group)
+        for part in re.split(r";", inside):
             item = _PAREN_ITEM_RE.match(part.strip())
             lead = len(part) - len(part.lstrip())
             if item and not _not_a_name(item.group(1)):

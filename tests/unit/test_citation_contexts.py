@@ -193,3 +193,11 @@ def test_a_sentence_running_on_to_the_next_page_is_whole_and_its_marker_has_the_
         ("[5]", 1, sentence), ("[6]", 2, sentence), ("[7]", 2, "It is not [7] alone.")]
     on_page_two = contexts[1]
     assert pages[1][1][on_page_two.paragraph_start:on_page_two.paragraph_end].startswith("geted to")
+
+
+def test_acm_bracketed_author_year_markers():
+    pages = [(1, "Neural rankers are strong [Smith et al. 2019; Wu 2020a], as known [Baroni 2013].\n")]
+    grouped = by_marker(find_citation_contexts(pages, AUTHOR_YEAR_REFS))
+    assert grouped["Smith et al. 2019"][0].reference_index == 3
+    assert grouped["Wu 2020a"][0].reference_index == 7
+    assert grouped["Baroni 2013"][0].reference_index == 1
