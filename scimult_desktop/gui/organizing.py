@@ -36,6 +36,10 @@ def install(window) -> None:
     window.background_status = BackgroundStatus(window.ops)
     window.statusBar().insertPermanentWidget(0, window.background_status)
     window.background_status.review_duplicates_requested.connect(lambda: open_duplicates(window))
+    view_menu = next(a.menu() for a in window.menuBar().actions() if a.menu() and a.text() == "&View")
+    # The indicator takes no Tab focus (Tab cycles through the panes); this opens its menu from the keyboard.
+    window.background_work_action = view_menu.addAction("&Background work…", window.background_status.show_menu)
+    window.background_work_action.setShortcut("Ctrl+Shift+B")
     window.library_panel.rows_loaded.connect(lambda _count: window.background_status.refresh_counts())
 
     table = window.library_panel.table

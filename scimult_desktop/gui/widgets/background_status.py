@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QMenu, QProgressBar, QToolButton, QWidget
 
 from scimult_desktop.domain.progress import ProgressEvent
@@ -67,6 +67,7 @@ class BackgroundStatus(QWidget):
         self.bar.hide()
         self.button = QToolButton()
         self.button.setAutoRaise(True)
+        self.button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # a status-bar widget: Tab cycles through the panes only
         self.button.setToolTip("Background work (click to see or cancel it)")
         self.button.clicked.connect(self.show_menu)
         layout = QHBoxLayout(self)

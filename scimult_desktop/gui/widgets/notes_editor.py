@@ -84,7 +84,7 @@ class NotesEditor(QWidget):
         self.editor = QPlainTextEdit()
         self.editor.setPlaceholderText("Write a note on this paper (Markdown). It is saved as you type.")
         self.editor.setMinimumHeight(90)
-        self.editor.setTabChangesFocus(True)  # Tab moves on to the next pane (keyboard-only use, issue 20 item 5)
+        self.editor.setTabChangesFocus(True)  # Tab moves on through the panes, as everywhere in the window
         self.editor.textChanged.connect(self._on_text_changed)
         self.editor.installEventFilter(self)
         self.preview = QTextBrowser()
