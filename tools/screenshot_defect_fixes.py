@@ -5,7 +5,7 @@ Usage (a real X server, so the xcb platform is the one shown):
 
 Without --library the demo library (300 SciFact abstracts) is imported and indexed into a
 temporary folder with the active model. Views: the bulk-tagging confirmation, search falling
-back to keywords (with the Any year button), a cancelled import offering to index, the
+back to keywords, a cancelled import offering to index, the
 Settings engine warning, the About box.
 """
 

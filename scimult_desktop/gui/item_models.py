@@ -89,12 +89,14 @@ class PaperTableModel(QAbstractTableModel):
         super().__init__(parent)
         self._rows: list[PaperRow] = []
         self._haystacks: list[str] = []
+        self._row_by_id: dict[int, int] | None = None  # built on first lookup after each reorder
 
     # ---- contents ----
     def set_rows(self, rows: list[PaperRow] | PreparedRows) -> None:
         prepared = rows if isinstance(rows, PreparedRows) else self.prepare(rows)
         self.beginResetModel()
         self._rows, self._haystacks = prepared.rows, prepared.haystacks
+        self._row_by_id = None
         self.endResetModel()
 
     def rows(self) -> list[PaperRow]:
@@ -107,10 +109,10 @@ class PaperTableModel(QAbstractTableModel):
         return self._haystacks[row]
 
     def row_of(self, paper_id: int) -> int | None:
-        for i, record in enumerate(self._rows):
-            if record.id == paper_id:
-                return i
-        return None
+        """The row showing `paper_id` (the table looks it up on every filter keystroke: a dict, not a scan)."""
+        if self._row_by_id is None:
+            self._row_by_id = {record.id: row for row, record in enumerate(self._rows)}
+        return self._row_by_id.get(paper_id)
 
     @staticmethod
     def _haystack(r: PaperRow) -> str:
@@ -152,7 +154,7 @@ class PaperTableModel(QAbstractTableModel):
                        reverse=order == Qt.SortOrder.DescendingOrder)
         self._rows = [p[0] for p in pairs]
         self._haystacks = [p[1] for p in pairs]
-        row_of = {record.id: row for row, record in enumerate(self._rows)}
+        self._row_by_id = row_of = {record.id: row for row, record in enumerate(self._rows)}
         self.changePersistentIndexList(persistent, [self.index(row_of[paper_id], col) for paper_id, col in held])
         self.layoutChanged.emit()
 

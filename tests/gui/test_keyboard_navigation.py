@@ -18,7 +18,8 @@ def _focused_in(widget) -> bool:
 
 def test_tab_leaves_the_library_table_and_reaches_every_pane(window, qtbot):
     paper_id = row_of_title(window, "Dense passage")
-    with qtbot.waitSignal(window.detail_panel.details_shown, timeout=10000):
+    with qtbot.waitSignal(window.detail_panel.details_shown, timeout=10000), \
+         qtbot.waitSignal(window.related_panel.related_shown, timeout=20000):
         window.session.select_paper(paper_id)
     window.activateWindow()
     table = window.library_panel.table
@@ -26,7 +27,7 @@ def test_tab_leaves_the_library_table_and_reaches_every_pane(window, qtbot):
     assert table.hasFocus()
     before = table.currentIndex()
     visited = set()
-    for _ in range(40):
+    for _ in range(60):
         qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
         for name, pane in (("table", table), ("filter", window.library_panel.filter_edit), ("sidebar", window.sidebar),
                            ("details", window.detail_panel), ("related", window.related_panel)):

@@ -67,10 +67,13 @@ class SearchPanel(QWidget):
         self.mode.setToolTip("Hybrid: keywords and meaning; Semantic: meaning only (search expert); Keyword: BM25")
         self.year_from = YearBox("from")
         self.year_to = YearBox("to")
-        self.any_year = QToolButton(text="Any year")
-        self.any_year.setToolTip("Clear the year limits")
+        # Shown only while a year is set: the filter row sets the Search page's minimum width.
+        self.any_year = QToolButton(text="×")
+        self.any_year.setAutoRaise(True)
+        self.any_year.setToolTip("Any year: clear the year limits")
+        self.any_year.setAccessibleName("Any year")
         self.any_year.clicked.connect(lambda: (self.year_from.setValue(0), self.year_to.setValue(0)))
-        self.any_year.setEnabled(False)
+        self.any_year.hide()
         self.collection = QComboBox()
         self.tag = QComboBox()
         for combo, everything in ((self.collection, "any collection"), (self.tag, "any tag")):
@@ -115,7 +118,7 @@ class SearchPanel(QWidget):
                        self.collection.currentIndexChanged, self.tag.currentIndexChanged, self.has_pdf.toggled):
             signal.connect(lambda *_: self.debounce.start())
         for box in (self.year_from, self.year_to):
-            box.valueChanged.connect(lambda *_: self.any_year.setEnabled(bool(self.year_from.value() or self.year_to.value())))
+            box.valueChanged.connect(lambda *_: self.any_year.setVisible(bool(self.year_from.value() or self.year_to.value())))
         self.session.library_did_change.connect(lambda changes: self.refresh_facets() if changes & {"papers", "tags"} else None)
         self.session.library_did_open.connect(lambda _f: self.refresh_facets())
 
