@@ -189,3 +189,16 @@ def test_the_real_backend_has_no_passage_search_when_the_setting_is_off(library,
     preferences.save_preferences(chosen)
     assert semantic_backend.build_backend(library.database).passage_neighbours is None
     assert semantic_backend.build_backend(library.database, vector_search=lambda *a: []).passage_neighbours is None
+
+
+def test_a_paper_scores_by_the_better_of_its_abstract_and_its_best_passage(monkeypatch):
+    from scimult_desktop.domain.records import PassageMatch
+    from scimult_desktop.services.finding import passage_ranking
+
+    monkeypatch.setattr(passage_ranking, "PASSAGE_OFFSET", -0.1)
+    ids, scores = passage_ranking.fuse_scores(
+        [1, 2, 3], {1: 0.5, 2: 0.4, 3: 0.3},
+        {3: PassageMatch("p", 2, 0.75), 2: PassageMatch("q", 1, 0.45), 4: PassageMatch("r", 5, 0.2)}, depth=10)
+    assert ids == [3, 1, 2, 4]  # 3 lifted by its passage (0.65); 2 keeps its abstract (0.4 > 0.35)
+    assert scores[3] == pytest.approx(0.65) and scores[2] == pytest.approx(0.4) and scores[4] == pytest.approx(0.1)
+    assert passage_ranking.fuse_scores([1, 2, 3], {1: 0.5, 2: 0.4, 3: 0.3}, {}, depth=2)[0] == [1, 2]
