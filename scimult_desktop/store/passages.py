@@ -126,6 +126,9 @@ class PassageStore:
         ).fetchone()
         return int(row[0]), f"{row[1]}#{row[2]}"
 
+    def has_vectors(self, model: str) -> bool:
+        return self.conn.execute("SELECT 1 FROM passage_embeddings WHERE model = ? LIMIT 1", (model,)).fetchone() is not None
+
     def embedded_count(self, model: str) -> int:
         return int(self.conn.execute("SELECT count(*) FROM passage_embeddings WHERE model = ?", (model,)).fetchone()[0])
 

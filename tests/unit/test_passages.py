@@ -180,3 +180,7 @@ def test_passage_excerpt_centres_on_the_sentences_with_query_words():
     excerpt = passage_excerpt(text, "lexical constraint distinct arguments")
     assert excerpt.startswith("… A [lexical] [constraint]")
     assert "[arguments]" in excerpt
+
+
+def test_a_numeric_citation_in_the_text_is_not_shown_as_a_highlight():
+    assert highlight("Dense retrieval [12] beats BM25 [3].", query_terms("retrieval")) == "Dense [retrieval] (12) beats BM25 (3)."

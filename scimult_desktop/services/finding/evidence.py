@@ -26,6 +26,7 @@ _STOP = frozenset(
     "which these those their than then also can may not no into using based".split()
 )
 SNIPPET_WIDTH = 240
+_LITERAL_MARK = re.compile(r"\[([A-Za-z0-9]+)\]")  # what front ends read as a highlight mark
 
 
 def query_terms(text: str) -> set[str]:
@@ -79,7 +80,12 @@ def keyword_snippet(snippet: str | None, query: str) -> str | None:
 
 
 def highlight(sentence: str, terms: set[str], width: int = SNIPPET_WIDTH) -> str:
-    """`sentence` with each whole word in `terms` marked as `[word]`, cut to `width` characters."""
+    """`sentence` with each whole word in `terms` marked as `[word]`, cut to `width` characters.
+
+    A bracketed word already in the text ("[12]", a numeric citation) would read as a mark,
+    so it is shown in parentheses.
+    """
+    sentence = _LITERAL_MARK.sub(r"(\1)", sentence)
     marked = _WORD.sub(lambda m: f"[{m.group(0)}]" if m.group(0).lower() in terms else m.group(0), sentence)
     marked = " ".join(marked.split())
     if len(marked) <= width:

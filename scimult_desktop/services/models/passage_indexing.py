@@ -141,7 +141,7 @@ def passage_search(
 ) -> list[tuple[int, float]]:
     """The `k` passages whose vectors score highest against one query vector: [(passage id, score)]."""
     store = PassageStore(database)
-    if store.embedded_count(model_key) == 0:
+    if not store.has_vectors(model_key):
         return []
     return indexing.search_source(database, model_key, PassageVectors(store, model_key), query, k, exclude_ids)
 
