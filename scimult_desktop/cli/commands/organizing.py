@@ -167,20 +167,19 @@ def note_command(ctx, paper, add_text, plain, edit_id, new_text, delete_id, quer
         return
     if delete_id is not None:
         undo_id = notes.delete_note(library, delete_id)
-        emit_json({"deleted": delete_id, "undo_id": undo_id}) if as_json else click.echo(
-            f"deleted note {delete_id}; `scimult undo` brings it back")
+        _say({"deleted": delete_id, "undo_id": undo_id}, f"deleted note {delete_id}; `scimult undo` brings it back", as_json)
         return
     if edit_id is not None:
         if new_text is None:
             raise click.UsageError("--edit needs --text")
         note = notes.update_note(library, edit_id, _stdin_or(new_text))
-        emit_json(note.to_json()) if as_json else click.echo(f"saved note {note.id}")
+        _say(note.to_json(), f"saved note {note.id}", as_json)
         return
     if paper is None:
         raise click.UsageError("name a PAPER (or use --search, --edit, --delete)")
     if add_text is not None:
         note = notes.add_note(library, paper, _stdin_or(add_text), format="plain" if plain else "markdown")
-        emit_json(note.to_json()) if as_json else click.echo(f"added note {note.id}")
+        _say(note.to_json(), f"added note {note.id}", as_json)
         return
     listed = notes.list_notes(library, paper)
     if as_json:
@@ -190,6 +189,13 @@ def note_command(ctx, paper, add_text, plain, edit_id, new_text, delete_id, quer
         click.echo("no notes on this paper", err=True)
     for note in listed:
         click.echo(f"--- note {note.id} ({note.format}, updated {note.updated_at})\n{note.body}")
+
+
+def _say(value: dict, text: str, as_json: bool) -> None:
+    if as_json:
+        emit_json(value)
+    else:
+        click.echo(text)
 
 
 def _stdin_or(text: str) -> str:
