@@ -358,8 +358,10 @@ class ImportPanel(QWidget):
         return op
 
     def _on_index_done(self, report: dict) -> None:
+        passages = report.get("passages") or {}
+        found = f"; {passages['embedded']} new PDF passages ({passages['passages']} in all)" if passages.get("enabled") else ""
         self.index_progress.finish(
-            f"{report['embedded']} new vectors with {report['model']} on {report['engine']} in {report['seconds']:.1f} s"
+            f"{report['embedded']} new vectors with {report['model']} on {report['engine']} in {report['seconds']:.1f} s{found}"
         )
         self.index_finished.emit(report)
 
