@@ -187,3 +187,17 @@ def test_real_mpnet_bundle_matches_transformers(tmp_path, monkeypatch):
         batch = tokenize_batch(hf_tok, [t.replace("[SEP]", ".") for t in texts], 256)
         reference = _hf_mean_pooled(folder, batch)
     assert _cosines(ours, reference).min() > 0.9999
+
+
+def test_training_can_start_from_mpnet(monkeypatch, tiny_folder):
+    """`init: "mpnet"` (e.g. `--set init=mpnet` on a GPU) upcycles the extracted model for the run."""
+    import contextlib
+
+    from scimult_train import mpnet_parts
+    from scimult_train.config import TrainConfig
+    from scimult_train.init_model import load_init
+
+    monkeypatch.setattr(mpnet_parts, "extracted_mpnet", lambda *a, **k: contextlib.nullcontext(tiny_folder))
+    init = load_init(TrainConfig(init="mpnet", max_length=64))
+    assert init.model.cfg.family == "mpnet" and init.model.cfg.num_experts == 3 and init.model.cfg.max_length == 64
+    assert init.source["base_model"] == "sentence-transformers/all-mpnet-base-v2"
