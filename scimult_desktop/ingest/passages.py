@@ -77,7 +77,9 @@ _VENUE = re.compile(
     r"|arxiv preprint|in:|eds?\.|editors?|publishers?|university press)",
     re.IGNORECASE,
 )
-_ENTRY_START = re.compile(r"^\s*(\[\s*\d{1,3}\s*\]|\d{1,3}\.\s+[A-Z]|[A-Z][\w'’\-]+,\s+(?:[A-Z]\.\s*){1,3}[,&(])")
+# Phrases that occur in bibliography entries and hardly ever in running text.
+_REFERENCE_CUE = re.compile(r"\bIn (Proceedings|Proc\.)|\barXiv preprint\b|\bpp\.\s*\d|\bvol\.\s*\d+\s*,?\s*(no\.|pp\.)",
+                            re.IGNORECASE)
 _ABBREVIATIONS = ("et al.", "e.g.", "i.e.", "cf.", "fig.", "figs.", "eq.", "eqs.", "sec.", "vs.", "resp.", "approx.",
                   "no.", "ref.", "refs.", "tab.", "ch.", "dr.", "prof.", "vol.", "pp.")
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+(?=[\"“(\[]?[A-Z0-9])")
@@ -288,7 +290,7 @@ def _looks_like_references(text: str, *, short: bool = False) -> bool:
     venues = len(_VENUE.findall(text))
     years = len(_YEAR.findall(text))
     if short:  # a snippet of one or two entries
-        return venues >= 2 and years >= 1 and venues * 100 / words >= 5
+        return bool(_REFERENCE_CUE.search(text)) or (venues >= 2 and years >= 1 and venues * 100 / words >= 5)
     return venues * 100 / words >= 3.0 and years * 100 / words >= 2.0 and venues >= 4
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from scimult_desktop.domain.progress import CancelToken
@@ -202,3 +201,23 @@ def test_a_paper_scores_by_the_better_of_its_abstract_and_its_best_passage(monke
     assert ids == [3, 1, 2, 4]  # 3 lifted by its passage (0.65); 2 keeps its abstract (0.4 > 0.35)
     assert scores[3] == pytest.approx(0.65) and scores[2] == pytest.approx(0.4) and scores[4] == pytest.approx(0.1)
     assert passage_ranking.fuse_scores([1, 2, 3], {1: 0.5, 2: 0.4, 3: 0.3}, {}, depth=2)[0] == [1, 2]
+
+
+def test_evidence_is_never_a_json_author_list_or_a_reference_line(fresh_library):
+    """Keyword hits on author names or on the bibliography must not quote raw JSON or reference entries."""
+    with fresh_library.database.transaction():
+        paper_id = fresh_library.papers.insert(Paper(
+            title="Identifying relations for open extraction", authors=["Soderland, Stephen", "Fader, Anthony"],
+            abstract="Open extraction systems read large corpora without a fixed vocabulary."))
+        body = "\n".join([FILLER] * 8)
+        references = ("References\nM. Banko and O. Etzioni. 2008. The tradeoffs between open and traditional relation "
+                      "extraction. In Proceedings of the 46th Annual Meeting of the ACL, pages 28-36.")
+        pages = [(1, body), (2, body), (3, body + "\n" + references)]
+        fresh_library.database.conn.executemany("INSERT INTO pages (paper_id, page, text) VALUES (?, ?, ?)",
+                                                [(paper_id, n, t) for n, t in pages])
+        fresh_library.database.conn.execute("UPDATE papers SET full_text = ? WHERE id = ?",
+                                             ("\n".join(t for _, t in pages), paper_id))
+    [by_author] = fresh_library.search("Soderland", mode="keyword")
+    assert by_author.why is None or '["' not in by_author.why and "Soderland, Stephen" not in by_author.why
+    [by_reference] = fresh_library.search("tradeoffs traditional relation extraction", mode="keyword")
+    assert by_reference.why is None or "Banko" not in by_reference.why and "Proceedings" not in by_reference.why
