@@ -96,6 +96,18 @@ class PassageStore:
             ]
         return found
 
+    def ids_of_papers(self, paper_ids: Sequence[int], limit: int | None = None) -> list[int] | None:
+        """Passage ids of these papers; None when there are more than `limit` (not worth listing)."""
+        found: list[int] = []
+        ids = [int(i) for i in paper_ids]
+        for start in range(0, len(ids), _CHUNK):
+            chunk = ids[start : start + _CHUNK]
+            marks = ",".join("?" * len(chunk))
+            found += [int(r[0]) for r in self.conn.execute(f"SELECT id FROM passages WHERE paper_id IN ({marks})", chunk)]
+            if limit is not None and len(found) > limit:
+                return None
+        return found
+
     def count(self) -> int:
         return int(self.conn.execute("SELECT count(*) FROM passages").fetchone()[0])
 

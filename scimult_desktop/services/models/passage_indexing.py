@@ -157,9 +157,9 @@ def passage_search_many(
     queries = np.atleast_2d(np.asarray(queries, dtype=np.float32))
     store = PassageStore(database)
     if allowed is not None:
-        candidates = store.of_papers(sorted(allowed))
-        if len(candidates) <= EXACT_LIMIT:
-            ids, matrix = store.vectors(model_key, [p.id for p in candidates])
+        candidates = store.ids_of_papers(sorted(allowed), limit=EXACT_LIMIT)
+        if candidates is not None:
+            ids, matrix = store.vectors(model_key, candidates)
             if len(ids) == 0:
                 return [[] for _ in range(len(queries))]
             scores = queries @ matrix.T
