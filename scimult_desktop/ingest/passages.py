@@ -71,6 +71,7 @@ _COVER_PAGE = re.compile(r"(your use of the jstor archive|jstor is a not-for-pro
                          re.IGNORECASE)
 _ABSTRACT_HEADING = re.compile(r"^\s*(abstract|a b s t r a c t|summary)\b", re.IGNORECASE)
 _WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
+_NOT_A_LETTER = re.compile(r"[\W\d_]+")
 _YEAR = re.compile(r"\b(19|20)\d\d[a-z]?\b")
 _VENUE = re.compile(
     r"\b(proceedings|proc\.|conference|journal|transactions|workshop|symposium|press|vol\.|pp\.|pages\s+\d"
@@ -115,6 +116,16 @@ def split_passages(pages: Sequence[tuple[int, str]]) -> list[Passage]:
             if not _looks_like_references(text) and not _looks_like_json(text):
                 passages.append(Passage(number, len(passages), text))
     return passages
+
+
+def body_pages(pages: Sequence[tuple[int, str]]) -> list[tuple[int, str]]:
+    """The page texts without archive cover pages and without the reference list (lines kept as they are).
+
+    A cheap cut for showing evidence from papers whose passages are not stored.
+    """
+    kept = [(int(n), t or "") for n, t in pages if not _COVER_PAGE.search(t or "")]
+    body = _drop_references([(n, t.splitlines()) for n, t in kept])
+    return [(n, "\n".join(lines)) for n, lines in body]
 
 
 def pages_fingerprint(pages: Sequence[tuple[int, str]]) -> str:
@@ -226,8 +237,8 @@ def _clean_lines(lines: list[str], repeated: set[str], *, first_page: bool) -> l
 
 def _mostly_non_words(line: str) -> bool:
     """Table rows, formulas and number columns: fewer than half the characters are letters."""
-    letters = sum(ch.isalpha() for ch in line)
-    return letters < 0.5 * len(line.replace(" ", "")) or len(_WORD.findall(line)) == 0
+    letters = len(_NOT_A_LETTER.sub("", line))
+    return letters < 0.5 * len(line.replace(" ", "")) or not _WORD.search(line)
 
 
 def _join(lines: list[str]) -> str:

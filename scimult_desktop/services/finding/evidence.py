@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 
-from scimult_desktop.ingest.passages import is_clean_text, split_passages
+from scimult_desktop.ingest.passages import body_pages, is_clean_text
 from scimult_desktop.store.database import LibraryDatabase
 from scimult_desktop.store.passages import PassageStore
 
@@ -41,7 +41,7 @@ def best_passage(database: LibraryDatabase, paper_id: int, query: str, abstract:
         return None, None
     candidates: list[tuple[str, int | None]] = [(s, None) for s in _sentences(abstract or "")]
     for page, text in _clean_page_texts(database, paper_id):
-        candidates += [(s, page) for s in _sentences(text)]
+        candidates += [(s, page) for s in _sentences(text) if is_clean_text(s)]
     best, best_score = (None, None), 0
     for sentence, page in candidates:
         found = {w.lower() for w in _WORD.findall(sentence)} & terms
@@ -97,12 +97,16 @@ def highlight(sentence: str, terms: set[str], width: int = SNIPPET_WIDTH) -> str
 
 
 def _clean_page_texts(database: LibraryDatabase, paper_id: int) -> list[tuple[int, str]]:
-    """(page, text) of the paper's passages: stored ones when cut already, else cut now."""
+    """(page, text) of the paper's passages when they are stored, else its pages without the reference list.
+
+    Cutting passages costs a few ms a page, too much for every hit of every search; unstored
+    pages get the cheap cut here and each sentence is checked by `best_passage`.
+    """
     store = PassageStore(database)
     stored = store.of_papers([paper_id])
     if stored:
         return [(p.page, p.text) for p in stored]
-    return [(p.page, p.text) for p in split_passages(store.pages(paper_id))]
+    return body_pages(store.pages(paper_id))
 
 
 def _sentences(text: str) -> list[str]:
