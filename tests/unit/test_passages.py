@@ -184,3 +184,11 @@ def test_passage_excerpt_centres_on_the_sentences_with_query_words():
 
 def test_a_numeric_citation_in_the_text_is_not_shown_as_a_highlight():
     assert highlight("Dense retrieval [12] beats BM25 [3].", query_terms("retrieval")) == "Dense [retrieval] (12) beats BM25 (3)."
+
+
+def test_body_pages_cut_the_reference_list_and_keep_the_appendix():
+    from scimult_desktop.ingest.passages import body_pages
+
+    pages = dict(body_pages(paper_pages()))
+    assert "Banko" not in pages[4] and "Yates" not in pages[5]
+    assert "Appendix" in pages[5] and "Open information" in pages[2]
