@@ -14,23 +14,12 @@ import argparse
 import sqlite3
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from screenshot_support import close_window, open_window, wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-
-
-def wait_until(app, predicate, timeout: float = 120.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out waiting for {what}")
-        app.processEvents()
-        time.sleep(0.01)
-    for _ in range(30):
-        app.processEvents()
-        time.sleep(0.01)
 
 
 def most_cited(database: Path) -> int:
@@ -51,9 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots" / "citing-contexts.png")
     args = parser.parse_args(argv)
 
-    from PySide6.QtCore import QSettings
-
-    from scimult_desktop.gui.app import create_application, create_window
+    from scimult_desktop.gui.app import create_application
 
     work = Path(tempfile.mkdtemp(prefix="scimult-contexts-shot-"))
     library = work / "library"
@@ -62,14 +49,7 @@ def main(argv: list[str] | None = None) -> int:
         source.backup(copy)
     paper = args.paper or most_cited(library / "library.sqlite3")
     app = create_application([])
-    settings = QSettings(str(work / "layout.ini"), QSettings.Format.IniFormat)
-    window = create_window(str(library), settings=settings)
-    window.resize(1280, 800)
-    window.show()
-    loaded = []
-    window.library_panel.rows_loaded.connect(loaded.append)
-    window.start()
-    wait_until(app, lambda: loaded, what="library rows")
+    window = open_window(app, library, work, size=(1280, 800))
     shown = []
     window.detail_panel.details_shown.connect(shown.append)
     window.session.select_paper(paper)
@@ -81,8 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     window.grab().save(str(args.out))
     print(f"saved {args.out} (paper {paper}, {section.list.count()} sentences)")
-    window.close()
-    window.ops.wait(30000)
+    close_window(window)
     return 0
 
 

@@ -15,28 +15,11 @@ import argparse
 import shutil
 import sys
 import tempfile
-import time
 from pathlib import Path
 
+from screenshot_support import close_window, open_window, save, wait_until
+
 SIZE = (1024, 700)
-
-
-def wait_until(app, predicate, timeout: float = 300.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out waiting for {what}")
-        app.processEvents()
-        time.sleep(0.01)
-    for _ in range(30):  # let layouts and repaints settle
-        app.processEvents()
-        time.sleep(0.005)
-
-
-def save(widget, out: Path, name: str) -> None:
-    path = out / f"{name}.png"
-    widget.grab().save(str(path))
-    print(f"saved {path}")
 
 
 def build_demo_library(folder: Path) -> None:
@@ -56,10 +39,9 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
 
-    from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QDialog, QMessageBox
 
-    from scimult_desktop.gui.app import create_application, create_window
+    from scimult_desktop.gui.app import create_application
     from scimult_desktop.gui.dialogs import bulk_tag_dialog
     from scimult_desktop.gui.dialogs.about_text import about_html
     from scimult_desktop.gui.dialogs.settings_dialog import SettingsDialog
@@ -74,14 +56,7 @@ def main(argv: list[str] | None = None) -> int:
             shutil.copytree(args.library, library)
         else:
             build_demo_library(library)
-        settings = QSettings(str(work / "layout.ini"), QSettings.Format.IniFormat)
-        window = create_window(str(library), settings=settings)
-        window.resize(*SIZE)
-        window.show()
-        loaded = []
-        window.library_panel.rows_loaded.connect(loaded.append)
-        window.start()
-        wait_until(app, lambda: bool(loaded), what="the library")
+        window = open_window(app, library, work, size=SIZE)
 
         # 1. Fields: the bulk-tagging confirmation over the real classifier's confidences.
         shown = []
@@ -141,8 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         save(about, out, "about")
         about.close()
 
-        window.close()
-        window.ops.wait(60000)
+        close_window(window)
     return 0
 
 

@@ -12,8 +12,9 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from screenshot_support import close_window, grab_screen, open_window, settle, wait_until
 
 PAPERS = [
     # key, type, title, authors, year, venue, doi, keywords, collection
@@ -63,32 +64,6 @@ def bib_text() -> str:
     return "\n".join(parts)
 
 
-def wait_until(app, predicate, timeout: float = 120.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out waiting for {what}")
-        app.processEvents()
-        time.sleep(0.02)
-    settle(app)
-
-
-def settle(app) -> None:
-    for _ in range(40):
-        app.processEvents()
-        time.sleep(0.01)
-
-
-def grab(app, window, out: Path, name: str) -> None:
-    """The screen area of the window (menus and dialogs over it included), as a user sees it."""
-    settle(app)
-    frame = window.frameGeometry()
-    pixmap = app.primaryScreen().grabWindow(0, frame.x(), frame.y(), frame.width(), frame.height())
-    path = out / f"{name}.png"
-    pixmap.save(str(path))
-    print(f"saved {path}")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="docs/screenshots")
@@ -99,9 +74,9 @@ def main(argv: list[str] | None = None) -> int:
     bib = work / "thesis.bib"
     bib.write_text(bib_text(), encoding="utf-8")
 
-    from PySide6.QtCore import QPoint, QSettings
+    from PySide6.QtCore import QPoint
 
-    from scimult_desktop.gui.app import create_application, create_window
+    from scimult_desktop.gui.app import create_application
     from scimult_desktop.gui.context_menus import open_trash, paper_menu
     from scimult_desktop.gui.item_models import COLUMN_TITLES
     from scimult_desktop.services.library import trash
@@ -112,10 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         trash.trash_papers(library, TRASHED)
 
     app = create_application([])
-    window = create_window(str(work / "library"), settings=QSettings(str(work / "layout.ini"), QSettings.Format.IniFormat))
-    window.move(0, 0)
-    window.show()
-    window.start()
+    window = open_window(app, work / "library", work)
     panel = window.library_panel
     wait_until(app, lambda: panel.model.rowCount() == len(PAPERS) - len(TRASHED), what="rows")
     chooser = window.column_chooser
@@ -136,13 +108,13 @@ def main(argv: list[str] | None = None) -> int:
         menu = paper_menu(window, panel.selected_ids())
         rect = panel.table.visualRect(panel.proxy.index(3, 0))
         menu.popup(panel.table.viewport().mapToGlobal(QPoint(rect.x() + 160, rect.y() + rect.height())))
-        grab(app, window, out, f"context-menu-{width}x{height}")
+        grab_screen(app, window, out, f"context-menu-{width}x{height}")
         menu.close()
 
         header = panel.table.horizontalHeader()
         columns = chooser.menu()
         columns.popup(header.mapToGlobal(QPoint(header.sectionViewportPosition(2) + 20, header.height())))
-        grab(app, window, out, f"column-chooser-{width}x{height}")
+        grab_screen(app, window, out, f"column-chooser-{width}x{height}")
         columns.close()
 
         view = open_trash(window)
@@ -150,11 +122,10 @@ def main(argv: list[str] | None = None) -> int:
         view.move(window.frameGeometry().x() + 60, window.frameGeometry().y() + 120)
         wait_until(app, lambda: view.table.rowCount() == len(TRASHED), what="trash")
         view.table.selectRow(0)
-        grab(app, window, out, f"trash-{width}x{height}")
+        grab_screen(app, window, out, f"trash-{width}x{height}")
         view.close()
         settle(app)
-    window.close()
-    window.ops.wait(60000)
+    close_window(window)
     return 0
 
 

@@ -13,8 +13,9 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from screenshot_support import close_window, grab_screen, open_window, wait_until
 
 PAPERS = [
     # key, title, authors, year, venue, doi, eprint, keywords, abstract
@@ -90,30 +91,6 @@ def build_library(folder: Path, work: Path) -> None:
         notes.add_note(library, "karpukhin2020dense", "Questions for the reading group: does it transfer to scientific text?")
 
 
-def wait_until(app, predicate, timeout: float = 180.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out waiting for {what}")
-        app.processEvents()
-        time.sleep(0.02)
-    for _ in range(30):
-        app.processEvents()
-        time.sleep(0.01)
-
-
-def grab(app, window, out: Path, name: str) -> None:
-    """The screen area of the window (dialogs over it included), as a user sees it."""
-    for _ in range(30):
-        app.processEvents()
-        time.sleep(0.01)
-    frame = window.frameGeometry()
-    pixmap = app.primaryScreen().grabWindow(0, frame.x(), frame.y(), frame.width(), frame.height())
-    path = out / f"{name}.png"
-    pixmap.save(str(path))
-    print(f"saved {path}")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="docs/screenshots")
@@ -124,16 +101,11 @@ def main(argv: list[str] | None = None) -> int:
     folder = work / "library"
     build_library(folder, work)
 
-    from PySide6.QtCore import QSettings
-
-    from scimult_desktop.gui.app import create_application, create_window
+    from scimult_desktop.gui.app import create_application
     from scimult_desktop.gui.organizing import open_duplicates, open_tags
 
     app = create_application([])
-    window = create_window(str(folder), settings=QSettings(str(work / "layout.ini"), QSettings.Format.IniFormat))
-    window.move(0, 0)
-    window.show()
-    window.start()
+    window = open_window(app, folder, work)
     wait_until(app, lambda: window.library_panel.model.rowCount() > 0, what="rows")
     wait_until(app, lambda: window.background_status.text().startswith("Ready ·"), what="status counts")
     dense = next(r.id for r in window.library_panel.model.rows() if r.citekey == "karpukhin2020dense")
@@ -146,25 +118,25 @@ def main(argv: list[str] | None = None) -> int:
         editor = window.detail_panel.notes_editor
         window.detail_panel.scroll.ensureWidgetVisible(editor, 0, 50)
         editor.preview_box.setChecked(False)
-        grab(app, window, out, f"notes-{width}x{height}")
+        grab_screen(app, window, out, f"notes-{width}x{height}")
         editor.preview_box.setChecked(True)
-        grab(app, window, out, f"notes-preview-{width}x{height}")
+        grab_screen(app, window, out, f"notes-preview-{width}x{height}")
         editor.preview_box.setChecked(False)
 
-        grab(app, window, out, f"status-idle-{width}x{height}")
+        grab_screen(app, window, out, f"status-idle-{width}x{height}")
 
         dialog = open_duplicates(window)
         dialog.resize(min(960, width - 40), min(600, height - 60))
         dialog.move(window.frameGeometry().x() + 20, window.frameGeometry().y() + 40)
         wait_until(app, lambda: dialog.comparison is not None, what="comparison")
-        grab(app, window, out, f"duplicates-{width}x{height}")
+        grab_screen(app, window, out, f"duplicates-{width}x{height}")
         dialog.close()
 
         tags = open_tags(window)
         tags.move(window.frameGeometry().x() + 200, window.frameGeometry().y() + 80)
         wait_until(app, lambda: len(tags.tags) > 3, what="tags")
         tags.select("retrieval")
-        grab(app, window, out, f"tags-{width}x{height}")
+        grab_screen(app, window, out, f"tags-{width}x{height}")
         tags.close()
     # Real background work: importing 300 more entries, then indexing them, at both sizes.
     extra = work / "more.bib"
@@ -178,10 +150,9 @@ def main(argv: list[str] | None = None) -> int:
         window.resize(width, height)
         window._default_dock_sizes()
         wait_until(app, lambda: "%" in window.background_status.text(), timeout=300, what="progress in the indicator")
-        grab(app, window, out, f"status-running-{width}x{height}")
+        grab_screen(app, window, out, f"status-running-{width}x{height}")
     window.ops.cancel_all()
-    window.close()
-    window.ops.wait(60000)
+    close_window(window)
     return 0
 
 

@@ -17,7 +17,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from take_screenshots import save, wait_until  # noqa: E402
+from screenshot_support import close_window, open_window, save, search_and_show_first_hit, wait_until  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 PDFS = ("fader11.pdf", "mooney05.pdf", "proto06.pdf", "bunescu-acl07.pdf", "P07-1088.pdf", "dyer12.pdf",
@@ -34,9 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
 
-    from PySide6.QtCore import QSettings
-
-    from scimult_desktop.gui.app import create_application, create_window
+    from scimult_desktop.gui.app import create_application
     from scimult_desktop.services.library.facade import Library
 
     app = create_application([])
@@ -46,27 +44,13 @@ def main(argv: list[str] | None = None) -> int:
             library.import_paths([Path(args.pdfs) / name for name in PDFS])
             report = library.index()
             print(f"indexed: {report['passages']}")
-        settings = QSettings(str(work / "layout.ini"), QSettings.Format.IniFormat)
-        window = create_window(str(work / "library"), settings=settings)
-        window.resize(1280, 800)
-        window.show()
-        loaded = []
-        window.library_panel.rows_loaded.connect(loaded.append)
-        window.start()
-        wait_until(app, lambda: loaded, what="library rows")
+        window = open_window(app, work / "library", work, size=(1280, 800))
         wait_until(app, lambda: not window.ops.busy(), what="the start-up warm-up")
-        results, shown = [], []
-        window.detail_panel.details_shown.connect(shown.append)
-        window.search_panel.results_shown.connect(lambda q, n: results.append(n))
-        window.show_tab(window.search_panel)
-        window.search_panel.query_edit.setText(args.query)
-        wait_until(app, lambda: results, what="search results")
-        window.search_panel.view.setCurrentIndex(window.search_panel.results.index(0))
-        wait_until(app, lambda: shown, what="details of the first hit")
+        search_and_show_first_hit(app, window, args.query)
         first = window.search_panel.results.items()[0].payload
         print(f"first hit: {first.paper.title} | passage page: {first.passage.page if first.passage else None}")
         save(window, out, "search-passages")
-        window.close()
+        close_window(window)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0

@@ -15,10 +15,11 @@ import os
 import shutil
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from screenshot_support import close_window, open_window, save, search_and_show_first_hit, wait_until  # noqa: E402
 
 DRAFT = (
     "Vitamin D supplementation has been proposed to prevent fractures in older adults. "
@@ -36,24 +37,6 @@ EXTRA_BIB = """@article{demo_extra,
   abstract = {A short example abstract about retrieval of scientific papers.}
 }
 """
-
-
-def wait_until(app, predicate, timeout: float = 120.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out waiting for {what}")
-        app.processEvents()
-        time.sleep(0.01)
-    for _ in range(20):  # let layouts and repaints settle
-        app.processEvents()
-
-
-def save(widget, out: Path, name: str) -> Path:
-    path = out / f"{name}.png"
-    widget.grab().save(str(path))
-    print(f"saved {path}")
-    return path
 
 
 def write_shots(app, window, out: Path) -> None:
@@ -86,23 +69,14 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
 
-    from PySide6.QtCore import QSettings
-
-    from scimult_desktop.gui.app import create_application, create_window
+    from scimult_desktop.gui.app import create_application
 
     app = create_application([])
     work = Path(tempfile.mkdtemp(prefix="scimult-shots-"))
     try:
         library = work / "library"
         shutil.copytree(args.library, library)
-        settings = QSettings(str(work / "layout.ini"), QSettings.Format.IniFormat)
-        window = create_window(str(library), settings=settings)
-        window.resize(1400, 860)
-        window.show()
-        loaded = []
-        window.library_panel.rows_loaded.connect(loaded.append)
-        window.start()
-        wait_until(app, lambda: loaded, what="library rows")
+        window = open_window(app, library, work, size=(1400, 860))
         wait_until(app, lambda: not window.ops.busy(), what="the start-up warm-up")  # as a user would, a moment later
 
         first = window.library_panel.model.row_record(0).id
@@ -113,13 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         wait_until(app, lambda: shown and related, what="details and related papers")
         save(window, out, "library")
 
-        results = []
-        window.search_panel.results_shown.connect(lambda q, n: results.append(n))
-        window.show_tab(window.search_panel)
-        window.search_panel.query_edit.setText("vitamin D supplementation and fractures")
-        wait_until(app, lambda: results, what="search results")
-        window.search_panel.view.setCurrentIndex(window.search_panel.results.index(0))
-        wait_until(app, lambda: len(shown) >= 2, what="details of the first hit")
+        search_and_show_first_hit(app, window, "vitamin D supplementation and fractures")
         save(window, out, "search")
 
         suggested = []
@@ -166,17 +134,11 @@ def main(argv: list[str] | None = None) -> int:
         wait_until(app, lambda: settings_dialog.model.count() > 1, what="model list in settings")
         save(settings_dialog, out, "settings")
         settings_dialog.close()
-        window.close()
+        close_window(window)
 
-        empty = create_window(str(work / "empty-library"), settings=settings)
-        empty.resize(1100, 700)
-        empty.show()
-        empty_loaded = []
-        empty.library_panel.rows_loaded.connect(empty_loaded.append)
-        empty.start()
-        wait_until(app, lambda: empty_loaded, what="empty library")
+        empty = open_window(app, work / "empty-library", work, size=(1100, 700))
         save(empty, out, "first-launch")
-        empty.close()
+        close_window(empty)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0
