@@ -13,7 +13,7 @@ import json
 from typing import TYPE_CHECKING
 
 from scimult_desktop.errors import ScimultError
-from scimult_desktop.store.clock import utc_now
+from scimult_desktop.store import undo_log
 from scimult_desktop.store.database import LibraryDatabase
 from scimult_desktop.store.papers import MERGEABLE_FIELDS, PaperStore
 
@@ -42,11 +42,7 @@ def edit_paper(library: "Library", paper_id: int, fields: dict[str, object]) -> 
     payload = {"action": UNDO_ACTION, "paper_id": paper_id, "values": before, "user_edited": marks}
     with database.transaction():
         library.papers.edit(paper_id, **fields)
-        cursor = database.conn.execute(
-            "INSERT INTO undo_log (description, payload, created_at) VALUES (?, ?, ?)",
-            (description, json.dumps(payload, ensure_ascii=False), utc_now()),
-        )
-    return int(cursor.lastrowid)
+        return undo_log.append(database, description, payload)
 
 
 def restore_payload(database: LibraryDatabase, payload: dict) -> None:
@@ -60,19 +56,7 @@ def undo_edit(library: "Library", entry_id: int) -> str:
     Raises:
         ScimultError: no such entry, it was undone already, or it is not an edit.
     """
-    database = library.database
-    row = database.conn.execute("SELECT description, payload, undone FROM undo_log WHERE id = ?", (entry_id,)).fetchone()
-    if row is None:
-        raise ScimultError(f"no undo entry {entry_id} in this library")
-    if row["undone"]:
-        raise ScimultError(f"“{row['description']}” was undone already")
-    payload = json.loads(row["payload"])
-    if payload.get("action") != UNDO_ACTION:
-        raise ScimultError(f"undo entry {entry_id} (“{row['description']}”) is not a metadata edit")
-    with database.transaction():
-        restore_payload(database, payload)
-        database.conn.execute("UPDATE undo_log SET undone = 1 WHERE id = ?", (entry_id,))
-    return str(row["description"])
+    return undo_log.revert(library.database, entry_id, UNDO_ACTION, "a metadata edit", restore_payload)
 
 
 def _marks(database: LibraryDatabase, paper_id: int) -> list[str]:

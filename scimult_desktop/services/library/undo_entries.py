@@ -9,12 +9,9 @@ the window's undo stack reverts the entry of its own command with `undo_entry`.
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING
 
-from scimult_desktop.errors import ScimultError
-from scimult_desktop.store import row_snapshots
-from scimult_desktop.store.clock import utc_now
+from scimult_desktop.store import row_snapshots, undo_log
 from scimult_desktop.store.database import LibraryDatabase
 
 if TYPE_CHECKING:
@@ -34,11 +31,7 @@ def record(database: LibraryDatabase, description: str, snapshot: list[dict], ro
     row_snapshots.mark_gone(conn, snapshot)
     created = row_snapshots.created_rows(conn, snapshot, *root)
     payload = {"action": UNDO_ACTION, "rows": snapshot, "created": created}
-    cursor = conn.execute(
-        "INSERT INTO undo_log (description, payload, created_at) VALUES (?, ?, ?)",
-        (description, json.dumps(payload, ensure_ascii=False), utc_now()),
-    )
-    return int(cursor.lastrowid)
+    return undo_log.append(database, description, payload)
 
 
 def restore_payload(database: LibraryDatabase, payload: dict) -> None:
@@ -52,16 +45,4 @@ def undo_entry(library: "Library", entry_id: int) -> str:
     Raises:
         ScimultError: no such entry, it was undone already, or the rows it restores were reused since.
     """
-    database = library.database
-    row = database.conn.execute("SELECT description, payload, undone FROM undo_log WHERE id = ?", (entry_id,)).fetchone()
-    if row is None:
-        raise ScimultError(f"no undo entry {entry_id} in this library")
-    if row["undone"]:
-        raise ScimultError(f"“{row['description']}” was undone already")
-    payload = json.loads(row["payload"])
-    if payload.get("action") != UNDO_ACTION:
-        raise ScimultError(f"undo entry {entry_id} (“{row['description']}”) is not a row snapshot")
-    with database.transaction():
-        restore_payload(database, payload)
-        database.conn.execute("UPDATE undo_log SET undone = 1 WHERE id = ?", (entry_id,))
-    return str(row["description"])
+    return undo_log.revert(library.database, entry_id, UNDO_ACTION, "a row snapshot", restore_payload)
