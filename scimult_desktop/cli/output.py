@@ -28,6 +28,12 @@ def paper_json(paper: Paper) -> dict:
     }
 
 
+def paper_line(paper) -> str:
+    """One paper as `scimult list` prints it: id, citation key, title (year)."""
+    year = f" ({paper.year})" if paper.year else ""
+    return f"{paper.id:>6}  {paper.citekey}  {paper.title}{year}"
+
+
 def hit_lines(hits: list[SearchHit]) -> None:
     if not hits:
         click.echo("no results", err=True)

@@ -3,10 +3,9 @@ and `scimult collections [add|remove|move|rename|delete]`. Every change is one `
 
 from __future__ import annotations
 
-import sys
-
 import click
 
+from scimult_desktop.cli.confirming import ask_unless_yes
 from scimult_desktop.cli.context import json_option, library_from
 from scimult_desktop.cli.output import emit_json
 from scimult_desktop.cli.text import TEXT
@@ -142,10 +141,8 @@ def collections_delete(ctx: click.Context, collection: str, yes: bool, as_json: 
 
     JSON: {"description", "changed", "undo_id"}
     """
-    if not yes:
-        if not sys.stdin.isatty():
-            raise click.UsageError("add --yes to delete a collection without being asked")
-        click.confirm(f"Delete the collection {collection!r} and its sub-collections (papers stay)?", abort=True, err=True)
+    ask_unless_yes(yes, f"Delete the collection {collection!r} and its sub-collections (papers stay)?",
+                   "add --yes to delete a collection without being asked")
     _report(filing.delete_collection(library_from(ctx), collection), as_json)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from scimult_desktop.cli.context import json_option, library_from
-from scimult_desktop.cli.output import emit_json, paper_json
+from scimult_desktop.cli.output import emit_json, paper_json, paper_line
 from scimult_desktop.cli.progress import progress_on_stderr
 from scimult_desktop.cli.text import TEXT
 from scimult_desktop.domain.progress import CancelToken
@@ -54,8 +54,7 @@ def list_command(ctx: click.Context, limit: int | None, as_json: bool) -> None:
         emit_json([paper_json(p) for p in papers])
         return
     for paper in papers:
-        year = f" ({paper.year})" if paper.year else ""
-        click.echo(f"{paper.id:>6}  {paper.citekey}  {paper.title}{year}")
+        click.echo(paper_line(paper))
     click.echo(f"{len(papers)} of {library.count_papers()} papers", err=True)
 
 

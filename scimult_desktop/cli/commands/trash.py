@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
 
+from scimult_desktop.cli.confirming import ask_unless_yes
 from scimult_desktop.cli.context import json_option, library_from
-from scimult_desktop.cli.output import emit_json
+from scimult_desktop.cli.output import emit_json, paper_line
 from scimult_desktop.cli.text import TEXT
 from scimult_desktop.services.library import trash
 
@@ -63,8 +62,7 @@ def _list(ctx: click.Context, as_json: bool) -> None:
         emit_json([paper.to_json() for paper in papers])
         return
     for paper in papers:
-        year = f" ({paper.year})" if paper.year else ""
-        click.echo(f"{paper.id:>6}  {paper.citekey}  {paper.title}{year}  [deleted {paper.deleted_at}]")
+        click.echo(f"{paper_line(paper)}  [deleted {paper.deleted_at}]")
     click.echo(f"{len(papers)} paper(s) in the trash", err=True)
 
 
@@ -98,10 +96,9 @@ def trash_empty(ctx: click.Context, papers: tuple[str, ...], yes: bool, as_json:
     """
     library = library_from(ctx, create=False)
     count = len(papers) if papers else len(trash.list_trash(library))
-    if count and not yes:
-        if not sys.stdin.isatty():
-            raise click.UsageError("emptying the trash cannot be undone: add --yes to confirm")
-        click.confirm(f"Delete {count} paper(s) in the trash for good? This cannot be undone", abort=True, err=True)
+    if count:
+        ask_unless_yes(yes, f"Delete {count} paper(s) in the trash for good? This cannot be undone",
+                       "emptying the trash cannot be undone: add --yes to confirm")
     removed = trash.empty_trash(library, papers or None)
     if as_json or (ctx.parent and ctx.parent.params.get("as_json")):
         emit_json({"removed": removed})
