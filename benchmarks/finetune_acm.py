@@ -41,6 +41,31 @@ def bib_files() -> dict[Path, str | None]:
     return files
 
 
+def reference_dois(listing: Path) -> list[tuple[int | None, str]]:
+    """(reference number or None, DOI) of each line of an ACM-CR `.dois` listing ("[n]<TAB>DOI")."""
+    found = []
+    for line in listing.read_text(encoding="utf-8").splitlines():
+        parts = line.split("\t")
+        if len(parts) > 1:
+            number = re.search(r"\[(\d+)\]", parts[0])
+            found.append((int(number.group(1)) if number else None, parts[1].strip()))
+    return found
+
+
+def acm_missing() -> bool:
+    """True, saying so, when ACM-CR is not beside the project (the benchmark then skips)."""
+    if ACM.is_dir():
+        return False
+    print(f"skipped: {ACM} not found (real data lives beside the project)", file=sys.stderr)
+    return True
+
+
+def ensure_library(folder: Path) -> None:
+    """Build the library into `folder` unless it holds one already, printing what the build did."""
+    if not (folder / "library.sqlite3").exists():
+        print(json.dumps({"library": build_library(folder)}), flush=True)
+
+
 def build_library(folder: Path) -> dict:
     from scimult_desktop.services.library.facade import Library
 
@@ -72,9 +97,8 @@ def build_library(folder: Path) -> dict:
                 citing = by_doi.get("10.1145/" + listing.stem)
                 if citing is None:
                     continue
-                for line in listing.read_text(encoding="utf-8").splitlines():
-                    parts = line.split("\t")
-                    cited = by_doi.get(parts[1].strip().lower()) if len(parts) > 1 else None
+                for _, doi in reference_dois(listing):
+                    cited = by_doi.get(doi.lower())
                     if cited is not None and cited != citing:
                         added += conn.execute(
                             "INSERT OR IGNORE INTO citations (citing_paper_id, cited_paper_id, source) VALUES (?, ?, 'acm-cr-dois')",
@@ -98,15 +122,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--trainable", default=None, help="all | experts | experts+top:N (default: by device)")
     parser.add_argument("--index-only", action="store_true", help="build and index the library, train nothing")
     args = parser.parse_args(argv)
-    if not ACM.is_dir():
-        print(f"skipped: {ACM} not found (real data lives beside the project)", file=sys.stderr)
+    if acm_missing():
         return 0
     from scimult_desktop.cli.progress import StderrProgress
     from scimult_desktop.services.finetuning import pipeline as finetuning
     from scimult_desktop.services.library.facade import Library
 
-    if not (args.library / "library.sqlite3").exists():
-        print(json.dumps({"library": build_library(args.library)}), flush=True)
+    ensure_library(args.library)
     progress = StderrProgress(log_interval=20.0)
     with Library.open(args.library) as library:
         started = time.monotonic()

@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import re
 import sys
 import time
 import xml.etree.ElementTree as ET
@@ -30,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from finetune_acm import ACM, build_library  # noqa: E402
+from finetune_acm import ACM, acm_missing, ensure_library, reference_dois  # noqa: E402
 
 
 def citing_papers() -> list[tuple[str, str, list[str]]]:
@@ -45,11 +44,7 @@ def citing_papers() -> list[tuple[str, str, list[str]]]:
         listing = xml.with_suffix(".dois")
         references = []
         if listing.exists():
-            for line in listing.read_text(encoding="utf-8").splitlines():
-                parts = line.split("\t")
-                number = re.search(r"\[(\d+)\]", parts[0])
-                if number and len(parts) > 1:
-                    references.append((int(number.group(1)), f"[{number.group(1)}] {parts[1].strip()}"))
+            references = [(number, f"[{number}] {doi}") for number, doi in reference_dois(listing) if number is not None]
         references.sort()
         found.append(("10.1145/" + xml.stem, "\n\n".join(paragraphs), [raw for _, raw in references]))
     return found
@@ -105,8 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--trainable", default=None, help="all | experts | experts+top:N (default: by device)")
     parser.add_argument("--model", default=None, help="an already fine-tuned model to evaluate instead of training")
     args = parser.parse_args(argv)
-    if not ACM.is_dir():
-        print(f"skipped: {ACM} not found (real data lives beside the project)", file=sys.stderr)
+    if acm_missing():
         return 0
     from scimult_desktop.cli.progress import StderrProgress
     from scimult_desktop.services.finetuning import pipeline as finetuning
@@ -114,8 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     from scimult_desktop.services.library.facade import Library
     from scimult_desktop.services.models import bundles as models
 
-    if not (args.library / "library.sqlite3").exists():
-        print(json.dumps({"library": build_library(args.library)}), flush=True)
+    ensure_library(args.library)
     progress = StderrProgress(log_interval=30.0)
     with Library.open(args.library) as library:
         print(json.dumps({"contexts": add_citing_texts(library)}), flush=True)
