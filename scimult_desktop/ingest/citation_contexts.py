@@ -26,18 +26,16 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from scimult_desktop.ingest.text_lines import REFERENCES_HEADING_RE, join_lines
+
 # Bumped when the analysis changes, so a re-analysis redoes papers analysed by an older one.
 ANALYSER_VERSION = 1
 # A "sentence" longer than this failed to split (tables, formulas): keep a window around the marker.
 MAX_SENTENCE_CHARS = 600
 WINDOW_CHARS = 220
 
-_REFERENCE_HEADING_RE = re.compile(
-    r"^\s*((\d+|[IVX]+|[A-Z])\.?\s*)?(references|bibliography|literature cited|works cited|cited literature"
-    r"|references and notes|literatur|référence?s)\s*:?\s*$",
-    re.IGNORECASE,
-)
 _DASHES = "-–—‐‑"
+_HYPHENS = _DASHES[:2]  # a hyphen or an en dash ends a line inside a word
 _NUM_ITEM = rf"\d{{1,3}}(?:\s*[{_DASHES}]\s*\d{{1,3}})?"
 _NUMERIC_RE = re.compile(rf"\[\s*({_NUM_ITEM}(?:\s*[,;]\s*{_NUM_ITEM})*)\s*\]")
 _LABEL_BRACKET_RE = re.compile(r"\[([A-Za-z][A-Za-z0-9+\-.' ]{1,14}(?:\s*[,;]\s*[A-Za-z][A-Za-z0-9+\-.' ]{1,14})*)\]")
@@ -177,7 +175,7 @@ def _runs_on(previous: _Paragraph, paragraph: _Paragraph) -> bool:
 
 
 def _join_pages(previous: _Paragraph, paragraph: _Paragraph) -> _Paragraph:
-    text = join_lines([previous.text, paragraph.text])
+    text = join_lines([previous.text, paragraph.text], hyphens=_HYPHENS)
     return _Paragraph(previous.page, previous.start, previous.end, text, split=len(text) - len(paragraph.text),
                       continued=paragraph)
 
@@ -189,7 +187,7 @@ def _reference_section_start(pages: list[tuple[int, str]]) -> tuple[int, int] | 
         offset = 0
         last = None
         for line in text.split("\n"):
-            if _REFERENCE_HEADING_RE.match(line):
+            if REFERENCES_HEADING_RE.match(line):
                 last = offset
             offset += len(line) + 1
         if last is not None:
@@ -259,21 +257,7 @@ def _looks_like_heading(line: str) -> bool:
 
 
 def _paragraph(page: int, lines: list[tuple[int, int, str]]) -> _Paragraph:
-    return _Paragraph(page, lines[0][0], lines[-1][1], join_lines([t for _, _, t in lines]))
-
-
-def join_lines(lines: list[str]) -> str:
-    """Join text lines, undoing end-of-line hyphenation ("associ-" + "ated")."""
-    text = ""
-    for line in lines:
-        line = line.strip()
-        if not line:
-            continue
-        if text.endswith(tuple(_DASHES[:2])) and line[:1].islower() and len(text) > 1 and text[-2].isalpha():
-            text = text[:-1] + line
-        else:
-            text = f"{text} {line}" if text else line
-    return text
+    return _Paragraph(page, lines[0][0], lines[-1][1], join_lines([t for _, _, t in lines], hyphens=_HYPHENS))
 
 
 def _looks_like_reference_entry(text: str) -> bool:

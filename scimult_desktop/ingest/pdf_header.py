@@ -14,6 +14,7 @@ from difflib import SequenceMatcher
 
 from scimult_desktop.domain.ids import normalize_arxiv_id, normalize_doi, normalize_title
 from scimult_desktop.ingest.pdf_layout import PageLayout, TextLine, clean_text
+from scimult_desktop.ingest.text_lines import join_lines
 
 # Lines that are never part of a title: stamps, identifiers, venue and licence lines.
 _NOISE_RE = re.compile(
@@ -349,20 +350,6 @@ def detect_abstract(text: str) -> str | None:
             break
     abstract = join_lines(collected)
     return abstract if len(abstract) >= 40 else None
-
-
-def join_lines(lines: list[str]) -> str:
-    """Join text lines, undoing end-of-line hyphenation ("associ-" + "ated")."""
-    text = ""
-    for line in lines:
-        line = line.strip()
-        if not line:
-            continue
-        if text.endswith("-") and line[:1].islower() and len(text) > 1 and text[-2].isalpha():
-            text = text[:-1] + line
-        else:
-            text = f"{text} {line}" if text else line
-    return text
 
 
 def detect_doi(first_text: str, metadata: dict) -> str | None:

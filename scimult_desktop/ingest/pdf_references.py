@@ -11,14 +11,9 @@ import re
 
 from scimult_desktop.domain.ids import normalize_arxiv_id, normalize_doi
 from scimult_desktop.domain.records import Reference
-from scimult_desktop.ingest.pdf_header import join_lines
 from scimult_desktop.ingest.pdf_layout import PageLayout, TextLine
+from scimult_desktop.ingest.text_lines import REFERENCES_HEADING_RE, join_lines
 
-_HEADING_RE = re.compile(
-    r"^\s*((\d+|[IVX]+|[A-Z])\.?\s*)?(references|bibliography|literature cited|works cited|cited literature"
-    r"|references and notes|literatur|référence?s)\s*:?\s*$",
-    re.IGNORECASE,
-)
 _END_RE = re.compile(
     r"^\s*((appendix|appendices|supplementary|supporting information|acknowledge?ments?|author biograph|biograph"
     r"|about the authors?)\b|[A-Z]\.?\s+(appendix|proofs?)\b)",
@@ -56,7 +51,7 @@ def reference_lines(pages: list[PageLayout]) -> list[TextLine]:
     start: tuple[int, int] | None = None
     for page_index in range(len(pages) - 1, -1, -1):
         for line_index, line in enumerate(pages[page_index].lines):
-            if _HEADING_RE.match(line.text):
+            if REFERENCES_HEADING_RE.match(line.text):
                 start = (page_index, line_index)
         if start is not None:
             break
