@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Iterator, Sequence, TypeVar
 
 from scimult_desktop.errors import Cancelled
 
@@ -44,6 +44,22 @@ class CancelToken:
     def raise_if_cancelled(self) -> None:
         if self._event.is_set():
             raise Cancelled()
+
+
+Item = TypeVar("Item")
+
+
+def cancellable_batches(items: Sequence[Item], size: int, cancel: CancelToken | None) -> Iterator[Sequence[Item]]:
+    """`items` in slices of `size`, checking `cancel` before each one: work committed per slice
+    stops between slices, never half-way through one.
+
+    Raises:
+        Cancelled: `cancel` was set before a slice.
+    """
+    for start in range(0, len(items), size):
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        yield items[start : start + size]
 
 
 class ProgressTracker:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from difflib import SequenceMatcher
 
 from scimult_desktop.domain.ids import normalize_title
-from scimult_desktop.domain.progress import CancelToken, ProgressCallback, ProgressTracker
+from scimult_desktop.domain.progress import CancelToken, ProgressCallback, ProgressTracker, cancellable_batches
 from scimult_desktop.domain.tasks import Task
 from scimult_desktop.services.finding.semantic import SemanticBackend
 from scimult_desktop.store.links import add_duplicate_proposal
@@ -39,10 +39,7 @@ def scan_near_duplicates(
     ids = store.all_ids()
     tracker = ProgressTracker("duplicates", len(ids), progress)
     made = 0
-    for start in range(0, len(ids), batch):
-        if cancel:
-            cancel.raise_if_cancelled()
-        chunk = ids[start : start + batch]
+    for chunk in cancellable_batches(ids, batch, cancel):
         vectors = backend.stored_vectors(Task.LINK, chunk)
         present = [pid for pid in chunk if pid in vectors]
         if not present:

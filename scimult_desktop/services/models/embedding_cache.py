@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from scimult_desktop.domain.progress import CancelToken, ProgressTracker
+from scimult_desktop.domain.progress import CancelToken, ProgressTracker, cancellable_batches
 from scimult_desktop.domain.records import Paper
 from scimult_desktop.domain.tasks import Role, Task
 from scimult_desktop.embedding.encoder import Encoder
@@ -97,10 +97,7 @@ def embed_pending(
     # Read once: the source task's vectors are all stored before this task starts.
     source_hashes = store.text_hashes(model_key, reuse_task.value) if reuse_task is not None else {}
     done = 0
-    for start in range(0, len(task_plan.pending), commit_every):
-        if cancel is not None:
-            cancel.raise_if_cancelled()
-        chunk = task_plan.pending[start : start + commit_every]
+    for chunk in cancellable_batches(task_plan.pending, commit_every, cancel):
         vectors = np.zeros((len(chunk), encoder.dim), dtype=np.float32)
         todo = list(range(len(chunk)))
         if reuse_task is not None:

@@ -22,7 +22,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from scimult_desktop.domain.progress import CancelToken, ProgressCallback, ProgressTracker
+from scimult_desktop.domain.progress import CancelToken, ProgressCallback, ProgressTracker, cancellable_batches
 from scimult_desktop.domain.tasks import Role, Task
 from scimult_desktop.embedding.encoder import Encoder
 from scimult_desktop.ingest.passages import pages_fingerprint, split_passages
@@ -79,10 +79,7 @@ def split_pending(
             todo.append((paper_id, pages, fingerprint))
     tracker = ProgressTracker("splitting passages", len(todo), progress)
     written = 0
-    for start in range(0, len(todo), SPLIT_COMMIT_EVERY):
-        if cancel is not None:
-            cancel.raise_if_cancelled()
-        chunk = todo[start : start + SPLIT_COMMIT_EVERY]
+    for chunk in cancellable_batches(todo, SPLIT_COMMIT_EVERY, cancel):
         cut = [(paper_id, split_passages(pages), fingerprint) for paper_id, pages, fingerprint in chunk]
         with database.transaction():
             for paper_id, passages, fingerprint in cut:
@@ -116,10 +113,7 @@ def index_passages(
     total = store.count()
     tracker = ProgressTracker("embedding passages", len(pending), progress)
     embedded = 0
-    for start in range(0, len(pending), commit_every):
-        if cancel is not None:
-            cancel.raise_if_cancelled()
-        chunk = pending[start : start + commit_every]
+    for chunk in cancellable_batches(pending, commit_every, cancel):
         vectors = encoder.encode([text for _, text in chunk], Task.SEARCH, Role.DOCUMENT, batch_size)
         with database.transaction():
             store.put_vectors(model_key, [pid for pid, _ in chunk], [text_hash(text) for _, text in chunk], vectors)
