@@ -15,8 +15,8 @@ import numpy as np
 
 from scimult_desktop.store.clock import utc_now
 from scimult_desktop.store.database import LibraryDatabase
-
-_CHUNK = 500  # SQLite's host-parameter limit is 999 on old builds
+from scimult_desktop.store.sql_chunks import in_chunks
+from scimult_desktop.store.vectors import decode_vectors
 
 
 @dataclass(frozen=True)
@@ -62,18 +62,14 @@ class PassageStore:
 
     def forget(self, paper_ids: Sequence[int]) -> None:
         """Drop the passages of papers that no longer have page text."""
-        for start in range(0, len(paper_ids), _CHUNK):
-            chunk = list(paper_ids[start : start + _CHUNK])
-            marks = ",".join("?" * len(chunk))
+        for chunk, marks in in_chunks(paper_ids):
             self.conn.execute(f"DELETE FROM passages WHERE paper_id IN ({marks})", chunk)
             self.conn.execute(f"DELETE FROM passage_sources WHERE paper_id IN ({marks})", chunk)
 
     def get_many(self, passage_ids: Sequence[int]) -> dict[int, StoredPassage]:
         found: dict[int, StoredPassage] = {}
         ids = [int(i) for i in passage_ids]
-        for start in range(0, len(ids), _CHUNK):
-            chunk = ids[start : start + _CHUNK]
-            marks = ",".join("?" * len(chunk))
+        for chunk, marks in in_chunks(ids):
             for pid, paper_id, page, text in self.conn.execute(
                 f"SELECT id, paper_id, page, text FROM passages WHERE id IN ({marks})", chunk
             ):
@@ -84,9 +80,7 @@ class PassageStore:
         """Every passage of these papers, in reading order."""
         found: list[StoredPassage] = []
         ids = [int(i) for i in paper_ids]
-        for start in range(0, len(ids), _CHUNK):
-            chunk = ids[start : start + _CHUNK]
-            marks = ",".join("?" * len(chunk))
+        for chunk, marks in in_chunks(ids):
             found += [
                 StoredPassage(int(r[0]), int(r[1]), int(r[2]), r[3])
                 for r in self.conn.execute(
@@ -100,9 +94,7 @@ class PassageStore:
         """Passage ids of these papers; None when there are more than `limit` (not worth listing)."""
         found: list[int] = []
         ids = [int(i) for i in paper_ids]
-        for start in range(0, len(ids), _CHUNK):
-            chunk = ids[start : start + _CHUNK]
-            marks = ",".join("?" * len(chunk))
+        for chunk, marks in in_chunks(ids):
             found += [int(r[0]) for r in self.conn.execute(f"SELECT id FROM passages WHERE paper_id IN ({marks})", chunk)]
             if limit is not None and len(found) > limit:
                 return None
@@ -158,19 +150,12 @@ class PassageStore:
         else:
             rows = []
             ids = [int(i) for i in passage_ids]
-            for start in range(0, len(ids), _CHUNK):
-                chunk = ids[start : start + _CHUNK]
-                marks = ",".join("?" * len(chunk))
+            for chunk, marks in in_chunks(ids):
                 rows += list(self.conn.execute(
                     f"SELECT passage_id, dim, vector FROM passage_embeddings WHERE model = ? AND passage_id IN ({marks})",
                     (model, *chunk),
                 ))
-        if not rows:
-            return np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.float32)
-        dim = int(rows[0][1])
-        ids_out = np.fromiter((int(r[0]) for r in rows), dtype=np.int64, count=len(rows))
-        matrix = np.frombuffer(b"".join(r[2] for r in rows), dtype="<f4").reshape(len(rows), dim)
-        return ids_out, matrix.astype(np.float32, copy=True)
+        return decode_vectors(rows)
 
     def put_vectors(self, model: str, passage_ids: Sequence[int], text_hashes: Sequence[str], vectors: np.ndarray) -> int:
         vectors = np.ascontiguousarray(vectors, dtype="<f4")

@@ -19,8 +19,7 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from scimult_desktop.store.database import LibraryDatabase
-
-_CHUNK = 500  # SQLite's host-parameter limit is 999 on old builds
+from scimult_desktop.store.sql_chunks import in_chunks
 
 _clock_lock = threading.Lock()
 _last_stamp = ""
@@ -36,6 +35,16 @@ def _stamp() -> str:
             now = datetime.fromisoformat(_last_stamp) + timedelta(microseconds=1)
         _last_stamp = now.isoformat(timespec="microseconds")
         return _last_stamp
+
+
+def decode_vectors(rows: list) -> tuple[np.ndarray, np.ndarray]:
+    """(ids int64 (n,), vectors float32 (n, dim)) from stored (id, dim, little-endian float32 blob) rows."""
+    if not rows:
+        return np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.float32)
+    dim = int(rows[0][1])
+    ids = np.fromiter((int(r[0]) for r in rows), dtype=np.int64, count=len(rows))
+    matrix = np.frombuffer(b"".join(r[2] for r in rows), dtype="<f4").reshape(len(rows), dim)
+    return ids, matrix.astype(np.float32, copy=True)
 
 
 class VectorStore:
@@ -75,21 +84,14 @@ class VectorStore:
         else:
             rows = []
             ids = list(paper_ids)
-            for start in range(0, len(ids), _CHUNK):
-                chunk = ids[start : start + _CHUNK]
-                marks = ",".join("?" * len(chunk))
+            for chunk, marks in in_chunks(ids):
                 rows.extend(
                     self.conn.execute(
                         f"SELECT paper_id, dim, vector FROM embeddings WHERE model = ? AND task = ? AND paper_id IN ({marks})",
                         (model, task, *chunk),
                     )
                 )
-        if not rows:
-            return np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.float32)
-        dim = int(rows[0][1])
-        ids_out = np.fromiter((int(r[0]) for r in rows), dtype=np.int64, count=len(rows))
-        matrix = np.frombuffer(b"".join(r[2] for r in rows), dtype="<f4").reshape(len(rows), dim)
-        return ids_out, matrix.astype(np.float32, copy=True)
+        return decode_vectors(rows)
 
     # ---- writing -------------------------------------------------------
     def put_many(self, model: str, task: str, paper_ids: Iterable[int], text_hashes: Iterable[str], vectors: np.ndarray) -> int:
