@@ -61,21 +61,20 @@ def install(window) -> None:
 
 def open_duplicates(window) -> DuplicatesDialog:
     """Show the duplicates review (one per window, kept between openings: background results may still arrive)."""
-    dialog = getattr(window, "duplicates_dialog", None)
-    if dialog is None:
-        dialog = window.duplicates_dialog = DuplicatesDialog(window.ops, window.undo_stack, window)
-    else:
-        dialog.refresh()
-    dialog.show()
-    dialog.raise_()
-    return dialog
+    return _show_kept(window, "duplicates_dialog", DuplicatesDialog)
 
 
 def open_tags(window) -> TagsDialog:
     """Show the tag manager (one per window, kept between openings)."""
-    dialog = getattr(window, "tags_dialog", None)
+    return _show_kept(window, "tags_dialog", TagsDialog)
+
+
+def _show_kept(window, attribute: str, dialog_class):
+    """Show the window's dialog kept as `window.<attribute>`: made on first use, refreshed on later ones."""
+    dialog = getattr(window, attribute, None)
     if dialog is None:
-        dialog = window.tags_dialog = TagsDialog(window.ops, window.undo_stack, window)
+        dialog = dialog_class(window.ops, window.undo_stack, window)
+        setattr(window, attribute, dialog)
     else:
         dialog.refresh()
     dialog.show()
