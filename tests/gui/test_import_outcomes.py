@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QFileDialog
 
 from tests.bibgen import bib_entry, synthetic_bib
 from tests.gui.conftest import PAPERS, make_window
+from tests.pdfgen import write_image_only_pdf
 
 pytestmark = pytest.mark.gui
 
@@ -43,15 +44,10 @@ def test_a_cancelled_import_says_cancelled_and_offers_to_index_what_it_stored(wi
 
 
 def test_an_image_only_pdf_and_a_broken_entry_are_reported_as_such(window, qtbot, tmp_path):
-    pymupdf = pytest.importorskip("pymupdf")
+    pytest.importorskip("pymupdf")
     drop = tmp_path / "drop"
     drop.mkdir()
-    pixmap = pymupdf.Pixmap(pymupdf.csGRAY, pymupdf.IRect(0, 0, 200, 100), False)
-    pixmap.clear_with(200)
-    doc = pymupdf.open()
-    doc.new_page().insert_image(pymupdf.Rect(0, 0, 595, 842), pixmap=pixmap)
-    doc.set_metadata({"title": "A Scanned Report on Rivers"})
-    doc.save(drop / "scan.pdf")
+    write_image_only_pdf(drop / "scan.pdf", "A Scanned Report on Rivers")
     text = bib_entry("good", "A good paper on rivers") + "\n@article{broken,\n  title = {Unclosed\n\n" + bib_entry("fine", "Another paper")
     (drop / "refs.bib").write_text(text, encoding="utf-8")
     panel = window.import_panel

@@ -8,6 +8,7 @@ import pytest
 
 from scimult_desktop.services.library import importing
 from tests.bibgen import bib_entry
+from tests.pdfgen import write_image_only_pdf
 
 
 def test_an_entry_that_cannot_be_stored_is_reported_with_its_line(fresh_library, tmp_path, monkeypatch):
@@ -29,15 +30,8 @@ def test_an_entry_that_cannot_be_stored_is_reported_with_its_line(fresh_library,
 
 
 def test_an_image_only_pdf_is_listed_as_stored_without_text(fresh_library, tmp_path):
-    pymupdf = pytest.importorskip("pymupdf")
-    pixmap = pymupdf.Pixmap(pymupdf.csGRAY, pymupdf.IRect(0, 0, 200, 100), False)
-    pixmap.clear_with(200)
-    doc = pymupdf.open()
-    page = doc.new_page()
-    page.insert_image(page.rect, pixmap=pixmap)
-    doc.set_metadata({"title": "A Scanned Paper About Things"})
-    scan = tmp_path / "scan.pdf"
-    doc.save(scan)
+    pytest.importorskip("pymupdf")
+    scan = write_image_only_pdf(tmp_path / "scan.pdf", "A Scanned Paper About Things")
     report = fresh_library.import_paths([scan])
     assert report.added == 1 and not report.failed
     assert report.no_text_layer == [str(scan.resolve())]

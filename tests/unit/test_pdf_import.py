@@ -12,6 +12,7 @@ from scimult_desktop.ingest.pdf import PdfImporter, read_pdf
 from scimult_desktop.ingest.pdf_header import detect_arxiv_id, detect_year, titles_agree
 from scimult_desktop.ingest.pdf_references import parse_reference
 from scimult_desktop.ingest.registry import importer_for
+from tests.pdfgen import write_image_only_pdf
 
 pymupdf = pytest.importorskip("pymupdf")
 
@@ -162,14 +163,7 @@ def test_corrupted_tail_gives_a_record_or_a_clear_failure(tmp_path):
 
 
 def test_image_only_pdf_is_kept_without_text_layer(tmp_path):
-    pixmap = pymupdf.Pixmap(pymupdf.csGRAY, pymupdf.IRect(0, 0, 200, 100), False)
-    pixmap.clear_with(200)
-    doc = pymupdf.open()
-    page = doc.new_page()
-    page.insert_image(page.rect, pixmap=pixmap)
-    doc.set_metadata({"title": "A Scanned Paper About Things"})
-    path = tmp_path / "scan_0001.pdf"
-    doc.save(path)
+    path = write_image_only_pdf(tmp_path / "scan_0001.pdf", "A Scanned Paper About Things")
     record = read_pdf(path, ocr=False)
     assert record.status == "no_text_layer"
     assert record.paper.title == "A Scanned Paper About Things"
