@@ -20,12 +20,18 @@ def _stored(window, paper_id):
         return library.get_paper(paper_id).title, json.loads(marks)
 
 
-def test_ctrl_z_in_the_field_after_saving_undoes_the_save_and_the_edited_mark(window, qtbot):
+def _show_galaxy_paper(window, qtbot):
+    """Select the galaxy paper, wait for its details, and give the window focus (key presses go to it)."""
     paper_id = row_of_title(window, "Galaxy rotation")
     detail = window.detail_panel
     with qtbot.waitSignal(detail.details_shown, timeout=10000):
         window.session.select_paper(paper_id)
     window.activateWindow()
+    return paper_id, detail
+
+
+def test_ctrl_z_in_the_field_after_saving_undoes_the_save_and_the_edited_mark(window, qtbot):
+    paper_id, detail = _show_galaxy_paper(window, qtbot)
     title = detail.fields["title"]
     title.setFocus()
     title.selectAll()
@@ -48,11 +54,7 @@ def test_ctrl_z_in_the_field_after_saving_undoes_the_save_and_the_edited_mark(wi
 
 
 def test_ctrl_z_while_typing_still_undoes_the_typing(window, qtbot):
-    paper_id = row_of_title(window, "Galaxy rotation")
-    detail = window.detail_panel
-    with qtbot.waitSignal(detail.details_shown, timeout=10000):
-        window.session.select_paper(paper_id)
-    window.activateWindow()
+    paper_id, detail = _show_galaxy_paper(window, qtbot)
     venue = detail.fields["venue"]
     venue.setFocus()
     venue.end(False)
