@@ -85,10 +85,7 @@ def tags_group(ctx: click.Context, as_json: bool) -> None:
 
 
 def _report(change: tagging.TagChange, as_json: bool) -> None:
-    if as_json:
-        emit_json(change.to_json())
-    else:
-        click.echo(f"{change.description} ({change.papers} paper(s)); `scimult undo` reverts this")
+    _say(change.to_json(), f"{change.description} ({change.papers} paper(s)); `scimult undo` reverts this", as_json)
 
 
 @tags_group.command("rename")
