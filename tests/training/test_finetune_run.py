@@ -60,7 +60,10 @@ def test_full_run_installs_a_versioned_model_scores_it_and_accept_then_rollback(
     assert set(report) == {"model", "base_model", "tasks", "recommended", "active"}
     assert report["model"] == "tiny-ft-1" and report["base_model"] == "tiny" and report["active"] is False
     for task, row in report["tasks"].items():
-        assert set(row) == {"train", "held_out", "metric", "before", "after"}
+        # The documented fields stay; by_source (per-signal-source scores) was added later.
+        assert set(row) - {"by_source"} == {"train", "held_out", "metric", "before", "after"}
+        for source in row.get("by_source", {}).values():
+            assert 0.0 <= source["before"] <= 1.0 and 0.0 <= source["after"] <= 1.0
         assert row["train"] > 0 and row["held_out"] > 0 and 0.0 <= row["before"] <= 1.0 and 0.0 <= row["after"] <= 1.0
     assert any(e.stage == "training" for e in events) and any("loss" in r for r in records)
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Iterable
 from scimult_desktop.errors import ScimultError
 from scimult_desktop.exporters.bibtex import ExportItem, write_bibtex
 from scimult_desktop.exporters.csl_json import write_csl_json
+from scimult_desktop.index.base import replaced_atomically
 from scimult_desktop.store.papers import PaperStore
 
 if TYPE_CHECKING:
@@ -69,7 +70,12 @@ def export_to_file(library: "Library", path: str | os.PathLike, references: Iter
     text = export_papers(library, references, all_papers=all_papers, fmt=fmt, collection=collection)
     target = Path(path)
     try:
-        target.write_text(text, encoding="utf-8")
+        # Renamed into place when complete: a reader (a watching editor, pandoc) never sees half
+        # a file, and a failed write leaves an earlier export as it was.
+        mode = target.stat().st_mode & 0o777 if target.exists() else 0o644
+        with replaced_atomically(target) as partial:
+            partial.write_text(text, encoding="utf-8")
+            partial.chmod(mode)
     except OSError as exc:
         raise ScimultError(f"{target}: cannot write the export ({exc.strerror or exc})") from exc
     return len(text)
