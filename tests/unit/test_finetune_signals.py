@@ -153,3 +153,19 @@ def test_positive_id_groups_the_positives_of_one_query(fresh_library):
     # citations of different papers do not.
     assert all(len(keys) == 1 for keys in by_citing.values())
     assert len({next(iter(keys)) for keys in by_citing.values()}) == len(by_citing)
+
+
+def test_papers_in_the_trash_give_no_signals(fresh_library):
+    from scimult_desktop.services.library.trash import restore_papers, trash_papers
+
+    ids = make_library(fresh_library)
+    trashed = set(ids[:4])
+    trash_papers(fresh_library, sorted(trashed))
+
+    def papers_in(signal_set):
+        return {pid for part in (signal_set.train, signal_set.held_out) for rows in part.values()
+                for s in rows for pid in (s.query_paper, s.positive_paper) if pid is not None}
+
+    assert not papers_in(collect(fresh_library.database)) & trashed
+    restore_papers(fresh_library, sorted(trashed))
+    assert papers_in(collect(fresh_library.database)) & trashed

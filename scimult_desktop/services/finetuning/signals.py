@@ -42,6 +42,7 @@ from scimult_desktop.ingest.citation_contexts import sentence_without_markers
 from scimult_desktop.store.citation_contexts import linked_contexts
 from scimult_desktop.store.database import LibraryDatabase
 from scimult_desktop.store.labels import paper_collections, paper_tags
+from scimult_desktop.store.papers import LIVE
 
 TASKS = ("link", "classify", "search")
 HELD_OUT_FRACTION = 0.2
@@ -225,7 +226,8 @@ class _Texts:
 
 
 def _paper_texts(database: LibraryDatabase) -> dict[int, _Texts]:
-    rows = database.conn.execute("SELECT id, title, abstract FROM papers ORDER BY id")
+    # Papers in the trash teach nothing: every source below looks its papers up here.
+    rows = database.conn.execute(f"SELECT id, title, abstract FROM papers WHERE {LIVE} ORDER BY id")
     return {int(pid): _Texts((title or "").strip(), (abstract or "").strip()) for pid, title, abstract in rows}
 
 
@@ -255,7 +257,7 @@ def _context_signals(database: LibraryDatabase, papers: dict[int, _Texts]) -> li
         citing, cited = int(row["citing_paper_id"]), int(row["cited_paper_id"])
         target = papers.get(cited)
         query = sentence_without_markers(row["sentence"])
-        if target is None or not target.title or len(query.split()) < 5:
+        if target is None or citing not in papers or not target.title or len(query.split()) < 5:
             continue
         key = (query, cited)
         if key not in signals:
@@ -309,7 +311,7 @@ def _feedback_signals(database: LibraryDatabase, papers: dict[int, _Texts], igno
             _count(ignored, "rejections without an accepted answer for the same query", len(rejected))
     for (task, query), accepted in positives.items():
         unit = "query:" + hashlib.sha256(f"{task}\n{query}".encode()).hexdigest()[:16]
-        hard = tuple(papers[p].full for p in dict.fromkeys(negatives.get((task, query), [])) if p not in accepted)
+        hard = tuple(papers[p].full for p in dict.fromkeys(negatives.get((task, query), [])) if p in papers and p not in accepted)
         for pid in dict.fromkeys(accepted):
             if task == "classify":  # split by paper, like the collections and tags it joins
                 signals.append(Signal("classify", f"paper:{pid}", papers[pid].full, query, pid, label=query, source="feedback"))
