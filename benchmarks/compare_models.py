@@ -44,9 +44,11 @@ import numpy as np
 from scimult_desktop.embedding.onnx_encoder import OnnxEncoder
 from scimult_desktop.domain.tasks import Role, Task
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from eval_quality import _MARKER, ndcg_at, recall_at  # noqa: E402  (the same metrics as the quality benchmark)
+
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 CHUNK = 100
-_MARKER = re.compile(r"\s*\[\s*\d+(?:\s*[,;\u2013-]\s*\d+)*\s*\]")
 
 
 def resolve_bundle(name_or_dir: str) -> Path:
@@ -60,16 +62,6 @@ def resolve_bundle(name_or_dir: str) -> Path:
 
 def paper_text(title: str, abstract: str | None) -> str:
     return f"{title} [SEP] {abstract or ''}".strip()  # as Paper.embedding_text
-
-
-def ndcg_at(ranked: list[str], relevant: set[str], k: int = 10) -> float:
-    dcg = sum(1 / math.log2(i + 2) for i, doc in enumerate(ranked[:k]) if doc in relevant)
-    ideal = sum(1 / math.log2(i + 2) for i in range(min(k, len(relevant))))
-    return dcg / ideal if ideal else 0.0
-
-
-def recall_at(ranked: list[str], relevant: set[str], k: int = 10) -> float:
-    return len(set(ranked[:k]) & relevant) / len(relevant) if relevant else 0.0
 
 
 def sample_queries(qids: list[str], queries: int, seed: int) -> list[str]:
