@@ -18,6 +18,7 @@ import numpy as np
 from scimult_desktop.domain.records import PassageMatch
 from scimult_desktop.services.finding.semantic import SemanticBackend
 from scimult_desktop.store.database import LibraryDatabase
+from scimult_desktop.store.papers import PaperStore
 from scimult_desktop.store.passages import PassageStore
 
 PASSAGE_OFFSET = -0.15
@@ -41,7 +42,7 @@ def best_passages(
     store = PassageStore(database)
     ranked = backend.passage_neighbours(queries, depth * PASSAGES_PER_PAPER, allowed)
     passages = store.get_many(sorted({pid for hits in ranked for pid, _ in hits}))
-    trashed = _trashed(database)
+    trashed = PaperStore(database).trashed_ids()
     results = []
     for hits in ranked:
         best: dict[int, PassageMatch] = {}
@@ -68,6 +69,3 @@ def fuse_scores(
     order = sorted(scores, key=lambda pid: (-scores[pid], pid))[:depth]
     return order, {pid: scores[pid] for pid in order}
 
-
-def _trashed(database: LibraryDatabase) -> set[int]:
-    return {int(r[0]) for r in database.conn.execute("SELECT id FROM papers WHERE deleted_at IS NOT NULL")}

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Iterable
 from scimult_desktop.errors import ScimultError
 from scimult_desktop.store.clock import utc_now
 from scimult_desktop.store.database import LibraryDatabase
+from scimult_desktop.store.papers import PaperStore
 
 if TYPE_CHECKING:
     from scimult_desktop.services.library.facade import Library
@@ -196,7 +197,7 @@ def _resolve_all(library: "Library", references: Iterable[str | int]) -> list[in
 
 def _trashed_among(database: LibraryDatabase, ids: list[int] | None) -> set[int]:
     if ids is None:
-        return {int(r[0]) for r in database.conn.execute("SELECT id FROM papers WHERE deleted_at IS NOT NULL")}
+        return PaperStore(database).trashed_ids()
     found: set[int] = set()
     for chunk in _chunks(ids):
         found.update(int(r[0]) for r in database.conn.execute(
