@@ -124,10 +124,7 @@ class Library:
             "files": count("SELECT count(*) FROM files"),
             "files_missing": count("SELECT count(*) FROM files WHERE status = 'missing'"),
             "citations": count("SELECT count(*) FROM citations"),
-            "duplicate_proposals": count(  # as `duplicates` lists them: pairs with a paper in the trash wait
-                "SELECT count(*) FROM duplicate_candidates WHERE status = 'proposed'"
-                " AND paper_a NOT IN (SELECT id FROM papers WHERE deleted_at IS NOT NULL)"
-                " AND paper_b NOT IN (SELECT id FROM papers WHERE deleted_at IS NOT NULL)"),
+            "duplicate_proposals": len(self.duplicate_proposals()),  # as `duplicates` lists them (trash left out)
             "model": name,
             "indexed": indexed,
             "last_import": dict(last) if last else None,
