@@ -19,7 +19,11 @@ REQUIRED_APP_FILES = (
     "scimult_desktop/gui/app.py",
     ".data/data/share/scimult-desktop/resources/labels/mag_fields.json",
     ".data/data/share/scimult-desktop/resources/demo/scifact-demo.json",
+    ".data/data/share/scimult-desktop/resources/models/minilm-scimult-trained.safetensors",
+    ".data/data/share/scimult-desktop/resources/models/minilm-scimult-trained.json",
 )
+# The one weights file that ships in the app wheel: the trained default's fp16 delta (7 MB).
+SHIPPED_WEIGHTS = "share/scimult-desktop/resources/models/minilm-scimult-trained.safetensors"
 FORBIDDEN_PARTS = {"tests", "test", "conftest.py", "fakes.py", "training", "scimult_train", "benchmarks", "shared", ".venv", "__pycache__"}
 FORBIDDEN_SUFFIXES = {".pyc", ".sqlite3", ".pdf", ".bib", ".ckpt", ".safetensors", ".jsonl"}
 
@@ -35,7 +39,7 @@ def wheel_problems(wheel: str) -> list[str]:
         parts = PurePosixPath(name).parts
         if FORBIDDEN_PARTS.intersection(parts):
             problems.append(f"{name}: tests, training code or caches do not belong in the wheel")
-        elif PurePosixPath(name).suffix in FORBIDDEN_SUFFIXES:
+        elif PurePosixPath(name).suffix in FORBIDDEN_SUFFIXES and name != f"{data_prefix}data/{SHIPPED_WEIGHTS}":
             problems.append(f"{name}: data or compiled files do not belong in the wheel")
     if stem[0] == "scimult_desktop":
         for required in REQUIRED_APP_FILES:

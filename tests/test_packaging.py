@@ -158,6 +158,29 @@ def test_wheel_check_catches_test_files(tmp_path):
     assert any("scimult_desktop/cli/main.py: missing" in p for p in problems)
 
 
+def test_the_wheel_carries_the_trained_default_where_the_app_looks(app_wheel, tmp_path, monkeypatch):
+    """Installed from the wheel (package in site-packages, data files under <prefix>/share), the app
+    and `scimult model build-default` find the trained weights shipped in resources/models."""
+    from scimult_desktop import resource_folders
+    from scimult_desktop.embedding import shipped_weights
+    from scimult_desktop.hashing import sha256_file
+
+    prefix = tmp_path / "prefix"
+    data = f"scimult_desktop-{__version__}.data/data/"
+    with zipfile.ZipFile(app_wheel) as archive:
+        for name in archive.namelist():
+            if name.startswith(data):
+                archive.extract(name, tmp_path / "unpacked")
+    shutil.copytree(tmp_path / "unpacked" / data, prefix)
+    monkeypatch.delenv(resource_folders.RESOURCES_ENV, raising=False)
+    monkeypatch.setattr(resource_folders, "PACKAGE_DIR", prefix / "lib" / "site-packages" / "scimult_desktop")
+    monkeypatch.setattr(sys, "prefix", str(prefix))
+    found = shipped_weights.find_trained_weights()
+    shipped = ROOT / "resources" / "models" / "minilm-scimult-trained.safetensors"
+    assert found is not None and found[0].is_relative_to(prefix / "share")
+    assert sha256_file(found[0]) == sha256_file(shipped)
+
+
 # ---- desktop integration files ----------------------------------------------------
 @pytest.mark.parametrize(
     ("tool", "args", "path"),

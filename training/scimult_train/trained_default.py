@@ -12,26 +12,21 @@ how, and the SHA-256 of the MiniLM weights it must be applied to).
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
+from scimult_desktop.embedding.shipped_weights import ARTEFACT, find_trained_weights, weights_folders
 from scimult_desktop.errors import ModelError
-
-ARTEFACT = "minilm-scimult-trained"
 
 
 def artefact_dirs() -> list[Path]:
-    """Where the trained weights may live: the source checkout, then an installed share/ folder."""
-    return [Path(__file__).resolve().parents[2] / "resources" / "models", Path(sys.prefix) / "share" / "scimult-desktop" / "resources" / "models"]
+    """Where the trained weights may live: the same folders the app looks in (the source
+    checkout's resources/models, then an installed wheel's <prefix>/share/.../models)."""
+    return weights_folders()
 
 
 def find_artefact() -> tuple[Path, Path] | None:
     """(weights, sidecar) of the shipped trained default, or None when not present."""
-    for folder in artefact_dirs():
-        weights, sidecar = folder / f"{ARTEFACT}.safetensors", folder / f"{ARTEFACT}.json"
-        if weights.is_file() and sidecar.is_file():
-            return weights, sidecar
-    return None
+    return find_trained_weights()
 
 
 def apply_trained_weights(model, base_sha256: str, weights: Path, sidecar: Path) -> dict:
