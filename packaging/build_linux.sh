@@ -51,7 +51,17 @@ if "$BUILD_VENV/bin/python" -c "import importlib.util as u, sys; sys.exit(0 if a
 fi
 
 MODEL_DIR="$STAGING_MODELS/minilm-scimult-moe"
-if [ "$REBUILD_MODEL" = 1 ] || [ ! -f "$MODEL_DIR/bundle.json" ]; then
+# A staged default built before the trained weights in resources/models shipped (or from other
+# ones) is rebuilt, so the app never ships an outdated default (services/models/default_freshness.py).
+staged_outdated() {
+  [ -f "$MODEL_DIR/bundle.json" ] && "$TRAIN_PYTHON" -c "import json, sys
+from scimult_desktop.services.models.default_freshness import outdated_reason
+manifest = json.load(open(sys.argv[1], encoding='utf-8'))
+reason = outdated_reason(manifest['name'], manifest.get('source', {}))
+print(f'staged default is outdated: {reason}', file=sys.stderr) if reason else None
+sys.exit(0 if reason else 1)" "$MODEL_DIR/bundle.json"
+}
+if [ "$REBUILD_MODEL" = 1 ] || [ ! -f "$MODEL_DIR/bundle.json" ] || staged_outdated; then
   step "default model with torch ($TRAIN_PYTHON) -> $STAGING_MODELS"
   rm -rf "$STAGING_MODELS"
   SCIMULT_MODELS_DIR="$STAGING_MODELS" SCIMULT_CONFIG_DIR="$WORK/staging-config" HF_HUB_OFFLINE=1 \

@@ -153,6 +153,9 @@ def check_clean_install(app_wheel: Path, model_wheel: Path, version: str) -> Non
         models = json.loads(run([*scimult, "model", "list", "--json"], env=env))
         if not (models and models[0]["active"] and MODEL_PACKAGE in models[0]["path"]):
             raise RuntimeError(f"the model wheel's bundle is not the active model: {models}")
+        if models[0].get("outdated"):  # the app wheel carries the trained weights it compares against
+            raise RuntimeError(f"the model wheel's default is outdated ({models[0]['outdated']}): "
+                               "rebuild the staged model with packaging/build_linux.sh --rebuild-model")
         print(f"ok  model from the model wheel: {models[0]['name']} ({models[0]['path']})")
         demo = venv / "share" / "scimult-desktop" / "resources" / "demo" / "scifact-demo.json"
         imported = json.loads(run([*scimult, "import", str(demo), "--json"], env=env))

@@ -131,7 +131,8 @@ def status_command(ctx: click.Context, as_json: bool) -> None:
     """Show what the library holds and how much of it is indexed.
 
     JSON: {"library", "papers", "files", "files_missing", "citations", "duplicate_proposals",
-    "model", "indexed": {task: n} | null, "last_import": {...} | null}
+    "model", "model_outdated": why the default should be rebuilt | null, "indexed": {task: n} | null,
+    "last_import": {...} | null}
     """
     info = library_from(ctx).status()
     if as_json:
@@ -145,6 +146,10 @@ def status_command(ctx: click.Context, as_json: bool) -> None:
     else:
         indexed = ", ".join(f"{task} {n}/{info['papers']}" for task, n in info["indexed"].items())
         click.echo(f"model: {info['model']}; indexed: {indexed}")
+        if info.get("model_outdated"):
+            from scimult_desktop.services.models.default_freshness import rebuild_hint
+
+            click.echo(f"model outdated: {rebuild_hint(info['model_outdated'])}")
     if info["last_import"]:
         last = info["last_import"]
         click.echo(f"last import: {last['started_at']} ({last['status']})")

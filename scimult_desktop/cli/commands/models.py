@@ -6,7 +6,7 @@ Public contract (keep stable):
     scimult model install PATH [--vocab VOCAB_TXT] [--name NAME]
     scimult model use NAME
     scimult model rollback [--json]
-    scimult model build-default [--force]
+    scimult model build-default [--force | --if-outdated] [--json]
     scimult model build --base minilm|mpnet [--parts DIR] [--name NAME] [--force] [--json]
     scimult embed --task T (--text TEXT... | --file FILE) [--model NAME] [--json]
 """
@@ -22,6 +22,7 @@ from scimult_desktop.cli.text import TEXT
 from scimult_desktop.domain.progress import CancelToken
 from scimult_desktop.errors import ScimultError
 from scimult_desktop.services.models import bundles as models
+from scimult_desktop.services.models.default_freshness import rebuild_hint
 
 ENGINE_CHOICES = ("auto", "onnxruntime-cpu", "onnxruntime-cuda", "openvino")
 engine_option = click.option(
@@ -83,7 +84,8 @@ def model_group() -> None:
 def model_list_command(as_json: bool) -> None:
     """List installed models; the active one is marked with *.
 
-    JSON: [{"name", "active", "dim", "pooling", "similarity", "tasks": [..], "path", "source"}]
+    JSON: [{"name", "active", "dim", "pooling", "similarity", "tasks": [..], "path", "source",
+    "outdated": why the default should be rebuilt | null}]
     """
     infos = models.list_models()
     if as_json:
@@ -94,6 +96,8 @@ def model_list_command(as_json: bool) -> None:
     for info in infos:
         mark = "*" if info.active else " "
         click.echo(f"{mark} {info.name}  dim={info.dim} {info.pooling}/{info.similarity}  tasks={','.join(info.tasks)}  {info.path}")
+        if info.outdated:
+            click.echo(f"  outdated: {rebuild_hint(info.outdated)}")
 
 
 @model_group.command("install")
@@ -141,19 +145,35 @@ def model_rollback_command(as_json: bool) -> None:
 
 
 @model_group.command("build-default")
-@click.option("--force", is_flag=True, help="Rebuild even if the default model is already installed.")
+@click.option("--force", is_flag=True, help="Rebuild even if the default model is already installed and current.")
+@click.option("--if-outdated", is_flag=True,
+              help="Only rebuild an installed default that is outdated (built without the trained weights this "
+              "version ships); build nothing when none is installed.")
 @json_option
-def model_build_default_command(force: bool, as_json: bool) -> None:
-    """Build the default model locally from the bundled all-MiniLM-L6-v2 weights (no download).
+def model_build_default_command(force: bool, if_outdated: bool, as_json: bool) -> None:
+    """Build the default model locally from the bundled all-MiniLM-L6-v2 weights and the shipped
+    trained weights (no download, no training). An installed default is kept unless it is outdated.
 
-    Needs the training package (scimult-train, with torch).
+    Needs the training package (scimult-train, with torch). JSON: as `model list`, one object
+    (null with --if-outdated when nothing was rebuilt).
     """
+    if force and if_outdated:
+        raise click.UsageError("--force and --if-outdated exclude each other")
+    reason = models.outdated_default()
     with progress_on_stderr() as progress:
-        info = models.build_default(force=force, progress=progress)
+        if if_outdated:
+            info = models.rebuild_outdated_default(progress=progress)
+        else:
+            info = models.build_default(force=force, progress=progress)
     if as_json:
-        emit_json(info.to_json())
+        emit_json(info.to_json() if info else None)
+    elif info is None:
+        click.echo("default model: nothing to rebuild (current, or not installed yet)")
     else:
         click.echo(f"default model {info.name} at {info.path}{' (active)' if info.active else ''}")
+        if reason:
+            click.echo(f"rebuilt: the previous one was {reason}. Libraries indexed with it show as not indexed "
+                       "until `scimult index` re-embeds them (its vectors are never mixed with the new model's).")
 
 
 @model_group.command("build")

@@ -126,6 +126,8 @@ class Library:
             "citations": count("SELECT count(*) FROM citations"),
             "duplicate_proposals": len(self.duplicate_proposals()),  # as `duplicates` lists them (trash left out)
             "model": name,
+            # Why the active default should be rebuilt (built without the shipped trained weights), else None.
+            "model_outdated": models.outdated_default() if name == models.DEFAULT_MODEL_NAME else None,
             "indexed": indexed,
             "last_import": dict(last) if last else None,
         }

@@ -68,6 +68,8 @@ class ModelInfo:
     tasks: list[str]
     path: str
     source: dict = field(default_factory=dict)
+    # Why this default should be rebuilt (built without / from other trained weights than ship), else None.
+    outdated: str | None = None
 
     def to_json(self) -> dict:
         return {
@@ -79,6 +81,7 @@ class ModelInfo:
             "tasks": self.tasks,
             "path": self.path,
             "source": self.source,
+            "outdated": self.outdated,
         }
 
 
@@ -214,7 +217,8 @@ def build_default(*, force: bool = False, progress: ProgressCallback | None = No
     """Build the default model locally (from the bundled all-MiniLM-L6-v2 weights) and install it.
 
     Runs `python -m scimult_train.build_default --out TMP` in a subprocess; nothing is downloaded.
-    An already installed default is returned as is unless `force`.
+    An already installed default is returned as is unless `force`, or unless it is outdated
+    (`default_freshness`: built without the trained weights this version ships), which is rebuilt.
 
     Raises:
         ModelError: the training package is missing or the build failed.
@@ -223,19 +227,38 @@ def build_default(*, force: bool = False, progress: ProgressCallback | None = No
         raise ModelError(f"building the default model needs the training package: {TRAIN_INSTALL_HINT}")
     root = _models_root()
     existing = root / DEFAULT_MODEL_NAME
-    if existing.is_dir() and not force:
-        info = _info(existing, read_manifest(existing), False)
-    else:
+    info = _info(existing, read_manifest(existing), False) if existing.is_dir() and not force else None
+    if info is None or info.outdated is not None:
         with tempfile.TemporaryDirectory(dir=root, prefix=".building-") as work:
             out = Path(work) / "bundle"
-            _emit(progress, "building default model")
+            _emit(progress, "rebuilding the outdated default model" if info else "building default model")
             _run_training_tool(
                 ["scimult_train.build_default", "--out", str(out), "--name", DEFAULT_MODEL_NAME], "building the default model", work
             )
-            info = _install_folder(out, DEFAULT_MODEL_NAME, move=True, replace=force)
+            info = _install_folder(out, DEFAULT_MODEL_NAME, move=True, replace=existing.is_dir())
     if active_model_name() in (None, info.name):
         return use(info.name)
     return info
+
+
+def rebuild_outdated_default(progress: ProgressCallback | None = None) -> ModelInfo | None:
+    """Rebuild the default model if it is installed and outdated (`make run` does this before the
+    demo); None when there is nothing to rebuild. Never trains: it applies the shipped weights."""
+    if outdated_default() is None:
+        return None
+    return build_default(progress=progress)
+
+
+def outdated_default() -> str | None:
+    """Why the default model the app would use should be rebuilt (`default_freshness`), or None
+    when it is current or not installed."""
+    from scimult_desktop.services.models import default_freshness
+
+    try:
+        folder, manifest = _bundle(DEFAULT_MODEL_NAME)
+    except ModelError:
+        return None
+    return default_freshness.outdated_reason(folder.name, manifest.source)
 
 
 def training_available() -> bool:
@@ -373,6 +396,8 @@ def _require_active() -> str:
 
 
 def _info(folder: Path, manifest: BundleManifest, active: bool) -> ModelInfo:
+    from scimult_desktop.services.models import default_freshness
+
     return ModelInfo(
         name=folder.name,
         active=active,
@@ -382,6 +407,7 @@ def _info(folder: Path, manifest: BundleManifest, active: bool) -> ModelInfo:
         tasks=sorted(manifest.tasks),
         path=str(folder),
         source=dict(manifest.source),
+        outdated=default_freshness.outdated_reason(folder.name, manifest.source),
     )
 
 
