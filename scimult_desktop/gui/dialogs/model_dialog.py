@@ -100,12 +100,19 @@ class ModelDialog(QDialog):
         self.engine_label.setText(str(summary["engine"] or "—"))
         self.device_label.setText(str(summary["device"] or "—"))
         self.models_list.clear()
+        outdated = None
         for info in summary["installed"]:
             tasks = ", ".join(info.tasks)
-            item = QListWidgetItem(f"{'● ' if info.active else '   '}{info.name}   ({info.dim}-d, {info.similarity}; {tasks})")
+            note = "   — outdated: rebuild it" if info.outdated else ""
+            item = QListWidgetItem(f"{'● ' if info.active else '   '}{info.name}   ({info.dim}-d, {info.similarity}; {tasks}){note}")
             item.setData(Qt.ItemDataRole.UserRole, info.name)
-            item.setToolTip(info.path)
+            item.setToolTip(f"{info.path}\n{info.outdated}" if info.outdated else info.path)
             self.models_list.addItem(item)
+            outdated = outdated or info.outdated
+        # An outdated default (built without the trained weights this version ships) is rebuilt by this button.
+        self.build_button.setText("Rebuild default model" if outdated else "Build default model")
+        self.build_button.setToolTip(f"The installed default was {outdated}. Rebuilding takes about a minute "
+                                     "(no training); the library is then embedded again with it." if outdated else "")
         self.build_button.setEnabled(summary["training_available"])
         self.mpnet_button.setEnabled(summary["training_available"] and summary["mpnet_parts"])
         self.mpnet_button.setToolTip(
