@@ -29,7 +29,7 @@ $(STAMP):
 # counts only if a tiny Qt probe starts within 15 s, so `make run` never hangs on a dead X server.
 # Missing system libraries of Qt's X11 plugin are named first (the probe hides Qt's abort).
 # A default model built before this version's trained weights shipped is rebuilt from them first
-# (seconds to a minute; never trains); a missing one is built on first use as before.
+# (a minute or two; never trains); a missing one is built on first use as before.
 run: setup
 	@if [ -n "$$DISPLAY$$WAYLAND_DISPLAY" ] && ! $(PY) -m scimult_desktop.gui.platform_check; then exit 1; fi
 	@if [ -n "$$DISPLAY$$WAYLAND_DISPLAY" ] && timeout 15 $(PY) -c "from PySide6.QtWidgets import QApplication; QApplication([])" >/dev/null 2>&1; then \

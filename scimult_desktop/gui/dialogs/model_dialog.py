@@ -111,7 +111,7 @@ class ModelDialog(QDialog):
             outdated = outdated or info.outdated
         # An outdated default (built without the trained weights this version ships) is rebuilt by this button.
         self.build_button.setText("Rebuild default model" if outdated else "Build default model")
-        self.build_button.setToolTip(f"The installed default was {outdated}. Rebuilding takes about a minute "
+        self.build_button.setToolTip(f"The installed default was {outdated}. Rebuilding takes a minute or two "
                                      "(no training); the library is then embedded again with it." if outdated else "")
         self.build_button.setEnabled(summary["training_available"])
         self.mpnet_button.setEnabled(summary["training_available"] and summary["mpnet_parts"])
