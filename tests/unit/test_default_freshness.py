@@ -206,3 +206,12 @@ def test_build_default_rebuilds_an_outdated_default_and_the_old_index_goes_stale
     again = json.loads(run("--library", library, "index", "--json", "--no-passages").stdout)
     assert again["embedded"] == 6 and again["model_key"] != first["model_key"]
     assert run("model", "build-default").exit_code == 0 and len(built) == 1  # current now: kept
+
+
+def test_label_sets_are_found_where_pip_put_a_user_install(installed_layout):
+    """The label sets share the lookup: `pip install --user` puts them under ~/.local/share."""
+    from scimult_desktop.services.finding.label_sets import resources_dir
+
+    labels = installed_layout / "home" / ".local" / "share" / "scimult-desktop" / "resources" / "labels"
+    labels.mkdir(parents=True)
+    assert resources_dir() == labels.parent

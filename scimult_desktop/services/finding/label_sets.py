@@ -27,12 +27,12 @@ from __future__ import annotations
 import csv
 import json
 import os
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
 from scimult_desktop.errors import ScimultError
+from scimult_desktop.resource_folders import resource_folders
 
 RESOURCES_ENV = "SCIMULT_RESOURCES"
 LABEL_SEPARATOR = " [SEP] "
@@ -138,7 +138,8 @@ def resources_dir() -> Path:
     Order: `$SCIMULT_RESOURCES`; `resources/` beside the package folder (a source
     checkout or editable install); `scimult_desktop/resources/` (a wheel that
     ships them inside the package); `<prefix>/share/scimult-desktop/resources`
-    (a wheel that ships them as data files).
+    (a wheel that ships them as data files: sys.prefix, /usr/local, ~/.local;
+    `resource_folders`).
 
     Raises:
         LabelSetError: none of these exists.
@@ -149,12 +150,8 @@ def resources_dir() -> Path:
         if not folder.is_dir():
             raise LabelSetError(f"${RESOURCES_ENV} points at {folder}, which is not a folder")
         return folder
-    package = Path(__file__).resolve().parents[2]
-    candidates = [
-        package.parent / "resources",
-        package / "resources",
-        Path(sys.prefix) / "share" / "scimult-desktop" / "resources",
-    ]
+    # Beside the package, inside it, then under each prefix pip may have put a wheel's data files.
+    candidates = resource_folders()
     for folder in candidates:
         if (folder / "labels").is_dir():
             return folder
