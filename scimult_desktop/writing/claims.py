@@ -3,8 +3,10 @@
 Two judges, and a sentence is reported when either says yes (and none of the
 reasons to leave it alone applies): a citation-worthiness classifier trained on
 sentences with and without citations in published papers (`worthiness.py`; its
-threshold is set for high recall), and cues that it reports what others found
-or what is generally known (this module; also the reasons shown to the writer).
+threshold is set for high recall; in a draft, `assess_claims` lets the
+classifier's scores of the sentences beside one in its paragraph count too,
+`paragraph_worthiness.py`), and cues that it reports what others found or what
+is generally known (this module; also the reasons shown to the writer).
 
 Cues (any one is enough; each is reported as a reason):
 - report verbs and prior-work phrases: "shown", "demonstrated", "proposed",
@@ -33,7 +35,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Sequence
 
+from scimult_desktop.writing.paragraph_worthiness import neighbour_scores
 from scimult_desktop.writing.worthiness import WorthinessModel, default_model
 
 _REPORT_CUES = [
@@ -95,18 +99,43 @@ def assess_claim(sentence: str, model: WorthinessModel | None = None) -> ClaimCh
         ClaimCheck with `needs_citation` and why as `reasons` (the matched cues, e.g.
         `('report: "has been shown"', 'number: "23%"')`, or the classifier's likelihood).
     """
-    cues = assess_cues(sentence)
-    # The classifier may speak for "We use X", which often cites X, but not for a sentence
-    # that describes the draft itself.
-    if cues.needs_citation or _too_short_or_question(sentence) or _SELF_DESCRIPTION.match(sentence.strip()):
-        return cues
+    return assess_claims([sentence], None, model)[0]
+
+
+def assess_claims(sentences: Sequence[str], paragraphs: Sequence[int] | None = None,
+                  model: WorthinessModel | None = None) -> list[ClaimCheck]:
+    """`assess_claim` for a draft's sentences in order, each judged with its paragraph.
+
+    Args:
+        sentences: the sentences in reading order.
+        paragraphs: each sentence's paragraph number; the classifier's scores of the sentences
+            beside one in its paragraph count with its own (`paragraph_worthiness.py`).
+            None: each sentence is judged alone.
+        model: as for `assess_claim`.
+    """
+    texts = [sentence.strip() for sentence in sentences]
+    cues = [assess_cues(text) for text in texts]
     model = model or default_model()
     if model is None:
         return cues
-    likelihood = model.probability(sentence.strip())
-    if likelihood < model.threshold:
-        return cues
-    return ClaimCheck(True, (f"reads like a statement from the literature (likelihood {likelihood:.2f})",))
+    scores = [model.logit(text) for text in texts]
+    checks = []
+    for i, text in enumerate(texts):
+        # The classifier may speak for "We use X", which often cites X, but not for a sentence
+        # that describes the draft itself.
+        if cues[i].needs_citation or _too_short_or_question(text) or _SELF_DESCRIPTION.match(text):
+            checks.append(cues[i])
+            continue
+        neighbours = neighbour_scores(scores, paragraphs, i) if paragraphs is not None else None
+        reported, likelihood = model.reports(scores[i], neighbours)
+        if not reported:
+            checks.append(cues[i])
+        elif neighbours and not model.reports(scores[i], None)[0]:
+            checks.append(ClaimCheck(True, (f"reads like a statement from the literature, as the sentences around it do "
+                                            f"(likelihood {likelihood:.2f})",)))
+        else:
+            checks.append(ClaimCheck(True, (f"reads like a statement from the literature (likelihood {likelihood:.2f})",)))
+    return checks
 
 
 def assess_cues(sentence: str) -> ClaimCheck:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from scimult_desktop.errors import ScimultError
-from scimult_desktop.writing.claims import assess_claim
+from scimult_desktop.writing.claims import assess_claims
 from scimult_desktop.writing.latex import project_latex
 from scimult_desktop.writing.markdown import project_markdown
 from scimult_desktop.writing.projection import ProjectedText, project_plain
@@ -156,22 +156,21 @@ def _sentences(projected: ProjectedText) -> list[DraftSentence]:
         last = b - 1 - (len(raw) - len(raw.rstrip()))
         start, end = projected.offsets[first], projected.offsets[last] + 1
         start = min([start, *marks])  # a sentence opening with "@smith2020 showed" starts at the key
-        sentence_text = normalise_sentence(raw)
-        verdict = assess_claim(sentence_text)
         sentences.append(DraftSentence(
-            text=sentence_text,
+            text=normalise_sentence(raw),
             line=bisect.bisect_right(line_starts, start),
             end_line=bisect.bisect_right(line_starts, end - 1),
             start=start,
             end=end,
             citations=tuple(dict.fromkeys(keys)),
-            needs_citation=verdict.needs_citation,
-            reasons=verdict.reasons,
             paragraph=bisect.bisect_right(breaks, a),
         ))
     numbers = {number: i for i, number in enumerate(dict.fromkeys(s.paragraph for s in sentences))}
     for sentence in sentences:
         sentence.paragraph = numbers[sentence.paragraph]  # 0, 1, 2 ... over paragraphs that have sentences
+    verdicts = assess_claims([s.text for s in sentences], [s.paragraph for s in sentences])
+    for sentence, verdict in zip(sentences, verdicts):
+        sentence.needs_citation, sentence.reasons = verdict.needs_citation, verdict.reasons
     return sentences
 
 
