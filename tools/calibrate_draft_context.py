@@ -6,9 +6,11 @@ Training-side data only: the unarXive 2022 sample's 49 full papers. Library: the
 reference strings (title = the raw reference). Queries: every sentence citing at least one
 linked reference, markers removed, each paragraph kept as a paragraph; the gold papers are
 the references the sentence cites. For each weight, Recall@10 and nDCG@10 of the sentence
-ranked with its paragraph neighbours re-ordering its own candidates, and, for comparison,
-the sentence alone and the sentence glued to the previous one (the old draft query).
-Uses the active model (or --model).
+ranked as the draft path ranks it (`context_ranking.suggestion_rankings_in_context`: its
+paragraph neighbours' similarity added at that weight, over its own candidates), and, for
+comparison, the sentence glued to the previous one (an older draft query) and the
+neighbours' own ranking fused in by reciprocal rank (the previous draft path), each against
+the sentence alone with the paired standard error. Uses the active model (or --model).
 """
 
 from __future__ import annotations
@@ -26,14 +28,17 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from eval_quality import ndcg_at, recall_at  # noqa: E402
 
+from scimult_desktop.domain.fusion import reciprocal_rank_fusion  # noqa: E402
 from scimult_desktop.domain.tasks import Task  # noqa: E402
+from scimult_desktop.services.finding.context_ranking import suggestion_rankings_in_context  # noqa: E402
+from scimult_desktop.services.finding.finder import Ranked  # noqa: E402
 from scimult_desktop.services.library.facade import Library  # noqa: E402
 from scimult_desktop.services.models import bundles as models  # noqa: E402
 from scimult_desktop.services.models import indexing  # noqa: E402
 from scimult_desktop.services.writing import drafting  # noqa: E402
 from scimult_desktop.writing.sentences import normalise_sentence, sentence_spans  # noqa: E402
 
-WEIGHTS = (0.0, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0)
+WEIGHTS = (0.1, 0.25, 0.5, 0.75, 1.0)
 CITE = "\ue000"
 
 
@@ -69,6 +74,15 @@ def load(data: Path) -> tuple[list[dict], list[list[Sentence]]]:
                 sentences.append(Sentence(clean, number, gold))
         papers.append(sentences)
     return list(items.values()), papers
+
+
+def rerank_by_rank(own: Ranked, context: Ranked | None, weight: float) -> Ranked:
+    """The previous draft path: the context's ranking fused by reciprocal rank at `weight`, over the sentence's candidates."""
+    if context is None:
+        return own
+    candidates = set(own.ids)
+    fused = reciprocal_rank_fusion([own.ids, [pid for pid in context.ids if pid in candidates]], weights=[1.0, weight])
+    return Ranked([pid for pid, _ in fused], dict(fused), {})
 
 
 def main() -> None:
@@ -114,7 +128,9 @@ def main() -> None:
 
     _, _, alone = score(own)
     rows = [("sentence + previous sentence as one query (old)", glued)]
-    rows += [(f"context weight {w}", [drafting.rerank_with_context(o, a if c else None, w) for o, a, c in zip(own, around, contexts)])
+    rows += [(f"neighbours' ranking fused by rank at {w}", [rerank_by_rank(o, a if c else None, w) for o, a, c in zip(own, around, contexts)])
+             for w in (0.02, 0.1, 1.0)]
+    rows += [(f"context weight {w}", suggestion_rankings_in_context(finder, queries, contexts, depth, w, drafting.CONTEXT_POOL))
              for w in WEIGHTS]
     for label, rankings in rows:
         recall, ndcg, per = score(rankings)

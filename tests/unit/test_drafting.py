@@ -76,15 +76,36 @@ def test_a_paragraph_above_does_not_leak_into_the_next_sentence(library, tmp_pat
     assert {s["citekey"] for s in second["suggestions"][:2]} == {"distil", "distil2"}
 
 
-def test_context_in_the_same_paragraph_reorders_but_never_adds_papers():
-    from scimult_desktop.services.finding.finder import Ranked
-    from scimult_desktop.services.writing.drafting import rerank_with_context
+def test_context_in_the_same_paragraph_reorders_but_never_adds_papers(library):
+    from scimult_desktop.domain.tasks import Task
+    from scimult_desktop.services.finding.context_ranking import suggestion_rankings_in_context
 
-    own = Ranked([1, 2, 3], {1: 3.0, 2: 2.0, 3: 1.0}, {})
-    context = Ranked([9, 3, 2], {9: 3.0, 3: 2.0, 2: 1.0}, {})
-    assert rerank_with_context(own, context, 0.0).ids == [1, 2, 3]
-    assert rerank_with_context(own, context, 1.0).ids[0] in {2, 3} and 9 not in rerank_with_context(own, context, 1.0).ids
-    assert sorted(rerank_with_context(own, context, 0.25).ids) == [1, 2, 3]
+    finder = library._finder(Task.LINK)
+    keys = {p.id: p.citekey for p in library.papers.get_many(library.papers.all_ids())}
+    # However much an off-topic neighbour weighs, only the sentence's own candidates come back.
+    [ranked] = suggestion_rankings_in_context(finder, [DISTILLATION], [VITAMIN], depth=2, weight=10.0, pool=2)
+    assert {keys[pid] for pid in ranked.ids} <= {"distil", "distil2"}
+    # Without context it is the sentence asked alone.
+    [plain] = suggestion_rankings_in_context(finder, [DISTILLATION], [""], depth=5, weight=0.5, pool=300)
+    assert plain.ids == finder.suggestion_rankings([DISTILLATION], 5)[0].ids
+
+
+VAGUE = "This was later confirmed in a larger cohort."  # names no topic: its paragraph has to
+BONE = "Bone turnover follows when vitamin D status is insufficient."
+
+
+def test_a_vague_sentence_is_ranked_with_its_paragraph_neighbours(library):
+    alone = library.suggest_at(VAGUE, "plain", 0, k=3)
+    assert alone["suggestions"][0]["citekey"] != "vitd-bone"
+    # The sentence before it in its paragraph is about bone turnover: that paper comes first.
+    after_bone = library.suggest_at(f"{BONE} {VAGUE}", "plain", len(BONE) + 2, k=3)
+    assert after_bone["sentence"] == VAGUE and after_bone["suggestions"][0]["citekey"] == "vitd-bone"
+    after_distillation = library.suggest_at(f"{DISTILLATION} {VAGUE}", "plain", len(DISTILLATION) + 2, k=3)
+    assert after_distillation["suggestions"][0]["citekey"] in {"distil", "distil2"}
+    # In another paragraph it does not count.
+    apart = library.suggest_at(f"{BONE}\n\n{VAGUE}", "plain", len(BONE) + 3, k=3)
+    assert apart["sentence"] == VAGUE
+    assert [s["citekey"] for s in apart["suggestions"]] == [s["citekey"] for s in alone["suggestions"]]
 
 
 def test_every_sentence_stating_a_finding_in_a_pasted_paragraph_is_reported(library):
