@@ -12,7 +12,8 @@
   Markdown paragraph (one sentence a line) in their original order, run through the draft path
   (`suggest --file`, `Library.suggest_for_draft`), scored per sentence (Recall@10, nDCG@10; a
   sentence the draft path does not report scores 0) against the same sentences asked one by one
-  (`suggest --text`), with the paired standard error of the difference and the share reported.
+  (`suggest --text`), with the paired standard error of the difference and the share reported;
+  the difference is split into what unreported sentences lose and what reported ones gain or lose.
 - S2ORC MAG sample (single-field papers with abstracts): zero-shot top-1 accuracy and macro-F1 of
   `classify` (label name + description, classification expert) against labels given by name only.
 
@@ -235,12 +236,13 @@ def eval_drafts(args) -> dict:
     out: dict = {"sentences": len(topics), "citing_papers": len(papers), "papers": library.count_papers()}
     draft_values: dict[str, list[float]] = {"recall@10": [], "ndcg@10": []}
     alone_values: dict[str, list[float]] = {"recall@10": [], "ndcg@10": []}
-    reported = 0
+    reported, was_reported = 0, []
     for (num, _, _), hits in zip(topics, alone):
         items = by_line.get(line_of[num], [])
         # A sentence split in two by the draft reader: the longer part speaks for it.
         item = max(items, key=lambda i: len(i["sentence"]), default=None)
         reported += item is not None
+        was_reported.append(item is not None)
         ranked = top_dois([{"doi": dois.get(s["id"])} for s in item["suggestions"]]) if item else []
         for values, found in ((draft_values, ranked), (alone_values, top_dois(hits))):
             values["recall@10"].append(recall_at(found, qrels[num]))
@@ -256,6 +258,12 @@ def eval_drafts(args) -> dict:
                  "paired_se": paired_standard_error(alone_values[metric], draft_values[metric])}
         for metric in ("recall@10", "ndcg@10")
     }
+    # The difference in two parts that add up to it: sentences not reported (each loses its
+    # alone score) and reported sentences ranked in their paragraph rather than alone.
+    for metric, parts in out["draft minus alone"].items():
+        pairs = list(zip(was_reported, alone_values[metric], draft_values[metric]))
+        parts["from_unreported"] = -100 * sum(a for r, a, _ in pairs if not r) / len(pairs)
+        parts["from_reported"] = 100 * sum(d - a for r, a, d in pairs if r) / len(pairs)
     library.close()
     return out
 
