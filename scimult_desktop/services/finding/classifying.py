@@ -64,6 +64,7 @@ def classify_papers(
     vectors_of: Callable[[Sequence[int]], dict[int, np.ndarray]],
     *,
     k: int = 5,
+    library_vectors: dict[int, np.ndarray] | None = None,
 ) -> list[dict]:
     """Per paper: label-set labels (zero-shot, or few-shot from the user's tagged papers), own tags and collections.
 
@@ -77,7 +78,7 @@ def classify_papers(
     for filed in (tags, collections):
         for pid, names in filed.items():
             examples.setdefault(pid, set()).update(names)
-    scored = paper_classification.score_label_set(backend, ids, matrix, label_set, examples, vectors_of)
+    scored = paper_classification.score_label_set(backend, ids, matrix, label_set, examples, vectors_of, library_vectors)
     zero_shot = top_labels(scored.probabilities, scored.names, label_set.name, k=k)
     own = {}
     for kind, filed in (("tags", tags), ("collections", collections)):

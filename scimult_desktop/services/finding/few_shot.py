@@ -37,6 +37,8 @@ class Calibration:
     temperature: float = 0.05
     tagged_papers: int = 0   # papers with at least one label of the set
     judged_papers: int = 0   # of those, papers leave-one-out could judge
+    fit: float = float("-inf")  # the winning mean leave-one-out log-probability (-inf: nothing judged)
+    labels_fitted: bool = False  # whether the zero-shot label vectors were fitted to the library (label_adaptation)
 
     @property
     def method(self) -> str:
@@ -51,7 +53,7 @@ class Calibration:
 
     def to_json(self) -> dict:
         return {"method": self.method, "tagged_papers": self.tagged_papers, "judged_papers": self.judged_papers,
-                "knn_weight": self.weight, "knn_temperature": self.temperature}
+                "knn_weight": self.weight, "knn_temperature": self.temperature, "labels_fitted_to_library": self.labels_fitted}
 
 
 def knn_vote(
@@ -145,4 +147,16 @@ def calibrate(zero_shot: np.ndarray, vectors: np.ndarray, labels: np.ndarray) ->
             score = float(np.mean(np.log((probs * labels[rows]).sum(axis=1) + 1e-9)))
             if score > best[0] + 1e-9:
                 best = (score, weight, temperature)
-    return Calibration(best[1], best[2], count, int(judged.sum()))
+    return Calibration(best[1], best[2], count, int(judged.sum()), fit=best[0])
+
+
+def leave_one_out_accuracy(zero_shot: np.ndarray, vectors: np.ndarray, labels: np.ndarray, calibration: Calibration) -> float:
+    """Share of the judged tagged papers whose top label, from the others with `calibration`'s mixture, is one of theirs (nan: none judged)."""
+    labels = labels.astype(np.float64)
+    per_label = labels.sum(axis=0)
+    rows = np.nonzero((labels * (per_label >= 2)).sum(axis=1) > 0)[0]
+    if len(rows) < MIN_JUDGED:
+        return float("nan")
+    vote = knn_vote(vectors[rows], vectors, labels, temperature=calibration.temperature, exclude=rows)
+    probs = combine(zero_shot[rows], vote, calibration.weight)
+    return float(np.mean(labels[rows, probs.argmax(axis=1)] > 0))

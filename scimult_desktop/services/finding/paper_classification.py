@@ -13,6 +13,7 @@ mixed in the same way. The classifier's own tags never count as the user's.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from dataclasses import dataclass
 from typing import Callable, Sequence
@@ -20,7 +21,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from scimult_desktop.domain.tasks import Role, Task
-from scimult_desktop.services.finding import few_shot
+from scimult_desktop.services.finding import few_shot, label_adaptation
 from scimult_desktop.services.finding.label_sets import Label, LabelSet
 from scimult_desktop.services.finding.label_texts import all_label_texts, find_label, looks_like_code
 from scimult_desktop.services.finding.semantic import SemanticBackend
@@ -76,6 +77,7 @@ def score_label_set(
     label_set: LabelSet,
     examples: dict[int, set[str]],
     vectors_of: VectorsOf,
+    library_vectors: dict[int, np.ndarray] | None = None,
 ) -> ScoredLabels:
     """Zero-shot over `label_set` (aliases folded), few-shot when `examples` name its labels.
 
@@ -84,31 +86,57 @@ def score_label_set(
         examples: paper id -> the user's tag/collection names; names that are not labels
             of the set are ignored.
         vectors_of: classification vectors of example papers.
+        library_vectors: paper id -> classification vector, for the library's papers; label
+            vectors of a cosine model are fitted to those not in `examples` (`label_adaptation`).
     """
     labels = list(label_set.canonical().labels)
     names = [label.name for label in labels]
     column = {name: j for j, name in enumerate(names)}
     tau = temperature_for(backend)
-    vectors = label_vectors(backend, labels)
-    zero_shot = softmax_rows(matrix @ vectors.T, tau)
+    written = label_vectors(backend, labels)
     example_labels: dict[int, set[int]] = {}
     for pid, tags in examples.items():
         found = {column[label.name] for label in map(lambda t: find_label(label_set, t), tags) if label is not None and label.name in column}
         if found:
             example_labels[pid] = found
-    if not example_labels:
-        return ScoredLabels(names, zero_shot, few_shot.Calibration())
+    # Zero-shot label vectors: fitted to the library when possible, else as written. Tagged
+    # papers stay out of the fit, so leave-one-out judges zero-shot on papers it did not see.
+    fits = library_vectors and backend.similarity == "cosine"
+    candidates = []
+    if fits:
+        unseen = [vector for pid, vector in library_vectors.items() if pid not in example_labels]
+        if unseen:
+            candidates.append((label_adaptation.adapt_label_vectors(written, np.stack(unseen)), True))
+    candidates.append((written, False))
+
+    def zero_shot_only(calibration: few_shot.Calibration) -> ScoredLabels:
+        # Without a kNN share the tagged papers are ordinary library papers again.
+        vectors = label_adaptation.adapt_label_vectors(written, np.stack(list(library_vectors.values()))) if fits else written
+        return ScoredLabels(names, softmax_rows(matrix @ vectors.T, tau), dataclasses.replace(calibration, labels_fitted=bool(fits)))
+
     example_ids = sorted(example_labels)
-    stored = vectors_of(example_ids)
+    stored = vectors_of(example_ids) if example_ids else {}
     example_ids = [pid for pid in example_ids if pid in stored]
     if not example_ids:
-        return ScoredLabels(names, zero_shot, few_shot.Calibration())
+        return zero_shot_only(few_shot.Calibration())
     ex_matrix = np.stack([stored[pid] for pid in example_ids])
     ex_labels = np.zeros((len(example_ids), len(names)))
     for row, pid in enumerate(example_ids):
         ex_labels[row, list(example_labels[pid])] = 1
-    ex_zero_shot = softmax_rows(ex_matrix @ vectors.T, tau)
-    calibration = few_shot.calibrate(ex_zero_shot, ex_matrix, ex_labels)
+    # With tagged papers, the user's own papers decide between fitted and written label
+    # vectors: the pair (vectors, kNN mixture) that classifies more of them right, leaving
+    # each out, wins (the fitted vectors on a tie).
+    best = None
+    for vectors, fitted in candidates:
+        ex_zero_shot = softmax_rows(ex_matrix @ vectors.T, tau)
+        calibration = few_shot.calibrate(ex_zero_shot, ex_matrix, ex_labels)
+        accuracy = few_shot.leave_one_out_accuracy(ex_zero_shot, ex_matrix, ex_labels, calibration)
+        if best is None or accuracy > best[0] + 1e-9:
+            best = (accuracy, vectors, dataclasses.replace(calibration, labels_fitted=fitted))
+    _, vectors, calibration = best
+    if calibration.weight <= 0:
+        return zero_shot_only(calibration)
+    zero_shot = softmax_rows(matrix @ vectors.T, tau)
     probs = _mixed(zero_shot, ids, matrix, example_ids, ex_matrix, ex_labels, calibration)
     return ScoredLabels(names, probs, calibration)
 

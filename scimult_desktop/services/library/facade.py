@@ -314,10 +314,21 @@ class Library:
         vectors = finder.paper_vectors(Task.CLASSIFY, ids)
         matrix = np.stack([vectors[i] for i in ids])
         scored = classifying.classify_papers(
-            self.database, finder.backend, ids, matrix, labels, lambda wanted: finder.paper_vectors(Task.CLASSIFY, wanted), k=k
+            self.database, finder.backend, ids, matrix, labels, lambda wanted: finder.paper_vectors(Task.CLASSIFY, wanted), k=k,
+            library_vectors=self._classification_reference(finder, vectors),
         )
         papers = {p.id: p for p in self.papers.get_many(ids)}
         return [{"id": pid, "citekey": papers[pid].citekey, "title": papers[pid].title, **scored[i]} for i, pid in enumerate(ids)]
+
+    def _classification_reference(self, finder, classified: dict[int, np.ndarray]) -> dict[int, np.ndarray]:
+        """The library's classification vectors that label vectors are fitted to: the indexed
+        papers (a sample in a very large library) and the papers being classified."""
+        from scimult_desktop.services.finding.label_adaptation import reference_sample
+
+        sample = reference_sample(self.papers.all_ids())
+        stored = finder.backend.stored_vectors(Task.CLASSIFY, sample)
+        stored.update(classified)
+        return stored
 
     def apply_tags(self, assignments: dict[str | int, list[str]]) -> int:
         """Tag papers with labels the user accepted; `undo()` reverts it. Returns the undo entry id."""

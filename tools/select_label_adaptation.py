@@ -1,0 +1,136 @@
+"""Choose how zero-shot label vectors are fitted to a library, on data the benchmark does NOT score.
+
+    python tools/select_label_adaptation.py [--bundle DIR]
+
+Selection sets (plain all-MiniLM-L6-v2 classification vectors, labels written by
+`label_texts`), top-1 accuracy "a correct label first":
+- ACM author keywords (the 184 used on >= 25 records) on ACM records of the TRAINING split
+  (never `acm_cr_evaluation_dois`, which the benchmark scores): libraries of 100, 400 and 1,500
+  papers, and two with one keyword made to dominate (500 papers, 60% carrying it; 1,000, 50%);
+- the 49 unarXive-2022 papers with their arXiv categories (fewer papers than labels).
+Prints each candidate's change against the labels as written, per set and on average; the
+winner is what `services/finding/label_adaptation.py` does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import subprocess
+import sys
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+from scimult_desktop.domain.tasks import Role, Task
+from scimult_desktop.embedding.onnx_encoder import OnnxEncoder
+from scimult_desktop.services.finding import label_adaptation as fit
+from scimult_desktop.services.finding.label_sets import Label, load_label_set
+from scimult_desktop.services.finding.label_texts import label_texts
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data"
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+
+def _labels(encoder, labels) -> np.ndarray:
+    groups = [label_texts(label, "cosine") for label in labels]
+    encoded = encoder.encode([t for g in groups for t in g], Task.CLASSIFY, Role.DOCUMENT)
+    out, start = [], 0
+    for group in groups:
+        mean = encoded[start : start + len(group)].mean(axis=0)
+        start += len(group)
+        out.append(mean / np.linalg.norm(mean))
+    return np.stack(out)
+
+
+def acm_sets(encoder) -> dict:
+    from eval_classification import KEYWORD_MIN_RECORDS, _acm_records
+    from scimult_train.data.default_data import acm_cr_evaluation_dois
+
+    records = _acm_records(DATA / "acm_cr" / "collection_bib")
+    frequency = Counter(k for r in records.values() for k in r["keywords"])
+    vocabulary = sorted(k for k, n in frequency.items() if n >= KEYWORD_MIN_RECORDS)
+    column = {k: j for j, k in enumerate(vocabulary)}
+    held = acm_cr_evaluation_dois(DATA / "acm_cr" / "topics+qrels")
+    pool = sorted(d for d in records if d not in held and records[d]["abstract"] and column.keys() & set(records[d]["keywords"]))
+    random.Random(0).shuffle(pool)
+    pool = pool[:3000]
+    papers = encoder.encode([f"{records[d]['title']} [SEP] {records[d]['abstract']}" for d in pool], Task.CLASSIFY, Role.DOCUMENT)
+    gold = [{column[k] for k in records[d]["keywords"] if k in column} for d in pool]
+    labels = _labels(encoder, [Label(name=k) for k in vocabulary])
+    top = Counter(j for g in gold for j in g).most_common(1)[0][0]
+    out = {}
+    for name, size in (("ACM train, 100", 100), ("ACM train, 400", 400), ("ACM train, 1500", 1500)):
+        rows = random.Random(size).sample(range(len(pool)), size)
+        out[name] = (papers[rows], [gold[i] for i in rows], labels)
+    for name, size, share in (("ACM train, 500, one keyword 60%", 500, 0.6), ("ACM train, 1000, one keyword 50%", 1000, 0.5)):
+        rng = random.Random(size)
+        has = [i for i, g in enumerate(gold) if top in g]
+        rest = [i for i, g in enumerate(gold) if top not in g]
+        k = min(int(size * share), len(has))
+        rows = rng.sample(has, k) + rng.sample(rest, size - k)
+        out[name] = (papers[rows], [gold[i] for i in rows], labels)
+    return out
+
+
+def arxiv_set(encoder) -> tuple:
+    full = load_label_set("arxiv")
+    labels = list(full.canonical())
+    column = {label.name: j for j, label in enumerate(labels)}
+    path = DATA / "unarxive_samples" / "2022_open_subset_sample" / "arXiv_src_2212_086.jsonl"
+    rows = [json.loads(line)["metadata"] for line in path.open(encoding="utf-8")]
+    gold = [{column[full.get(c).alias_of or c] for c in r["categories"].split() if c in full} for r in rows]
+    papers = encoder.encode([" ".join(f"{r['title']} [SEP] {r['abstract']}".split()) for r in rows], Task.CLASSIFY, Role.DOCUMENT)
+    return papers, gold, _labels(encoder, labels)
+
+
+def _gated_pull(labels, papers, weight):
+    if papers.shape[0] < fit.MIN_PAPERS_PER_LABEL * labels.shape[0]:
+        return labels
+    return fit.pull_labels_to_nearest_papers(labels, papers, weight)
+
+
+CANDIDATES = {
+    "shift": lambda L, X: fit.shift_labels_to_papers(L, X),
+    "pull 0.25": lambda L, X: _gated_pull(L, X, 0.25),
+    "pull 0.5": lambda L, X: _gated_pull(L, X, 0.5),
+    "shift + pull 0.25": lambda L, X: _gated_pull(fit.shift_labels_to_papers(L, X), X, 0.25),
+    "shift + pull 0.5": lambda L, X: _gated_pull(fit.shift_labels_to_papers(L, X), X, 0.5),
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--bundle", default=None, help="a plain MiniLM bundle folder (default: build one in a temp folder)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as work:
+        bundle = args.bundle
+        if bundle is None:
+            bundle = str(Path(work) / "plain-minilm")
+            subprocess.run([sys.executable, "-m", "scimult_train.build_default", "--untrained", "--out", bundle, "--name", "plain-minilm"], check=True)
+        encoder = OnnxEncoder(bundle)
+        sets = {**acm_sets(encoder), "arXiv 49 (unarXive 2022)": arxiv_set(encoder)}
+
+    def accuracy(papers, gold, labels):
+        best = (papers @ labels.T).argmax(axis=1)
+        return 100 * float(np.mean([best[i] in g for i, g in enumerate(gold)]))
+
+    changes: dict[str, list[float]] = {name: [] for name in CANDIDATES}
+    for set_name, (papers, gold, labels) in sets.items():
+        written = accuracy(papers, gold, labels)
+        row = []
+        for name, candidate in CANDIDATES.items():
+            change = accuracy(papers, gold, candidate(labels, papers)) - written
+            changes[name].append(change)
+            row.append(f"{name} {change:+.1f}")
+        print(f"{set_name}: {len(gold)} papers, {labels.shape[0]} labels, as written {written:.1f}; " + ", ".join(row))
+    for name, values in changes.items():
+        print(f"{name:>20}: mean change {np.mean(values):+.2f} points over {len(values)} sets")
+
+
+if __name__ == "__main__":
+    main()
