@@ -43,11 +43,13 @@ def test_the_shift_puts_the_labels_mean_on_the_papers_mean_before_normalising():
     assert np.allclose(label_adaptation.shift_labels_to_papers(labels, papers), _unit(raw))
 
 
-def test_too_few_papers_per_label_only_shift_and_no_papers_change_nothing():
+def test_too_few_papers_per_label_only_shift_and_too_few_papers_change_nothing():
     rng = np.random.default_rng(2)
-    papers, labels, _ = _gap_world(rng, classes=6, per_class=1)  # 6 papers, 6 labels: under 2 per label
-    assert np.allclose(label_adaptation.adapt_label_vectors(labels, papers), label_adaptation.shift_labels_to_papers(labels, papers))
-    assert label_adaptation.adapt_label_vectors(labels, papers[:0]) is labels
+    papers, labels, _ = _gap_world(rng, classes=6, per_class=2)  # 12 papers, 6 labels: under 2 per label after the cut
+    few = papers[:11]
+    assert np.allclose(label_adaptation.adapt_label_vectors(labels, few), label_adaptation.shift_labels_to_papers(labels, few))
+    too_few = papers[: label_adaptation.MIN_REFERENCE_PAPERS - 1]  # no distribution: one paper's "mean" is itself
+    assert label_adaptation.adapt_label_vectors(labels, too_few) is labels
 
 
 def test_pull_moves_each_label_towards_its_nearest_papers():
@@ -112,3 +114,15 @@ def test_tags_that_cannot_be_judged_leave_zero_shot_exactly_as_without_tags(libr
     _, after = _classify_with_library(library_with_topics, labels)
     assert [i["labels"] for i in after] == [i["labels"] for i in before]
     assert after[0]["method"] == "zero-shot" and after[0]["few_shot"]["tagged_papers"] == 1
+
+
+def test_a_library_too_small_to_fit_keeps_labels_as_written_and_says_so(fresh_library):
+    from scimult_desktop.domain.records import Paper
+
+    store = PaperStore(fresh_library.database)
+    with fresh_library.database.transaction():
+        for n in range(3):
+            store.insert(Paper(title=f"Galaxies and stars, part {n}", citekey=f"ast{n}"))
+    labels = LabelSet("topics", (Label("biology"), Label("astronomy")))
+    _, items = _classify_with_library(fresh_library, labels)
+    assert items and not any(item["few_shot"]["labels_fitted_to_library"] for item in items)

@@ -101,11 +101,11 @@ def score_label_set(
             example_labels[pid] = found
     # Zero-shot label vectors: fitted to the library when possible, else as written. Tagged
     # papers stay out of the fit, so leave-one-out judges zero-shot on papers it did not see.
-    fits = library_vectors and backend.similarity == "cosine"
+    fits = bool(library_vectors) and backend.similarity == "cosine" and len(library_vectors) >= label_adaptation.MIN_REFERENCE_PAPERS
     candidates = []
     if fits:
         unseen = [vector for pid, vector in library_vectors.items() if pid not in example_labels]
-        if unseen:
+        if len(unseen) >= label_adaptation.MIN_REFERENCE_PAPERS:
             candidates.append((label_adaptation.adapt_label_vectors(written, np.stack(unseen)), True))
     candidates.append((written, False))
 
