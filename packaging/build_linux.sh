@@ -4,7 +4,7 @@
 #   packaging/build_linux.sh [--rebuild-model] [--skip-smoke-test]
 #
 # Steps:
-#   1. a clean build venv (build/pack/venv) with the runtime deps + the `gui` and `package`
+#   1. a clean build venv (build/pack/venv) with the runtime deps + the `gui`, `cite` and `package`
 #      extras only: torch, transformers and the training package are never installed there;
 #   2. the default model, built once with torch by `scimult model build-default` from the
 #      *source* venv ($SCIMULT_TRAIN_PYTHON, default .venv/bin/python) into build/pack/staging-models;
@@ -36,14 +36,14 @@ for arg in "$@"; do
 done
 step() { echo "== $*" >&2; }
 
-step "build venv $BUILD_VENV (runtime + gui + package extras; no torch)"
+step "build venv $BUILD_VENV (runtime + gui + cite + package extras; no torch)"
 mkdir -p "$WORK"
 if [ ! -x "$BUILD_VENV/bin/python" ]; then
   "$BASE_PYTHON" -m venv "$BUILD_VENV"
   "${NICE[@]}" "$BUILD_VENV/bin/pip" install --quiet --upgrade pip
 fi
 # A regular (not editable) install: PyInstaller then sees exactly what a user's wheel has.
-"${NICE[@]}" "$BUILD_VENV/bin/pip" install --quiet ".[gui,package]"
+"${NICE[@]}" "$BUILD_VENV/bin/pip" install --quiet ".[gui,cite,package]"
 "${NICE[@]}" "$BUILD_VENV/bin/pip" install --quiet --no-deps --force-reinstall .
 if "$BUILD_VENV/bin/python" -c "import importlib.util as u, sys; sys.exit(0 if any(u.find_spec(m) for m in ('torch', 'transformers', 'scimult_train')) else 1)"; then
   echo "error: the build venv contains torch/transformers/scimult_train; delete $BUILD_VENV and rerun" >&2

@@ -146,6 +146,10 @@ def check_app(runner: AppRunner) -> None:
     classified = runner.cli_json("classify", str(hits[0]["id"]), "--labels", "mag", "--k", "3")
     expect(len(classified) == 1 and len(classified[0]["labels"]) == 3, f"classify returned {classified}")
     step(f"suggest and classify answer (label {classified[0]['labels'][0]['label']!r})")
+    for style in ("apa", "ieee"):  # citeproc-py and the common CSL styles travel with the app
+        cited = runner.cli_json("cite", str(hits[0]["id"]), "--style", style, "--bibliography")
+        expect(cited["style_id"] == style and cited["bibliography"] and cited["bibliography"][0].strip(), f"cite --style {style}: {cited}")
+    step(f"cite answers in apa and ieee ({cited['bibliography'][0][:60]!r})")
 
     # Training tools run as `sys.executable -m scimult_train`; frozen, that would be the app
     # itself, so the app must refuse clearly instead (scimult_train is not in the bundle).

@@ -237,3 +237,16 @@ def test_the_app_folder_spec_excludes_training_libraries():
     excludes = re.search(r"EXCLUDES = \[(.*?)\]", spec, re.S).group(1)
     for module in ("torch", "transformers", "scimult_train", "onnx", "pymupdf.layout"):
         assert f'"{module}"' in excludes, module
+
+
+def test_the_app_folder_carries_the_worthiness_model_and_citation_styles():
+    """The draft path's citation-worthiness model and `scimult cite` (citeproc-py, common styles) are in the app folder."""
+    spec = (PACKAGING / "pyinstaller" / "scimult.spec").read_text(encoding="utf-8")
+    datas = re.search(r"datas=\[(.*?)\] \+ _citation_styles\(\)", spec, re.S).group(1)
+    for folder in ("labels", "demo", "writing"):
+        assert f'"resources/{folder}"' in datas, folder
+    assert 'collect_data_files("citeproc")' in spec and "COMMON_STYLES" in spec
+    build = (PACKAGING / "build_linux.sh").read_text(encoding="utf-8")
+    assert re.search(r'pip" install --quiet "\.\[[^\]]*\bcite\b', build), "the build venv must install the cite extra"
+    smoke = (PACKAGING / "smoke_test.py").read_text(encoding="utf-8")
+    assert '"cite"' in smoke
