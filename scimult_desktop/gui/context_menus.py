@@ -221,7 +221,9 @@ def _install_sidebar(window) -> None:
     window.collection_counts = []
     if hasattr(sidebar, "rebuilt"):
         sidebar.rebuilt.connect(lambda: _add_trash_entry(window))
+    # Click, or Enter on the entry reached with the arrow keys, opens the trash.
     sidebar.itemClicked.connect(lambda item, _column: open_trash(window) if _kind(item) == ("trash", None) else None)
+    sidebar.itemActivated.connect(lambda item, _column: open_trash(window) if _kind(item) == ("trash", None) else None)
     session = window.ops.session
     session.library_did_change.connect(lambda changes: _refresh_counts(window) if changes & {"papers", "tags"} else None)
     session.library_did_open.connect(lambda _folder: _refresh_counts(window))
@@ -270,7 +272,8 @@ def _add_trash_entry(window) -> None:
     else:
         item = QTreeWidgetItem(sidebar, [""])
         item.setData(0, _KIND_ROLE, ("trash", None))
-        item.setFlags(Qt.ItemFlag.ItemIsEnabled)  # clicking opens the trash; it filters nothing
+        # Selectable so the arrow keys reach it; selecting it filters nothing (Sidebar._on_selection).
+        item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
         item.setToolTip(0, "Deleted papers: restore them or empty the trash")
     item.setText(0, f"Trash  ({window.trash_count})")
 

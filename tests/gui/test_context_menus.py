@@ -230,3 +230,19 @@ def test_citation_style_chosen_in_settings_is_kept_and_used(window, qtbot):
     typed = SettingsDialog(window.ops, window)
     typed.cite_style.setEditText("no-such-style")
     assert typed.cite_style.style() == "no-such-style"
+
+
+def test_the_sidebar_trash_entry_is_reached_with_the_keyboard_and_opens_on_enter(window, qtbot):
+    from PySide6.QtTest import QTest
+
+    sidebar = window.sidebar
+    qtbot.waitUntil(lambda: any(sidebar.topLevelItem(i).text(0).startswith("Trash") for i in range(sidebar.topLevelItemCount())), timeout=10000)
+    rows_before = window.library_panel.model.rowCount()
+    sidebar.setFocus()
+    sidebar.setCurrentItem(sidebar.topLevelItem(0))  # All papers
+    for _ in range(40):  # down through collections and tags to the last entry
+        QTest.keyClick(sidebar, Qt.Key.Key_Down)
+    assert sidebar.currentItem().text(0).startswith("Trash")
+    assert window.library_panel.model.rowCount() == rows_before  # reaching it filters nothing
+    QTest.keyClick(sidebar, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: getattr(window, "trash_view", None) is not None and window.trash_view.isVisible(), timeout=10000)

@@ -246,7 +246,7 @@ class Sidebar(QTreeWidget):
                 if chosen == (kind, name):
                     item.setSelected(True)
             group.setExpanded(True)
-        if chosen in (None, ("all", None)):
+        if chosen is None or chosen[0] not in ("collection", "tag"):
             everything.setSelected(True)
         self.blockSignals(False)
         self.rebuilt.emit()
@@ -257,6 +257,8 @@ class Sidebar(QTreeWidget):
 
     def _on_selection(self) -> None:
         chosen = self._current_filter()
+        if chosen and chosen[0] not in ("all", "collection", "tag"):
+            return  # an entry that opens something (the trash) keeps the table's filter
         if not chosen or chosen[0] == "all":
             self.filter_changed.emit(None)
         elif chosen[0] == "collection":
