@@ -90,6 +90,12 @@ def test_context_in_the_same_paragraph_reorders_but_never_adds_papers(library):
     assert plain.ids == finder.suggestion_rankings([DISTILLATION], 5)[0].ids
 
 
+def test_an_off_topic_neighbour_in_the_paragraph_does_not_outweigh_the_sentence(library):
+    together = library.suggest_at(f"{VITAMIN} {DISTILLATION}", "plain", len(VITAMIN) + 2, k=2)
+    assert together["sentence"] == DISTILLATION
+    assert {s["citekey"] for s in together["suggestions"]} == {"distil", "distil2"}
+
+
 VAGUE = "This was later confirmed in a larger cohort."  # names no topic: its paragraph has to
 BONE = "Bone turnover follows when vitamin D status is insufficient."
 
