@@ -69,3 +69,18 @@ def test_the_draft_reader_judges_each_sentence_with_its_paragraph(monkeypatch):
     together = analyse_draft(f"{LITERATURE} {vague}", "plain")
     apart = analyse_draft(f"{LITERATURE}\n\n{vague}", "plain")
     assert together[1].needs_citation and not apart[1].needs_citation
+
+
+def test_training_sentences_split_where_a_citation_opens_one_and_keep_formulas_as_words():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "tools" / "train_citation_worthiness.py"
+    spec = importlib.util.spec_from_file_location("train_citation_worthiness", path)
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    cite = tool.CITE
+    text = f"Rankers are trained on clicks from the search log. {cite} proposed a model of position bias for them."
+    assert tool.sentences_of(text) == [("Rankers are trained on clicks from the search log.", 0),
+                                       ("proposed a model of position bias for them.", 1)]
+    assert tool.FORMULA.isalpha()  # a formula leaves a word, not the hole a removed citation leaves
