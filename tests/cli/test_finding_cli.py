@@ -178,7 +178,7 @@ def test_classify_json_says_zero_shot_or_few_shot_and_counts_tagged_papers(libra
     [item] = json.loads(run("--library", library, "classify", "vitd", "--json").stdout)
     assert {"labels", "tags", "collections"} <= set(item)  # the earlier contract is unchanged
     assert (item["method"], item["method_note"]) == ("zero-shot", "zero-shot")
-    assert set(item["few_shot"]) == {"method", "tagged_papers", "judged_papers", "knn_weight", "knn_temperature"}
+    assert set(item["few_shot"]) == {"method", "tagged_papers", "judged_papers", "knn_weight", "knn_temperature", "labels_fitted_to_library"}
     assert item["few_shot"]["tagged_papers"] == 0 and item["tags_method"] is None and item["collections_method"] is None
     from scimult_desktop.services.library.facade import Library
 

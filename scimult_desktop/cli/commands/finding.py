@@ -137,7 +137,9 @@ def classify_command(ctx, paper, all_papers, label_set, k, apply_tags, yes, as_j
 
     JSON: [{"id", "citekey", "title", "labels": [{"label", "score", "source"}], "tags": [...], "collections": [...],
     "method": "zero-shot"|"few-shot", "method_note", "few_shot": {"method", "tagged_papers", "judged_papers",
-    "knn_weight", "knn_temperature"}, "tags_method", "collections_method"}]
+    "knn_weight", "knn_temperature", "labels_fitted_to_library"}, "tags_method", "collections_method"}]
+    ("labels_fitted_to_library": the label vectors were fitted to the library's papers, which
+    needs at least 10 of them.)
     """
     if (paper is None) == (not all_papers):
         raise click.UsageError("give a PAPER or --all")
