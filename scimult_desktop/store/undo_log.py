@@ -14,13 +14,20 @@ from scimult_desktop.store.clock import utc_now
 from scimult_desktop.store.database import LibraryDatabase
 
 
+# Entries kept: Undo walks back from the newest, and a merge's entry holds both papers' whole
+# rows, so an unbounded log only grows the library. Older entries are dropped as new ones come.
+KEPT_ENTRIES = 500
+
+
 def append(database: LibraryDatabase, description: str, payload: dict) -> int:
-    """Write an entry (inside the change's transaction); returns its id."""
+    """Write an entry (inside the change's transaction) and drop those beyond the newest `KEPT_ENTRIES`; returns its id."""
     cursor = database.conn.execute(
         "INSERT INTO undo_log (description, payload, created_at) VALUES (?, ?, ?)",
         (description, json.dumps(payload, ensure_ascii=False), utc_now()),
     )
-    return int(cursor.lastrowid)
+    entry_id = int(cursor.lastrowid)
+    database.conn.execute("DELETE FROM undo_log WHERE id <= ?", (entry_id - KEPT_ENTRIES,))
+    return entry_id
 
 
 def revert(database: LibraryDatabase, entry_id: int, action: str, kind: str,

@@ -204,3 +204,21 @@ def test_keyword_search_finds_papers_by_their_notes(pair_library):
     # Notes add to what the papers' own text finds; they do not replace it.
     notes.add_note(lib, published, "BM25 is the baseline here.")
     assert {h.paper.id for h in lib.search("bm25", mode="keyword")} == {published, other}
+
+
+def test_the_undo_log_keeps_the_newest_entries_and_undo_still_works(fresh_library, monkeypatch):
+    from scimult_desktop.services.library import filing
+    from scimult_desktop.store import undo_log
+
+    monkeypatch.setattr(undo_log, "KEPT_ENTRIES", 5)
+    lib = fresh_library
+    with lib.database.transaction():
+        pid = lib.papers.insert(Paper(title="A paper to tag many times", citekey="many"))
+    for n in range(12):
+        filing.add_tag(lib, [pid], f"t{n}")
+    rows = lib.database.conn.execute("SELECT description FROM undo_log ORDER BY id").fetchall()
+    assert len(rows) == 5 and "t11" in rows[-1]["description"] and "t7" in rows[0]["description"]
+    assert "t11" in lib.undo()  # the newest change is still undone exactly
+    tags = {row[0] for row in lib.database.conn.execute(
+        "SELECT t.name FROM paper_tags pt JOIN tags t ON t.id = pt.tag_id WHERE pt.paper_id = ?", (pid,))}
+    assert "t11" not in tags and "t10" in tags

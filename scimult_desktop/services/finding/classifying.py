@@ -21,10 +21,10 @@ from scimult_desktop.services.finding import paper_classification
 from scimult_desktop.services.finding.few_shot import KNN_NEIGHBOURS  # noqa: F401  (fine-tuning's evaluation uses it)
 from scimult_desktop.services.finding.label_sets import LabelSet
 from scimult_desktop.services.finding.semantic import SemanticBackend
-from scimult_desktop.store.clock import utc_now
 from scimult_desktop.store.database import LibraryDatabase
 from scimult_desktop.store.labels import paper_collections, paper_tags
 from scimult_desktop.store.papers import PaperStore
+from scimult_desktop.store import undo_log
 
 
 @dataclass
@@ -112,11 +112,7 @@ def apply_tags(database: LibraryDatabase, assignments: dict[int, list[str]], des
             for name in names:
                 if papers.add_tag(paper_id, name, "classifier"):
                     added.append([paper_id, name])
-        cursor = database.conn.execute(
-            "INSERT INTO undo_log (description, payload, created_at) VALUES (?, ?, ?)",
-            (description, json.dumps({"action": "remove_tags", "items": added}), utc_now()),
-        )
-    return int(cursor.lastrowid)
+        return undo_log.append(database, description, {"action": "remove_tags", "items": added})
 
 
 def undo_last(database: LibraryDatabase) -> str | None:

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterable
 
 from scimult_desktop.errors import ScimultError
-from scimult_desktop.store.clock import utc_now
 from scimult_desktop.store.database import LibraryDatabase
+from scimult_desktop.store import undo_log
 
 if TYPE_CHECKING:
     from scimult_desktop.services.library.facade import Library
@@ -183,11 +183,7 @@ def reverse(database: LibraryDatabase, payload: dict) -> None:
 def _record(database: LibraryDatabase, description: str, payload: dict, changed: int) -> FilingChange:
     if not changed:
         return FilingChange(description, 0, None)
-    cursor = database.conn.execute(
-        "INSERT INTO undo_log (description, payload, created_at) VALUES (?, ?, ?)",
-        (description, json.dumps({"action": UNDO_ACTION, **payload}), utc_now()),
-    )
-    return FilingChange(description, changed, int(cursor.lastrowid))
+    return FilingChange(description, changed, undo_log.append(database, description, {"action": UNDO_ACTION, **payload}))
 
 
 def _link(database: LibraryDatabase, ids: list[int], collection_id: int) -> list[int]:

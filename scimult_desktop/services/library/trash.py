@@ -28,6 +28,7 @@ from scimult_desktop.errors import ScimultError
 from scimult_desktop.store.clock import utc_now
 from scimult_desktop.store.database import LibraryDatabase
 from scimult_desktop.store.papers import PaperStore
+from scimult_desktop.store import undo_log
 
 if TYPE_CHECKING:
     from scimult_desktop.services.library.facade import Library
@@ -82,11 +83,7 @@ def trash_papers(library: "Library", references: Iterable[str | int]) -> TrashRe
                 database.conn.execute(
                     f"UPDATE papers SET deleted_at = ? WHERE id IN ({_marks(chunk)})", (stamp, *chunk)
                 )
-            cursor = database.conn.execute(
-                "INSERT INTO undo_log (description, payload, created_at) VALUES (?, ?, ?)",
-                (_description(len(fresh)), json.dumps({"action": UNDO_ACTION, "items": fresh}), utc_now()),
-            )
-            undo_id = int(cursor.lastrowid)
+            undo_id = undo_log.append(database, _description(len(fresh)), {"action": UNDO_ACTION, "items": fresh})
     return TrashReceipt(fresh, [pid for pid in ids if pid in in_trash], undo_id)
 
 
