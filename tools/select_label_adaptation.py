@@ -29,22 +29,11 @@ from scimult_desktop.domain.tasks import Role, Task
 from scimult_desktop.embedding.onnx_encoder import OnnxEncoder
 from scimult_desktop.services.finding import label_adaptation as fit
 from scimult_desktop.services.finding.label_sets import Label, load_label_set
-from scimult_desktop.services.finding.label_texts import label_texts
+from scimult_desktop.services.finding.paper_classification import label_vectors  # the app's own label vectors
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
 sys.path.insert(0, str(ROOT / "benchmarks"))
-
-
-def _labels(encoder, labels) -> np.ndarray:
-    groups = [label_texts(label, "cosine") for label in labels]
-    encoded = encoder.encode([t for g in groups for t in g], Task.CLASSIFY, Role.DOCUMENT)
-    out, start = [], 0
-    for group in groups:
-        mean = encoded[start : start + len(group)].mean(axis=0)
-        start += len(group)
-        out.append(mean / np.linalg.norm(mean))
-    return np.stack(out)
 
 
 def acm_sets(encoder) -> dict:
@@ -61,7 +50,7 @@ def acm_sets(encoder) -> dict:
     pool = pool[:3000]
     papers = encoder.encode([f"{records[d]['title']} [SEP] {records[d]['abstract']}" for d in pool], Task.CLASSIFY, Role.DOCUMENT)
     gold = [{column[k] for k in records[d]["keywords"] if k in column} for d in pool]
-    labels = _labels(encoder, [Label(name=k) for k in vocabulary])
+    labels = label_vectors(encoder, [Label(name=k) for k in vocabulary])
     top = Counter(j for g in gold for j in g).most_common(1)[0][0]
     out = {}
     for name, size in (("ACM train, 100", 100), ("ACM train, 400", 400), ("ACM train, 1500", 1500)):
@@ -85,7 +74,7 @@ def arxiv_set(encoder) -> tuple:
     rows = [json.loads(line)["metadata"] for line in path.open(encoding="utf-8")]
     gold = [{column[full.get(c).alias_of or c] for c in r["categories"].split() if c in full} for r in rows]
     papers = encoder.encode([" ".join(f"{r['title']} [SEP] {r['abstract']}".split()) for r in rows], Task.CLASSIFY, Role.DOCUMENT)
-    return papers, gold, _labels(encoder, labels)
+    return papers, gold, label_vectors(encoder, labels)
 
 
 def _gated_pull(labels, papers, weight):

@@ -138,13 +138,14 @@ def topic_library(fresh_library):
     return fresh_library, ids
 
 
-def _classify(library, label_set):
+def _classify(library, label_set, *, fit_to_library: bool = False):
     backend = bag_of_words_backend(library.database)
     ids = library.papers.all_ids()
     vectors = backend.stored_vectors(None, ids)
     matrix = np.stack([vectors[i] for i in ids])
     return ids, classifying.classify_papers(library.database, backend, ids, matrix, label_set,
-                                            lambda wanted: backend.stored_vectors(None, wanted), k=2)
+                                            lambda wanted: backend.stored_vectors(None, wanted), k=2,
+                                            library_vectors=vectors if fit_to_library else None)
 
 
 CODED = LabelSet("codes", (Label("B01", "Research on living things."), Label("A02", "Research on the sky.")))

@@ -94,15 +94,9 @@ def test_classify_fits_labels_of_a_cosine_model_and_says_so(library_with_topics)
 
 
 def _classify_with_library(library, label_set):
-    from scimult_desktop.services.finding import classifying
-    from tests.fakes import bag_of_words_backend
+    from tests.unit.test_classification import _classify
 
-    backend = bag_of_words_backend(library.database)
-    ids = library.papers.all_ids()
-    vectors = backend.stored_vectors(None, ids)
-    matrix = np.stack([vectors[i] for i in ids])
-    return ids, classifying.classify_papers(library.database, backend, ids, matrix, label_set,
-                                            lambda wanted: backend.stored_vectors(None, wanted), k=2, library_vectors=vectors)
+    return _classify(library, label_set, fit_to_library=True)
 
 
 def test_tags_that_cannot_be_judged_leave_zero_shot_exactly_as_without_tags(library_with_topics):
