@@ -7,7 +7,9 @@ Selection sets (plain all-MiniLM-L6-v2 classification vectors, labels written by
 - ACM author keywords (the 184 used on >= 25 records) on ACM records of the TRAINING split
   (never `acm_cr_evaluation_dois`, which the benchmark scores): libraries of 100, 400 and 1,500
   papers, and two with one keyword made to dominate (500 papers, 60% carrying it; 1,000, 50%);
-- the 49 unarXive-2022 papers with their arXiv categories (fewer papers than labels).
+- the 49 unarXive-2022 papers with their arXiv categories (fewer papers than labels);
+- single-field libraries: 400 and 1,500 ACM computer-science papers classified with the broad
+  MAG and arXiv label sets (right: "Computer Science", a cs.* or stat.ML category).
 Prints each candidate's change against the labels as written, per set and on average; the
 winner is what `services/finding/label_adaptation.py` does.
 """
@@ -29,7 +31,7 @@ from scimult_desktop.domain.tasks import Role, Task
 from scimult_desktop.embedding.onnx_encoder import OnnxEncoder
 from scimult_desktop.services.finding import label_adaptation as fit
 from scimult_desktop.services.finding.label_sets import Label, load_label_set
-from scimult_desktop.services.finding.paper_classification import label_vectors  # the app's own label vectors
+from scimult_desktop.services.finding.paper_classification import COSINE_TEMPERATURE, label_vectors, softmax_rows
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
@@ -83,13 +85,41 @@ def _gated_pull(labels, papers, weight):
     return fit.pull_labels_to_nearest_papers(labels, papers, weight)
 
 
+def _weighted(vectors, papers, strength):
+    probabilities = softmax_rows(papers @ vectors.T, COSINE_TEMPERATURE)
+    return fit.reweight(probabilities, fit.prior_weights(probabilities, strength))
+
+
+# Each candidate: (label vectors, papers) -> scores (papers x labels); the highest is the top label.
 CANDIDATES = {
-    "shift": lambda L, X: fit.shift_labels_to_papers(L, X),
-    "pull 0.25": lambda L, X: _gated_pull(L, X, 0.25),
-    "pull 0.5": lambda L, X: _gated_pull(L, X, 0.5),
-    "shift + pull 0.25": lambda L, X: _gated_pull(fit.shift_labels_to_papers(L, X), X, 0.25),
-    "shift + pull 0.5": lambda L, X: _gated_pull(fit.shift_labels_to_papers(L, X), X, 0.5),
+    "shift": lambda L, X: X @ fit.shift_labels_to_papers(L, X).T,
+    "pull 0.25": lambda L, X: X @ _gated_pull(L, X, 0.25).T,
+    "shift + pull 0.25": lambda L, X: X @ _gated_pull(fit.shift_labels_to_papers(L, X), X, 0.25).T,
+    "weights 0.5 alone": lambda L, X: _weighted(L, X, 0.5),
+    "shift + weights 0.25": lambda L, X: _weighted(fit.shift_labels_to_papers(L, X), X, 0.25),
+    "shift + weights 0.5 (the app)": lambda L, X: _weighted(fit.shift_labels_to_papers(L, X), X, 0.5),
+    "shift + weights 1.0": lambda L, X: _weighted(fit.shift_labels_to_papers(L, X), X, 1.0),
 }
+
+
+def single_field_libraries(encoder) -> dict:
+    """ACM training-split papers (all computer science) with the broad MAG and arXiv label sets."""
+    from eval_classification import _acm_records
+    from scimult_train.data.default_data import acm_cr_evaluation_dois
+
+    records = _acm_records(DATA / "acm_cr" / "collection_bib")
+    held = acm_cr_evaluation_dois(DATA / "acm_cr" / "topics+qrels")
+    pool = sorted(d for d in records if d not in held and records[d]["abstract"])
+    random.Random(7).shuffle(pool)
+    papers = encoder.encode([f"{records[d]['title']} [SEP] {records[d]['abstract']}" for d in pool[:1500]], Task.CLASSIFY, Role.DOCUMENT)
+    out = {}
+    for set_name, right in (("mag", lambda label: label.name.lower() == "computer science"),
+                            ("arxiv", lambda label: label.name.startswith(("cs.", "stat.ML")))):
+        labels = list(load_label_set(set_name).canonical())
+        gold = {j for j, label in enumerate(labels) if right(label)}
+        for size in (400, 1500):
+            out[f"single field, {size} ACM papers, {set_name} labels"] = (papers[:size], [gold] * size, label_vectors(encoder, labels))
+    return out
 
 
 def main() -> None:
@@ -102,23 +132,25 @@ def main() -> None:
             bundle = str(Path(work) / "plain-minilm")
             subprocess.run([sys.executable, "-m", "scimult_train.build_default", "--untrained", "--out", bundle, "--name", "plain-minilm"], check=True)
         encoder = OnnxEncoder(bundle)
-        sets = {**acm_sets(encoder), "arXiv 49 (unarXive 2022)": arxiv_set(encoder)}
+        sets = {**acm_sets(encoder), "arXiv 49 (unarXive 2022)": arxiv_set(encoder), **single_field_libraries(encoder)}
 
-    def accuracy(papers, gold, labels):
-        best = (papers @ labels.T).argmax(axis=1)
+    def accuracy(scores, gold):
+        best = scores.argmax(axis=1)
         return 100 * float(np.mean([best[i] in g for i, g in enumerate(gold)]))
 
     changes: dict[str, list[float]] = {name: [] for name in CANDIDATES}
     for set_name, (papers, gold, labels) in sets.items():
-        written = accuracy(papers, gold, labels)
+        written = accuracy(papers @ labels.T, gold)
         row = []
         for name, candidate in CANDIDATES.items():
-            change = accuracy(papers, gold, candidate(labels, papers)) - written
+            change = accuracy(candidate(labels, papers), gold) - written
             changes[name].append(change)
             row.append(f"{name} {change:+.1f}")
         print(f"{set_name}: {len(gold)} papers, {labels.shape[0]} labels, as written {written:.1f}; " + ", ".join(row))
+    first = len(sets) - 4  # the single-field libraries are the last four
     for name, values in changes.items():
-        print(f"{name:>20}: mean change {np.mean(values):+.2f} points over {len(values)} sets")
+        print(f"{name:>20}: mean change {np.mean(values[:first]):+.2f} points over the {first} label-set libraries, "
+              f"{np.mean(values[first:]):+.2f} over the 4 single-field ones")
 
 
 if __name__ == "__main__":

@@ -43,11 +43,10 @@ def test_the_shift_puts_the_labels_mean_on_the_papers_mean_before_normalising():
     assert np.allclose(label_adaptation.shift_labels_to_papers(labels, papers), _unit(raw))
 
 
-def test_too_few_papers_per_label_only_shift_and_too_few_papers_change_nothing():
+def test_the_library_fit_is_the_shift_and_too_few_papers_change_nothing():
     rng = np.random.default_rng(2)
-    papers, labels, _ = _gap_world(rng, classes=6, per_class=2)  # 12 papers, 6 labels: under 2 per label after the cut
-    few = papers[:11]
-    assert np.allclose(label_adaptation.adapt_label_vectors(labels, few), label_adaptation.shift_labels_to_papers(labels, few))
+    papers, labels, _ = _gap_world(rng, classes=6, per_class=2)
+    assert np.allclose(label_adaptation.adapt_label_vectors(labels, papers), label_adaptation.shift_labels_to_papers(labels, papers))
     too_few = papers[: label_adaptation.MIN_REFERENCE_PAPERS - 1]  # no distribution: one paper's "mean" is itself
     assert label_adaptation.adapt_label_vectors(labels, too_few) is labels
 
@@ -120,3 +119,28 @@ def test_a_library_too_small_to_fit_keeps_labels_as_written_and_says_so(fresh_li
     labels = LabelSet("topics", (Label("biology"), Label("astronomy")))
     _, items = _classify_with_library(fresh_library, labels)
     assert items and not any(item["few_shot"]["labels_fitted_to_library"] for item in items)
+
+
+def test_label_weights_follow_the_librarys_mix_and_keep_rows_normalised():
+    probabilities = np.array([[0.7, 0.2, 0.1], [0.6, 0.3, 0.1], [0.5, 0.1, 0.4], [0.8, 0.1, 0.1]])
+    weights = label_adaptation.prior_weights(probabilities)
+    share = probabilities.mean(axis=0) * 3
+    assert np.allclose(weights, np.sqrt(share)) and weights[0] > weights[1]
+    reweighted = label_adaptation.reweight(probabilities, weights)
+    assert np.allclose(reweighted.sum(axis=1), 1.0) and np.all(reweighted[:, 0] >= probabilities[:, 0])
+    assert label_adaptation.reweight(probabilities, None) is probabilities
+
+
+def test_a_single_field_library_keeps_its_field_with_the_label_weights():
+    """Papers from 2 of 8 topics: the shift alone spreads them over absent topics; the label-mix weights pull them back."""
+    from scimult_desktop.services.finding.paper_classification import softmax_rows
+
+    rng = np.random.default_rng(4)
+    papers, labels, gold = _gap_world(rng, classes=8, per_class=60)
+    keep = gold < 2
+    papers, gold = papers[keep], gold[keep]
+    shifted = label_adaptation.shift_labels_to_papers(labels, papers)
+    shift_only = (papers @ shifted.T).argmax(axis=1)
+    probabilities = softmax_rows(papers @ shifted.T, 0.05)
+    weighted = label_adaptation.reweight(probabilities, label_adaptation.prior_weights(probabilities)).argmax(axis=1)
+    assert np.mean(weighted < 2) > np.mean(shift_only < 2)

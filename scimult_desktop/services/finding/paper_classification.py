@@ -102,17 +102,25 @@ def score_label_set(
     # Zero-shot label vectors: fitted to the library when possible, else as written. Tagged
     # papers stay out of the fit, so leave-one-out judges zero-shot on papers it did not see.
     fits = bool(library_vectors) and backend.similarity == "cosine" and len(library_vectors) >= label_adaptation.MIN_REFERENCE_PAPERS
-    candidates = []
+
+    def fitted_to(papers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        vectors = label_adaptation.adapt_label_vectors(written, papers)
+        return vectors, label_adaptation.prior_weights(softmax_rows(papers @ vectors.T, tau))
+
+    candidates: list[tuple[np.ndarray, np.ndarray | None, bool]] = []  # (label vectors, label weights, fitted)
     if fits:
         unseen = [vector for pid, vector in library_vectors.items() if pid not in example_labels]
         if len(unseen) >= label_adaptation.MIN_REFERENCE_PAPERS:
-            candidates.append((label_adaptation.adapt_label_vectors(written, np.stack(unseen)), True))
-    candidates.append((written, False))
+            candidates.append((*fitted_to(np.stack(unseen)), True))
+    candidates.append((written, None, False))
+
+    def probabilities(papers: np.ndarray, vectors: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
+        return label_adaptation.reweight(softmax_rows(papers @ vectors.T, tau), weights)
 
     def zero_shot_only(calibration: few_shot.Calibration) -> ScoredLabels:
         # Without a kNN share the tagged papers are ordinary library papers again.
-        vectors = label_adaptation.adapt_label_vectors(written, np.stack(list(library_vectors.values()))) if fits else written
-        return ScoredLabels(names, softmax_rows(matrix @ vectors.T, tau), dataclasses.replace(calibration, labels_fitted=bool(fits)))
+        vectors, weights = fitted_to(np.stack(list(library_vectors.values()))) if fits else (written, None)
+        return ScoredLabels(names, probabilities(matrix, vectors, weights), dataclasses.replace(calibration, labels_fitted=bool(fits)))
 
     example_ids = sorted(example_labels)
     stored = vectors_of(example_ids) if example_ids else {}
@@ -127,16 +135,16 @@ def score_label_set(
     # vectors: the pair (vectors, kNN mixture) that classifies more of them right, leaving
     # each out, wins (the fitted vectors on a tie).
     best = None
-    for vectors, fitted in candidates:
-        ex_zero_shot = softmax_rows(ex_matrix @ vectors.T, tau)
+    for vectors, weights, fitted in candidates:
+        ex_zero_shot = probabilities(ex_matrix, vectors, weights)
         calibration = few_shot.calibrate(ex_zero_shot, ex_matrix, ex_labels)
         accuracy = few_shot.leave_one_out_accuracy(ex_zero_shot, ex_matrix, ex_labels, calibration)
         if best is None or accuracy > best[0] + 1e-9:
-            best = (accuracy, vectors, dataclasses.replace(calibration, labels_fitted=fitted))
-    _, vectors, calibration = best
+            best = (accuracy, vectors, weights, dataclasses.replace(calibration, labels_fitted=fitted))
+    _, vectors, weights, calibration = best
     if calibration.weight <= 0:
         return zero_shot_only(calibration)
-    zero_shot = softmax_rows(matrix @ vectors.T, tau)
+    zero_shot = probabilities(matrix, vectors, weights)
     probs = _mixed(zero_shot, ids, matrix, example_ids, ex_matrix, ex_labels, calibration)
     return ScoredLabels(names, probs, calibration)
 
