@@ -37,7 +37,6 @@ class Calibration:
     temperature: float = 0.05
     tagged_papers: int = 0   # papers with at least one label of the set
     judged_papers: int = 0   # of those, papers leave-one-out could judge
-    fit: float = float("-inf")  # the winning mean leave-one-out log-probability (-inf: nothing judged)
     labels_fitted: bool = False  # whether the zero-shot label vectors were fitted to the library (label_adaptation)
 
     @property
@@ -147,7 +146,7 @@ def calibrate(zero_shot: np.ndarray, vectors: np.ndarray, labels: np.ndarray) ->
             score = float(np.mean(np.log((probs * labels[rows]).sum(axis=1) + 1e-9)))
             if score > best[0] + 1e-9:
                 best = (score, weight, temperature)
-    return Calibration(best[1], best[2], count, int(judged.sum()), fit=best[0])
+    return Calibration(best[1], best[2], count, int(judged.sum()))
 
 
 def leave_one_out_accuracy(zero_shot: np.ndarray, vectors: np.ndarray, labels: np.ndarray, calibration: Calibration) -> float:

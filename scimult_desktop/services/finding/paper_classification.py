@@ -99,20 +99,12 @@ def score_label_set(
         found = {column[label.name] for label in map(lambda t: find_label(label_set, t), tags) if label is not None and label.name in column}
         if found:
             example_labels[pid] = found
-    # Zero-shot label vectors: fitted to the library when possible, else as written. Tagged
-    # papers stay out of the fit, so leave-one-out judges zero-shot on papers it did not see.
+    # Zero-shot labels are fitted to the library when it has enough papers (`label_adaptation`).
     fits = bool(library_vectors) and backend.similarity == "cosine" and len(library_vectors) >= label_adaptation.MIN_REFERENCE_PAPERS
 
     def fitted_to(papers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         vectors = label_adaptation.adapt_label_vectors(written, papers)
         return vectors, label_adaptation.prior_weights(softmax_rows(papers @ vectors.T, tau))
-
-    candidates: list[tuple[np.ndarray, np.ndarray | None, bool]] = []  # (label vectors, label weights, fitted)
-    if fits:
-        unseen = [vector for pid, vector in library_vectors.items() if pid not in example_labels]
-        if len(unseen) >= label_adaptation.MIN_REFERENCE_PAPERS:
-            candidates.append((*fitted_to(np.stack(unseen)), True))
-    candidates.append((written, None, False))
 
     def probabilities(papers: np.ndarray, vectors: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
         return label_adaptation.reweight(softmax_rows(papers @ vectors.T, tau), weights)
@@ -127,6 +119,14 @@ def score_label_set(
     example_ids = [pid for pid in example_ids if pid in stored]
     if not example_ids:
         return zero_shot_only(few_shot.Calibration())
+    # Candidate zero-shot labels: fitted to the library, else as written. Tagged papers stay
+    # out of the fit, so leave-one-out judges zero-shot on papers it did not see.
+    candidates: list[tuple[np.ndarray, np.ndarray | None, bool]] = []  # (label vectors, label weights, fitted)
+    if fits:
+        unseen = [vector for pid, vector in library_vectors.items() if pid not in example_labels]
+        if len(unseen) >= label_adaptation.MIN_REFERENCE_PAPERS:
+            candidates.append((*fitted_to(np.stack(unseen)), True))
+    candidates.append((written, None, False))
     ex_matrix = np.stack([stored[pid] for pid in example_ids])
     ex_labels = np.zeros((len(example_ids), len(names)))
     for row, pid in enumerate(example_ids):

@@ -326,9 +326,10 @@ class Library:
         from scimult_desktop.services.finding.label_adaptation import reference_sample
 
         sample = reference_sample(self.papers.all_ids())
-        stored = finder.backend.stored_vectors(Task.CLASSIFY, sample)
-        stored.update(classified)
-        return stored
+        stored = finder.backend.stored_vectors(Task.CLASSIFY, [pid for pid in sample if pid not in classified])  # the rest are in hand
+        reference = {pid: classified[pid] if pid in classified else stored[pid] for pid in sample if pid in classified or pid in stored}
+        reference.update(classified)  # classified papers outside the sample
+        return reference
 
     def apply_tags(self, assignments: dict[str | int, list[str]]) -> int:
         """Tag papers with labels the user accepted; `undo()` reverts it. Returns the undo entry id."""
