@@ -131,8 +131,7 @@ def calibrate(zero_shot: np.ndarray, vectors: np.ndarray, labels: np.ndarray) ->
     tagged = labels.sum(axis=1) > 0
     zero_shot, vectors, labels = zero_shot[tagged], vectors[tagged], labels[tagged]
     count = int(tagged.sum())
-    per_label = labels.sum(axis=0)
-    judged = ((labels * (per_label >= 2)).sum(axis=1) > 0)
+    judged = _judged(labels)
     if judged.sum() < MIN_JUDGED:
         return Calibration(tagged_papers=count, judged_papers=int(judged.sum()))
     rows = np.nonzero(judged)[0]
@@ -152,10 +151,14 @@ def calibrate(zero_shot: np.ndarray, vectors: np.ndarray, labels: np.ndarray) ->
 def leave_one_out_accuracy(zero_shot: np.ndarray, vectors: np.ndarray, labels: np.ndarray, calibration: Calibration) -> float:
     """Share of the judged tagged papers whose top label, from the others with `calibration`'s mixture, is one of theirs (nan: none judged)."""
     labels = labels.astype(np.float64)
-    per_label = labels.sum(axis=0)
-    rows = np.nonzero((labels * (per_label >= 2)).sum(axis=1) > 0)[0]
+    rows = np.nonzero(_judged(labels))[0]
     if len(rows) < MIN_JUDGED:
         return float("nan")
     vote = knn_vote(vectors[rows], vectors, labels, temperature=calibration.temperature, exclude=rows)
     probs = combine(zero_shot[rows], vote, calibration.weight)
     return float(np.mean(labels[rows, probs.argmax(axis=1)] > 0))
+
+
+def _judged(labels: np.ndarray) -> np.ndarray:
+    """Which tagged papers leave-one-out can judge: those with a label that another paper also has."""
+    return (labels * (labels.sum(axis=0) >= 2)).sum(axis=1) > 0
