@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import subprocess
 import sys
 import tempfile
 from collections import Counter
@@ -79,10 +78,25 @@ def arxiv_set(encoder) -> tuple:
     return papers, gold, label_vectors(encoder, labels)
 
 
+# The rejected pull step: only with at least 2 library papers per label, a label's centroid over
+# at most 50 papers.
+MIN_PAPERS_PER_LABEL = 2
+NEAREST_MAX = 50
+
+
+def pull_labels_to_nearest_papers(labels: np.ndarray, papers: np.ndarray, weight: float) -> np.ndarray:
+    """Each label moved towards the centroid of its m nearest papers, m = papers per label (1 to `NEAREST_MAX`)."""
+    nearest = int(min(NEAREST_MAX, max(1, round(papers.shape[0] / labels.shape[0]))))
+    sims = papers @ labels.T  # (N, L)
+    top = np.argpartition(-sims, kth=min(nearest, papers.shape[0]) - 1, axis=0)[:nearest]  # (m, L)
+    centroids = fit.unit_rows(papers[top].mean(axis=0))  # (L, dim)
+    return fit.unit_rows(labels + weight * centroids)
+
+
 def _gated_pull(labels, papers, weight):
-    if papers.shape[0] < fit.MIN_PAPERS_PER_LABEL * labels.shape[0]:
+    if papers.shape[0] < MIN_PAPERS_PER_LABEL * labels.shape[0]:
         return labels
-    return fit.pull_labels_to_nearest_papers(labels, papers, weight)
+    return pull_labels_to_nearest_papers(labels, papers, weight)
 
 
 def _weighted(vectors, papers, strength):
@@ -127,11 +141,9 @@ def main() -> None:
     parser.add_argument("--bundle", default=None, help="a plain MiniLM bundle folder (default: build one in a temp folder)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as work:
-        bundle = args.bundle
-        if bundle is None:
-            bundle = str(Path(work) / "plain-minilm")
-            subprocess.run([sys.executable, "-m", "scimult_train.build_default", "--untrained", "--out", bundle, "--name", "plain-minilm"], check=True)
-        encoder = OnnxEncoder(bundle)
+        from eval_classification import build_plain_minilm
+
+        encoder = OnnxEncoder(args.bundle or build_plain_minilm(Path(work) / "plain-minilm"))
         sets = {**acm_sets(encoder), "arXiv 49 (unarXive 2022)": arxiv_set(encoder), **single_field_libraries(encoder)}
 
     def accuracy(scores, gold):

@@ -51,11 +51,23 @@ def test_the_library_fit_is_the_shift_and_too_few_papers_change_nothing():
     assert label_adaptation.adapt_label_vectors(labels, too_few) is labels
 
 
+def _selection_tool():
+    """tools/select_label_adaptation.py, where the rejected pull step lives for its comparison."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "tools" / "select_label_adaptation.py"
+    spec = importlib.util.spec_from_file_location("select_label_adaptation", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def test_pull_moves_each_label_towards_its_nearest_papers():
     rng = np.random.default_rng(3)
     papers, labels, gold = _gap_world(rng)
     shifted = label_adaptation.shift_labels_to_papers(labels, papers)
-    pulled = label_adaptation.pull_labels_to_nearest_papers(shifted, papers)
+    pulled = _selection_tool().pull_labels_to_nearest_papers(shifted, papers, 0.25)
     centroids = _unit(np.stack([papers[gold == k].mean(axis=0) for k in range(labels.shape[0])]))
     assert np.all(np.sum(pulled * centroids, axis=1) >= np.sum(shifted * centroids, axis=1) - 1e-9)
 

@@ -18,9 +18,9 @@ single-field libraries: ACM computer-science papers with the broad MAG and arXiv
 Top-1 change against labels as written, mean over the six label-set libraries / the four
 single-field ones: shift alone +5.1 / -4.3; shift and weights (0.5, one step) +3.5 / +2.7 and
 no set below as written; stronger weights (1.0, or more steps) lose label-set libraries, the
-weights alone lose them too (-3.2). Pulling each label towards its nearest papers
-(`pull_labels_to_nearest_papers`, kept for that comparison) added +0.5 on label-set libraries
-and cost single-field ones 11. Only cosine models are adapted: dot-product models (official
+weights alone lose them too (-3.2). Pulling each label towards its nearest papers (the
+tool's `pull_labels_to_nearest_papers`) added +0.5 on label-set libraries and cost
+single-field ones 11. Only cosine models are adapted: dot-product models (official
 SciMult checkpoints) were trained with their label format and are left as trained.
 """
 
@@ -28,10 +28,6 @@ from __future__ import annotations
 
 import numpy as np
 
-# The pull step as it was evaluated (see above; not used by the app).
-PULL_WEIGHT = 0.25
-MIN_PAPERS_PER_LABEL = 2
-NEAREST_MAX = 50  # a label's centroid is over at most this many papers, as when chosen
 # Fewer papers than this are no distribution to fit to: with one paper, "the papers' mean" is that
 # paper, and the shift cost ACM training-split keywords 13 points top-1 (29.5 -> 16.5), while 3,
 # 10 and 30 papers gained 2 to 3 (tools/select_label_adaptation.py's data, papers classified alone).
@@ -70,16 +66,7 @@ def adapt_label_vectors(labels: np.ndarray, papers: np.ndarray) -> np.ndarray:
 
 def shift_labels_to_papers(labels: np.ndarray, papers: np.ndarray) -> np.ndarray:
     moved = labels + (papers.mean(axis=0) - labels.mean(axis=0))
-    return _unit_rows(moved)
-
-
-def pull_labels_to_nearest_papers(labels: np.ndarray, papers: np.ndarray, weight: float = PULL_WEIGHT) -> np.ndarray:
-    """Each label moved towards the centroid of its m nearest papers, m = papers per label (1 to `NEAREST_MAX`)."""
-    nearest = int(min(NEAREST_MAX, max(1, round(papers.shape[0] / labels.shape[0]))))
-    sims = papers @ labels.T  # (N, L)
-    top = np.argpartition(-sims, kth=min(nearest, papers.shape[0]) - 1, axis=0)[:nearest]  # (m, L)
-    centroids = _unit_rows(papers[top].mean(axis=0))  # (L, dim)
-    return _unit_rows(labels + weight * centroids)
+    return unit_rows(moved)
 
 
 def reference_sample(ids: list[int]) -> list[int]:
@@ -90,6 +77,6 @@ def reference_sample(ids: list[int]) -> list[int]:
     return [ids[int(i * step)] for i in range(REFERENCE_PAPERS_MAX)]
 
 
-def _unit_rows(matrix: np.ndarray) -> np.ndarray:
+def unit_rows(matrix: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
     return matrix / np.where(norms > 0, norms, 1.0)
