@@ -230,9 +230,15 @@ def _baseline_encoder(args, bench):
     folder = Path(getattr(args, "baseline_bundle", None) or Path(args.workdir) / "plain-minilm")
     if not (folder / "bundle.json").is_file():
         print(f"  building plain MiniLM into {folder}", file=sys.stderr)
-        subprocess.run([sys.executable, "-m", "scimult_train.build_default", "--untrained", "--out", str(folder), "--name", "plain-minilm"],
-                       check=True)
+        build_plain_minilm(folder)
     return OnnxEncoder(folder)
+
+
+def build_plain_minilm(folder: Path) -> Path:
+    """Build plain all-MiniLM-L6-v2 (the untrained upcycled default: every expert is MiniLM) into `folder`."""
+    subprocess.run([sys.executable, "-m", "scimult_train.build_default", "--untrained", "--out", str(folder), "--name", "plain-minilm"],
+                   check=True)
+    return folder
 
 
 def _cached_baseline_vectors(encoder, texts: list[str], path: Path) -> np.ndarray:

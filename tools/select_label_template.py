@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -27,6 +26,7 @@ from scimult_desktop.embedding.onnx_encoder import OnnxEncoder
 from scimult_desktop.services.finding.label_sets import label_text, load_label_set
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))  # eval_classification builds the plain MiniLM bundle
 SAMPLE = ROOT.parent / "shared" / "data" / "unarxive_samples" / "2022_open_subset_sample" / "arXiv_src_2212_086.jsonl"
 
 
@@ -61,11 +61,9 @@ def main() -> None:
     if not SAMPLE.is_file():
         sys.exit(f"selection data not found: {SAMPLE}")
     with tempfile.TemporaryDirectory() as work:
-        bundle = args.bundle
-        if bundle is None:
-            bundle = str(Path(work) / "plain-minilm")
-            subprocess.run([sys.executable, "-m", "scimult_train.build_default", "--untrained", "--out", bundle, "--name", "plain-minilm"], check=True)
-        encoder = OnnxEncoder(bundle)
+        from eval_classification import build_plain_minilm
+
+        encoder = OnnxEncoder(args.bundle or build_plain_minilm(Path(work) / "plain-minilm"))
         full = load_label_set("arxiv")
         labels = list(full.canonical())
         names = [label.name for label in labels]
