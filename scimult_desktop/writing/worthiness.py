@@ -12,15 +12,14 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
-import sys
 import zlib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Sequence
 
+from scimult_desktop.resource_folders import resource_folders
 from scimult_desktop.writing.paragraph_worthiness import ParagraphWeights
 
 MODEL_FILE = Path("writing") / "citation_worthiness.json"
@@ -117,16 +116,8 @@ def sigmoid(z: float) -> float:
 @lru_cache(maxsize=1)
 def default_model() -> WorthinessModel | None:
     """The shipped classifier, or None when the resources folder does not have it (the heuristic alone then)."""
-    for folder in _resource_folders():
+    for folder in resource_folders():  # the same places as the label sets and the trained weights
         path = folder / MODEL_FILE
         if path.is_file():
             return WorthinessModel.from_json(json.loads(path.read_text(encoding="utf-8")))
     return None
-
-
-def _resource_folders() -> list[Path]:
-    # The same places as the label sets (services/finding/label_sets.resources_dir), without its error.
-    env = os.environ.get("SCIMULT_RESOURCES")
-    package = Path(__file__).resolve().parents[1]
-    folders = [Path(env).expanduser()] if env else []
-    return folders + [package.parent / "resources", package / "resources", Path(sys.prefix) / "share" / "scimult-desktop" / "resources"]

@@ -215,3 +215,20 @@ def test_label_sets_are_found_where_pip_put_a_user_install(installed_layout):
     labels = installed_layout / "home" / ".local" / "share" / "scimult-desktop" / "resources" / "labels"
     labels.mkdir(parents=True)
     assert resources_dir() == labels.parent
+
+
+def test_the_citation_worthiness_model_is_found_where_pip_put_data_files(installed_layout):
+    """The draft path's classifier uses the same lookup (it had its own copy, without the user scheme)."""
+    from scimult_desktop.writing import worthiness
+
+    shipped = json.loads((Path(__file__).resolve().parents[2] / "resources" / worthiness.MODEL_FILE).read_text(encoding="utf-8"))
+    shipped["threshold"] = 0.123  # tells this copy from the source checkout's
+    target = installed_layout / "home" / ".local" / "share" / "scimult-desktop" / "resources" / worthiness.MODEL_FILE
+    target.parent.mkdir(parents=True)
+    target.write_text(json.dumps(shipped), encoding="utf-8")
+    worthiness.default_model.cache_clear()
+    try:
+        model = worthiness.default_model()
+        assert model is not None and model.threshold == pytest.approx(0.123)
+    finally:
+        worthiness.default_model.cache_clear()
