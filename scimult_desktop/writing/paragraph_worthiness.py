@@ -43,4 +43,10 @@ class ParagraphWeights:
 
 def neighbour_scores(scores: Sequence[float], paragraphs: Sequence[int], index: int) -> list[float]:
     """Scores of the sentences just before and after `index` that share its paragraph."""
-    return [scores[j] for j in (index - 1, index + 1) if 0 <= j < len(scores) and paragraphs[j] == paragraphs[index]]
+    return [scores[j] for j in neighbours_in_paragraph(paragraphs, index)]
+
+
+def neighbours_in_paragraph(paragraphs: Sequence[int], index: int) -> list[int]:
+    """Indexes of the sentences just before and after sentence `index` that share its paragraph
+    (`paragraphs`: each sentence's paragraph number, in reading order)."""
+    return [j for j in (index - 1, index + 1) if 0 <= j < len(paragraphs) and paragraphs[j] == paragraphs[index]]

@@ -22,6 +22,7 @@ from scimult_desktop.errors import ScimultError
 from scimult_desktop.services.finding.context_ranking import suggestion_rankings_in_context
 from scimult_desktop.services.finding.finder import CANDIDATE_DEPTH, Finder
 from scimult_desktop.store.papers import PaperStore
+from scimult_desktop.writing.paragraph_worthiness import neighbours_in_paragraph
 
 # Weight of the paragraph context's similarity to a paper against the sentence's own (1.0).
 # tools/calibrate_draft_context.py (1,715 unarXive citing sentences, training-side data; the
@@ -73,24 +74,27 @@ def rank_sentences(papers: PaperStore, finder: Finder, sentences: list, indexes:
     if not indexes:
         return []
     depth = max(CANDIDATE_DEPTH, k)
-    contexts = [paragraph_context(sentences, i) if CONTEXT_WEIGHT > 0 else "" for i in indexes]
+    paragraphs = [sentence.paragraph for sentence in sentences]
+    contexts = [paragraph_context(sentences, i, paragraphs) if CONTEXT_WEIGHT > 0 else "" for i in indexes]
     rankings = suggestion_rankings_in_context(finder, [sentences[i].text for i in indexes], contexts, depth,
                                               CONTEXT_WEIGHT, CONTEXT_POOL)
-    return [finder.suggestion_hits(ranked, k, sentences[i].text, _cited_nearby(papers, sentences, i))
+    return [finder.suggestion_hits(ranked, k, sentences[i].text, _cited_nearby(papers, sentences, i, paragraphs))
             for i, ranked in zip(indexes, rankings)]
 
 
-def paragraph_context(sentences: list, index: int) -> str:
-    """The sentences just before and after `sentences[index]` within its paragraph ("" when alone)."""
-    paragraph = sentences[index].paragraph
-    return " ".join(sentences[j].text for j in (index - 1, index + 1)
-                    if 0 <= j < len(sentences) and sentences[j].paragraph == paragraph)
+def paragraph_context(sentences: list, index: int, paragraphs: Sequence[int] | None = None) -> str:
+    """The sentences just before and after `sentences[index]` within its paragraph ("" when alone).
+
+    `paragraphs`: each sentence's paragraph number, when the caller has them already.
+    """
+    if paragraphs is None:
+        paragraphs = [sentence.paragraph for sentence in sentences]
+    return " ".join(sentences[j].text for j in neighbours_in_paragraph(paragraphs, index))
 
 
-def _cited_nearby(papers: PaperStore, sentences: list, index: int) -> set[int]:
-    paragraph = sentences[index].paragraph
-    keys = [key for j in (index - 1, index, index + 1)
-            if 0 <= j < len(sentences) and sentences[j].paragraph == paragraph for key in sentences[j].citations]
+def _cited_nearby(papers: PaperStore, sentences: list, index: int, paragraphs: Sequence[int]) -> set[int]:
+    nearby = sorted([index, *neighbours_in_paragraph(paragraphs, index)])
+    keys = [key for j in nearby for key in sentences[j].citations]
     return set(papers.ids_by_citekey(keys).values()) if keys else set()
 
 
