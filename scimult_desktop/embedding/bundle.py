@@ -7,6 +7,8 @@ A bundle is a folder:
     <graph>.onnx       one ONNX graph per distinct task expert (tasks whose
                        expert weights are identical share one file)
     MODEL_CARD.md      what it is, where the weights came from, licence
+    link.query_adapter.npy   optional: a matrix applied to that task's query vectors,
+                       written by local fine-tuning (`TaskGraph.query_adapter`)
 
 `export["checksums"]` maps every other file (by its path inside the bundle, `/`-separated)
 to its sha256, except the manifest itself, MODEL_CARD.md (notes may be appended) and the
@@ -53,6 +55,7 @@ class TaskGraph:
     graph: str  # file name inside the bundle
     instruction: str | None = None  # prefix for the instruction variant
     variants: dict[str, str] = field(default_factory=dict)  # e.g. {"int8": "search.int8.onnx"}
+    query_adapter: str | None = None  # .npy matrix applied to query vectors (local fine-tuning)
 
 
 @dataclass
@@ -78,7 +81,11 @@ class BundleManifest:
             raise ModelError(f"model bundle {self.name!r} has no graph for task {key!r}") from None
 
     def to_json(self) -> dict:
-        return asdict(self)
+        data = asdict(self)
+        for entry in data["tasks"].values():
+            if entry.get("query_adapter") is None:  # absent unless fitted: older apps read the bundle as before
+                entry.pop("query_adapter", None)
+        return data
 
     @classmethod
     def from_json(cls, data: object, where: str = "bundle.json") -> "BundleManifest":
@@ -192,7 +199,7 @@ def _tasks_from_json(tasks: object, check: _FieldCheck) -> dict[str, TaskGraph]:
             raise ModelError(f"{check.where}: unknown task {task!r} (this app knows {', '.join(sorted(known))})")
         if not isinstance(entry, dict):
             raise check.fail(where, "an object", entry)
-        unknown = sorted(set(entry) - {"expert", "graph", "instruction", "variants"})
+        unknown = sorted(set(entry) - {"expert", "graph", "instruction", "variants", "query_adapter"})
         if unknown:
             raise ModelError(f"{check.where}: unknown field {unknown[0]!r} in {where}")
         expert, instruction, variants = entry.get("expert"), entry.get("instruction"), entry.get("variants", {})
@@ -207,6 +214,8 @@ def _tasks_from_json(tasks: object, check: _FieldCheck) -> dict[str, TaskGraph]:
             graph=check.file_name(entry.get("graph"), f"{where}.graph"),
             instruction=instruction,
             variants={k: check.file_name(v, f"{where}.variants.{k}") for k, v in variants.items()},
+            query_adapter=None if entry.get("query_adapter") is None
+            else check.file_name(entry["query_adapter"], f"{where}.query_adapter"),
         )
     return result
 
@@ -223,8 +232,9 @@ def read_manifest(folder: Path) -> BundleManifest:
         raise ModelError(f"{path}: unreadable manifest ({str(exc)[:200]})") from None
     manifest = BundleManifest.from_json(data, str(path))
     for task in manifest.tasks.values():
-        if not (Path(folder) / task.graph).is_file():
-            raise ModelError(f"{folder}: bundle is incomplete, {task.graph} is missing")
+        for name in (task.graph, task.query_adapter):
+            if name is not None and not (Path(folder) / name).is_file():
+                raise ModelError(f"{folder}: bundle is incomplete, {name} is missing")
     if not (Path(folder) / manifest.tokenizer).is_file():
         raise ModelError(f"{folder}: bundle is incomplete, {manifest.tokenizer} is missing")
     return manifest
@@ -287,11 +297,14 @@ def write_manifest(folder: Path, manifest: BundleManifest) -> Path:
     return path
 
 
+_FINGERPRINTED = {".json", ".onnx", ".data", ".npy"}
+
+
 def bundle_fingerprint(folder: Path) -> str:
-    """sha256 over the manifest and every graph file: embeddings are keyed by it."""
+    """sha256 over the manifest, every graph file and query adapter: embeddings are keyed by it."""
     folder = Path(folder)
     digest = hashlib.sha256()
-    for path in sorted(p for p in folder.iterdir() if p.suffix in {".json", ".onnx", ".data"}):
+    for path in sorted(p for p in folder.iterdir() if p.suffix in _FINGERPRINTED):
         digest.update(path.name.encode())
         update_with_file(digest, path)
     return digest.hexdigest()
@@ -309,7 +322,7 @@ def _fingerprinted_files(folder: Path) -> dict[str, list[int]]:
     return {
         p.name: [p.stat().st_size, p.stat().st_mtime_ns]
         for p in sorted(folder.iterdir())
-        if p.suffix in {".json", ".onnx", ".data"}
+        if p.suffix in _FINGERPRINTED
     }
 
 

@@ -23,6 +23,7 @@ from scimult_desktop.domain.tasks import Role, Task
 from scimult_desktop.embedding.bundle import BundleManifest, read_manifest
 from scimult_desktop.embedding.encoder import DEFAULT_BATCH_SIZE, EncoderBase, l2_normalize
 from scimult_desktop.embedding.engines import GraphRunner, load_runner, resolve_engine
+from scimult_desktop.embedding import query_adapters
 from scimult_desktop.errors import ModelError
 
 PRECISIONS = ("fp32", "int8")
@@ -73,6 +74,11 @@ class OnnxEncoder(EncoderBase):
         # OpenVINO compiles a kernel per input shape; rounding the sequence length
         # to a multiple of 8 bounds the number of shapes at the cost of <8 pad tokens.
         self._seq_multiple = 8 if self.engine == "openvino" else 1
+        self.query_adapters = {
+            task: query_adapters.load(self.folder, graph.query_adapter, self.dim)
+            for task, graph in self.manifest.tasks.items()
+            if graph.query_adapter
+        }
 
     # ---- public ----------------------------------------------------------
     def encode(
@@ -105,6 +111,9 @@ class OnnxEncoder(EncoderBase):
             output[rows] = vectors
         if self.similarity == "cosine":
             l2_normalize(output)
+        adapter = self.query_adapters.get(Task.parse(task).value) if Role(role) is Role.QUERY else None
+        if adapter is not None:
+            output = query_adapters.apply(adapter, output)
         return output
 
     def embedding_identity(self, task: Task | str, role: Role = Role.DOCUMENT) -> str:
@@ -114,7 +123,8 @@ class OnnxEncoder(EncoderBase):
         library stores one computation under several tasks instead of repeating it.
         """
         task_graph = self.manifest.task_graph(task)
-        return f"{self._graph_file(task)}|{task_graph.instruction or ''}"
+        adapted = task_graph.query_adapter if Role(role) is Role.QUERY and task_graph.query_adapter else ""
+        return f"{self._graph_file(task)}|{task_graph.instruction or ''}" + (f"|{adapted}" if adapted else "")
 
     def warm_up(self, tasks: Sequence[Task | str] = ()) -> None:
         """Load the graphs of `tasks` now (all tasks when empty), e.g. before timing."""

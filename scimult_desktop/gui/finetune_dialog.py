@@ -112,6 +112,12 @@ class FinetuneDialog(QDialog):
             box.toggled.connect(self.refresh_plan)
             tasks_row.addWidget(box)
         tasks_row.addStretch()
+        self.adapter_only_box = QCheckBox("&Quick: only adapt citation queries (about a minute, no training)")
+        self.adapter_only_box.setToolTip(
+            "Fits a small map on the citation (link) expert's queries from your citations and citing sentences; "
+            "the transformer is not trained. Needs the link task."
+        )
+        self.adapter_only_box.toggled.connect(self.refresh_plan)
         self.table = QTableWidget(len(TASKS), len(COLUMNS))
         self.table.setHorizontalHeaderLabels(list(COLUMNS))
         self.table.verticalHeader().hide()
@@ -150,6 +156,7 @@ class FinetuneDialog(QDialog):
         intro.setWordWrap(True)
         layout.addWidget(intro)
         layout.addLayout(tasks_row)
+        layout.addWidget(self.adapter_only_box)
         layout.addWidget(self.table)
         layout.addWidget(self.plan_label)
         layout.addWidget(self.progress)
@@ -169,6 +176,9 @@ class FinetuneDialog(QDialog):
         if not tasks:
             self.plan_label.setText("Choose at least one task.")
             return
+        if self.adapter_only_box.isChecked() and "link" not in tasks:
+            self.plan_label.setText("The quick adapter learns from citations: tick the link task.")
+            return
         self.ops.run_query(lambda library, ctx: finetuning.plan(library, tasks), key="finetune-plan",
                            on_success=self._show_plan, on_failure=self.plan_label.setText)
 
@@ -180,6 +190,8 @@ class FinetuneDialog(QDialog):
         s = plan.settings
         where = "GPU, all weights" if s.device == "cuda" else f"CPU, {s.trainable}, {s.max_length} tokens"
         text = f"Base model {plan.base_model}; {s.max_steps} steps of {s.batch_size} ({where})."
+        if self.adapter_only_box.isChecked():
+            text = f"Base model {plan.base_model}; no training: a query adapter fitted from your link signals."
         self.plan_label.setText(f"Cannot start: {plan.problem}" if plan.problem else text)
         self.start_button.setEnabled(plan.problem is None and self._op is None)
         self.plan_shown.emit()
@@ -187,12 +199,15 @@ class FinetuneDialog(QDialog):
     # ---- run ----
     def start(self) -> None:
         tasks = self.selected_tasks()
+        adapter_only = self.adapter_only_box.isChecked()
         emit = self.bridge.metric.emit
         self.plot.clear()
         self.verdict.setText("")
         self.start_button.setEnabled(False)
         self._op = self.ops.run_mutation(
-            lambda library, ctx: finetuning.finetune(library, tasks, progress=ctx.progress, on_metrics=emit, cancel=ctx.cancel),
+            lambda library, ctx: finetuning.finetune(
+                library, tasks, adapter_only=adapter_only, progress=ctx.progress, on_metrics=emit, cancel=ctx.cancel
+            ),
             changes={"model"}, name="fine-tune", on_success=self._on_done, on_failure=self._on_failed, on_cancelled=self._on_cancelled,
         )
         self.progress.start(self._op, "starting the training process")
@@ -216,10 +231,17 @@ class FinetuneDialog(QDialog):
                 self._set(row, 3, values["metric"])
                 self._set(row, 4, _fmt(values["before"]))
                 self._set(row, 5, _fmt(values["after"]))
-        self.verdict.setText(
+        verdict = (
             f"{result.model} is better on your held-out signals: recommended." if result.recommended
             else f"{result.model} is not better on your held-out signals: keeping the current model is recommended."
         )
+        adapter = result.query_adapter or {}
+        if adapter.get("fitted"):
+            verdict += (f" Citation queries are adapted (cross-validated Recall@10 {adapter['cv_recall@10_change']:+.3f}"
+                        f" ± {adapter['cv_paired_se']:.3f} on the training signals).")
+        elif adapter.get("reason"):
+            verdict += f" No query adapter: {adapter['reason']}."
+        self.verdict.setText(verdict)
         self.accept_button.setEnabled(True)
         self.keep_button.setEnabled(True)
         self.run_finished.emit(result)

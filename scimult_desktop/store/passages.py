@@ -157,6 +157,16 @@ class PassageStore:
                 ))
         return decode_vectors(rows)
 
+    def copy_vectors(self, source: str, target: str) -> int:
+        """Store `source`'s passage vectors under `target` too (a model whose search expert is the same)."""
+        return self.conn.execute(
+            """INSERT INTO passage_embeddings (passage_id, model, text_hash, dim, vector, created_at)
+               SELECT passage_id, ?, text_hash, dim, vector, created_at FROM passage_embeddings WHERE model = ?
+               ON CONFLICT (passage_id, model) DO UPDATE SET text_hash = excluded.text_hash, dim = excluded.dim,
+                   vector = excluded.vector, created_at = excluded.created_at""",
+            (target, source),
+        ).rowcount
+
     def put_vectors(self, model: str, passage_ids: Sequence[int], text_hashes: Sequence[str], vectors: np.ndarray) -> int:
         vectors = np.ascontiguousarray(vectors, dtype="<f4")
         dim = int(vectors.shape[1])

@@ -113,6 +113,21 @@ class VectorStore:
         )
         return len(rows)
 
+    def copy_model(self, source: str, target: str, tasks: Sequence[str] | None = None) -> int:
+        """Store `source`'s vectors (all tasks, or `tasks`) under `target` too; returns rows written.
+
+        For a model whose documents embed exactly as another's (a query-side change only).
+        """
+        chosen = "" if tasks is None else f" AND task IN ({', '.join('?' for _ in tasks)})"
+        return self.conn.execute(
+            f"""INSERT INTO embeddings (paper_id, model, task, text_hash, dim, vector, created_at)
+                SELECT paper_id, ?, task, text_hash, dim, vector, created_at FROM embeddings WHERE model = ?{chosen}
+                ON CONFLICT (paper_id, model, task) DO UPDATE SET
+                    text_hash = excluded.text_hash, dim = excluded.dim,
+                    vector = excluded.vector, created_at = excluded.created_at""",
+            (target, source, *(tasks or ())),
+        ).rowcount
+
     def delete_model(self, model: str) -> int:
         """Drop every vector of one model key (e.g. after the bundle changed)."""
         return self.conn.execute("DELETE FROM embeddings WHERE model = ?", (model,)).rowcount

@@ -95,7 +95,9 @@ def test_a_real_run_prints_exactly_the_json_contract(library_dir, tmp_path, monk
     result = invoke("--library", str(library_dir), "finetune", "--tasks", "link,search", "--steps", "4", "--json")
     assert result.exit_code == 0, result.stderr
     report = json.loads(result.stdout)
-    assert list(report) == ["model", "base_model", "tasks", "recommended", "active"]
+    # The first five fields are the original contract; query_adapter was added after them.
+    assert list(report) == ["model", "base_model", "tasks", "recommended", "active", "query_adapter"]
+    assert set(report["query_adapter"]) == {"fitted", "l2", "cv_recall@10_change", "cv_paired_se", "settings", "reason"}
     assert report["model"] == "tiny-ft-1" and report["base_model"] == "tiny"
     assert list(report["tasks"]) == ["link", "search"]
     for row in report["tasks"].values():

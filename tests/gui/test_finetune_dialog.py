@@ -105,3 +105,30 @@ def _library(window):
     from scimult_desktop.services.library.facade import Library
 
     return Library.open(window.session.folder)
+
+
+@pytest.mark.train
+def test_the_quick_adapter_runs_without_training_and_says_what_it_decided(window, small_minimum, qtbot, monkeypatch):
+    from PySide6.QtCore import Qt
+
+    with _library(window) as library, library.database.transaction():  # the demo library has no citations
+        ids = [row[0] for row in library.database.conn.execute("SELECT id FROM papers ORDER BY id")]
+        for i, pid in enumerate(ids):
+            for j in (i + 1, i + 3):
+                if j < len(ids):
+                    library.database.conn.execute("INSERT OR IGNORE INTO citations VALUES (?, ?, 'test')", (pid, ids[j]))
+    dialog = _dialog(window, qtbot)
+    _only(dialog, qtbot, "search")
+    qtbot.keyClick(dialog.adapter_only_box, Qt.Key.Key_Space)  # keyboard reaches it
+    assert dialog.adapter_only_box.isChecked()
+    assert "tick the link task" in dialog.plan_label.text() and not dialog.start_button.isEnabled()
+    with qtbot.waitSignal(dialog.plan_shown, timeout=30000):
+        dialog.task_boxes["link"].setChecked(True)
+    assert "no training" in dialog.plan_label.text() and dialog.start_button.isEnabled()
+    with qtbot.waitSignal(dialog.run_finished, timeout=300000) as finished:
+        dialog.start()
+    result = finished.args[0]
+    assert result is not None, dialog.progress.label.text()
+    assert not dialog.plot.points  # nothing trained, so no loss
+    assert result.query_adapter is not None and ("adapted" in dialog.verdict.text() or "No query adapter" in dialog.verdict.text())
+    assert [r["settings"]["trainable"] for r in finetuning.runs(_library(window))] == [finetuning.ADAPTER_ONLY]

@@ -57,7 +57,8 @@ def test_full_run_installs_a_versioned_model_scores_it_and_accept_then_rollback(
         fresh_library, "link,classify,search", max_steps=6, min_examples=5, progress=events.append, on_metrics=records.append
     )
     report = result.to_json()
-    assert set(report) == {"model", "base_model", "tasks", "recommended", "active"}
+    assert set(report) == {"model", "base_model", "tasks", "recommended", "active", "query_adapter"}
+    assert isinstance(report["query_adapter"]["fitted"], bool) and report["query_adapter"]["reason"]
     assert report["model"] == "tiny-ft-1" and report["base_model"] == "tiny" and report["active"] is False
     for task, row in report["tasks"].items():
         # The documented fields stay; by_source (per-signal-source scores) was added later.

@@ -1,9 +1,10 @@
 """`scimult finetune`: fine-tune the active model on this library's own signals.
 
 Public contract (keep stable):
-    scimult finetune [--tasks link,classify,search] [--epochs N] [--steps N] [--accept] [--dry-run] [--json]
+    scimult finetune [--tasks link,classify,search] [--epochs N] [--steps N] [--adapter-only] [--accept] [--dry-run] [--json]
         JSON: {"model", "base_model", "tasks": {task: {"train", "held_out", "metric", "before", "after"}},
-               "recommended", "active"}
+               "recommended", "active", "query_adapter": {"fitted", "l2", "cv_recall@10_change",
+               "cv_paired_se", "settings", "reason"} or null}
         --dry-run JSON: {"base_model", "tasks": {task: {"train", "held_out"}}, "min_examples",
                "settings", "ready", "problem", "ignored"}
     scimult finetune accept NAME     embed the library with NAME, then make it active
@@ -27,17 +28,19 @@ from scimult_desktop.services.finetuning import pipeline as finetuning
 @click.option("--tasks", default=None, help="Comma-separated tasks to train: link,classify,search (default: all three).")
 @click.option("--epochs", type=click.IntRange(min=1), default=None, help="Passes over the training examples (default: one, capped on CPU).")
 @click.option("--steps", type=click.IntRange(min=1), default=None, help="Exact number of training steps (overrides --epochs).")
+@click.option("--adapter-only", is_flag=True,
+              help="Train no transformer weights; only fit the link (citation) query adapter: about a minute, no torch needed.")
 @click.option("--accept", is_flag=True, help="Switch to the new model when it is recommended (better on the held-out signals).")
 @click.option("--dry-run", is_flag=True, help="Only show how many examples each task has and the settings; train nothing.")
 @json_option
 @click.pass_context
-def finetune_command(ctx, tasks, epochs, steps, accept, dry_run, as_json) -> None:
+def finetune_command(ctx, tasks, epochs, steps, adapter_only, accept, dry_run, as_json) -> None:
     """Fine-tune the active model on your library: citations, collections/tags, titles, feedback.
 
     20% of the signals are held out before training; the new model (`<base>-ft-<n>`) is
     installed next to the old one and both are scored on the held-out part. Nothing
     switches unless you accept. Ctrl+C stops training with a checkpoint: the same command
-    resumes it. Needs the training package (torch).
+    resumes it. Needs the training package (torch), except with --adapter-only.
     """
     if ctx.invoked_subcommand is not None:
         return
@@ -52,7 +55,8 @@ def finetune_command(ctx, tasks, epochs, steps, accept, dry_run, as_json) -> Non
     with progress_on_stderr() as progress:
         try:
             result = finetuning.finetune(
-                library, tasks, epochs=epochs, max_steps=steps, accept_if_recommended=accept, progress=progress, cancel=CancelToken()
+                library, tasks, epochs=epochs, max_steps=steps, adapter_only=adapter_only, accept_if_recommended=accept,
+                progress=progress, cancel=CancelToken()
             )
         except Cancelled:
             raise ScimultError("cancelled: training saved a checkpoint; run the same command again to resume") from None
@@ -116,6 +120,13 @@ def _print_result(result: finetuning.FinetuneResult, accept: bool) -> None:
         click.echo(
             f"  {task:<9} {row['train']:>6} {row['held_out']:>8}  {row['metric']:<11} {_fmt(row['before']):>7} {_fmt(row['after']):>7}"
         )
+    adapter = result.query_adapter
+    if adapter:
+        if adapter["fitted"]:
+            click.echo(f"link query adapter: fitted (cross-validated Recall@10 {adapter['cv_recall@10_change']:+.3f}"
+                       f" ± {adapter['cv_paired_se']:.3f} on the training signals)")
+        else:
+            click.echo(f"link query adapter: not used ({adapter['reason']})")
     if result.active:
         click.echo(f"recommended and now active (undo with `scimult model rollback`)")
     elif result.recommended:

@@ -11,10 +11,13 @@ The flow (`finetune`), every step resumable:
    the task experts and the top layer with short inputs and a few hundred steps;
    progress and the loss come from its `metrics.jsonl`; cancelling sends SIGINT (the
    trainer saves a checkpoint and exits) and the next call resumes with `--resume`;
-3. the exported bundle is installed as `<base>-ft-<n>` (not active), its manifest naming
+   with `adapter_only` nothing trains here and the base model's files are the bundle;
+3. the link task's query adapter is fitted into the bundle when cross-validation on the
+   training signals says it helps (`adapter_fitting`, `query_adapter`);
+4. the bundle is installed as `<base>-ft-<n>` (not active), its manifest naming
    the base model; the old and the new model are scored on the held-out signals
    (`finetune_eval`), which also stores the new model's library vectors;
-4. `accept` embeds whatever the new model still lacks while the old vectors keep serving,
+5. `accept` embeds whatever the new model still lacks while the old vectors keep serving,
    then switches (remembering the old model: `model_history.rollback` undoes it);
    `keep_current` drops the new model's vectors from the library and leaves it installed.
 
@@ -31,6 +34,7 @@ import json
 import math
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -41,14 +45,17 @@ from typing import TYPE_CHECKING, Callable, Sequence
 
 from scimult_desktop import config
 from scimult_desktop.domain.progress import CancelToken, ProgressCallback, ProgressEvent
-from scimult_desktop.embedding.bundle import read_manifest, write_manifest
+from scimult_desktop.domain.tasks import Task
+from scimult_desktop.embedding.bundle import FINGERPRINT_NAME, read_manifest, write_manifest
 from scimult_desktop.errors import Cancelled, ModelError, ScimultError
+from scimult_desktop.services.finetuning import adapter_fitting
 from scimult_desktop.services.finetuning import evaluation as finetune_eval
 from scimult_desktop.services.finetuning import signals as finetune_signals
 from scimult_desktop.services.models import history as model_history
 from scimult_desktop.services.models import bundles as models
 from scimult_desktop.services.models import tools
 from scimult_desktop.services.finetuning.signals import SignalSet
+from scimult_desktop.store.passages import PassageStore
 from scimult_desktop.store.vectors import VectorStore
 
 if TYPE_CHECKING:
@@ -58,7 +65,8 @@ RUNS_FOLDER = "finetune"
 TORCH_WEIGHTS = Path("torch") / "model.safetensors"
 CPU_STEP_BUDGET = 300  # ~minutes on 2 cores with experts+top:1 at 128 tokens
 GPU_STEP_BUDGET = 3000
-RESUMABLE = ("prepared", "training", "cancelled", "failed", "trained", "installed")
+RESUMABLE = ("prepared", "training", "cancelled", "failed", "trained", "adapted", "installed")
+ADAPTER_ONLY = "adapter"  # `trainable` value: no transformer training, only the link query adapter
 CANCEL_GRACE_S = 180  # the trainer saves a checkpoint on SIGINT; give it time
 MetricsCallback = Callable[[dict], None]
 
@@ -114,6 +122,7 @@ class FinetuneResult:
     active: bool
     run_folder: Path
     seconds: dict[str, float] = field(default_factory=dict)
+    query_adapter: dict | None = None  # `AdapterFit.to_json()`: fitted or not, and the cross-validation behind it
 
     def to_json(self) -> dict:
         """The `scimult finetune --json` contract."""
@@ -123,6 +132,7 @@ class FinetuneResult:
             "tasks": self.tasks,
             "recommended": self.recommended,
             "active": self.active,
+            "query_adapter": self.query_adapter,
         }
 
 
@@ -214,6 +224,7 @@ def finetune(
     epochs: int | None = None,
     max_steps: int | None = None,
     trainable: str | None = None,
+    adapter_only: bool = False,
     accept_if_recommended: bool = False,
     min_examples: int | None = None,
     progress: ProgressCallback | None = None,
@@ -229,6 +240,8 @@ def finetune(
         epochs: passes over the training examples (default: one, capped on CPU).
         max_steps: an explicit step count (overrides epochs).
         trainable: which weights train ("all", "experts", "experts+top:N"; default by device).
+        adapter_only: train no transformer weights, only fit the link task's query adapter
+            (`query_adapter`): about a minute on a CPU, and no training package needed.
         accept_if_recommended: switch to the new model when it is recommended.
         progress: `ProgressEvent`s for the stages (preparing, training with ETA, installing,
             evaluating, embedding).
@@ -244,12 +257,16 @@ def finetune(
     names = finetune_signals.parse_tasks(tasks)
     base = _base_model()
     base_folder = models.model_path(base)
-    if not (base_folder / TORCH_WEIGHTS).is_file():
+    if adapter_only:
+        if "link" not in names:
+            raise ScimultError("the query adapter learns from link signals: include the link task (--tasks link)")
+        trainable = ADAPTER_ONLY
+    elif not (base_folder / TORCH_WEIGHTS).is_file():
         raise ModelError(
             f"model {base!r} has no torch weights ({base_folder / TORCH_WEIGHTS}), so training cannot start from it; "
             "rebuild it with `scimult model build-default --force` or install a bundle exported by scimult-train"
         )
-    if not models.training_available():
+    if not adapter_only and not models.training_available():
         raise ModelError(f"fine-tuning needs the training package: {models.TRAIN_INSTALL_HINT}")
     signals = finetune_signals.collect(library.database, names)
     signals.check_enough(min_examples)
@@ -259,14 +276,24 @@ def finetune(
     if run.state["status"] in ("prepared", "training", "cancelled", "failed"):
         started = time.monotonic()
         try:
-            _train(run, progress, on_metrics, cancel)
+            if run.state["settings"]["trainable"] != ADAPTER_ONLY:
+                _train(run, progress, on_metrics, cancel)
         finally:  # a cancelled or failed part counts too: the figure is the run's total
             timings["training"] = round(timings.get("training", 0.0) + time.monotonic() - started, 1)
             run.update(seconds=timings)
         run.update(status="trained")
     if run.state["status"] == "trained":
+        started = time.monotonic()
+        _reset_bundle_adapter(run, base)
+        fitted = adapter_fitting.fit_into_bundle(
+            library.database, run.out_dir / "bundle", signals, _document_key(run, base), progress=progress, cancel=cancel
+        )
+        timings["query_adapter"] = round(time.monotonic() - started, 1)
+        run.update(status="adapted", query_adapter=fitted.to_json(), seconds=timings)
+    if run.state["status"] == "adapted":
         _emit(progress, "installing the new model")
         _install(run, base)
+        _move_document_vectors(library, run, base)
         run.update(status="installed")
     started = time.monotonic()
     before = finetune_eval.evaluate(library.database, models.load_encoder(base), models.model_key(base), signals, progress=progress, cancel=cancel)
@@ -289,7 +316,7 @@ def finetune(
             row["by_source"] = finetune_eval.by_source(signals.held_out[task], before[task], after[task])
     recommended = finetune_eval.recommend(before, after)
     run.update(status="evaluated", tasks=table, recommended=recommended, seconds=timings)
-    result = FinetuneResult(run.model, base, table, recommended, False, run.folder, timings)
+    result = FinetuneResult(run.model, base, table, recommended, False, run.folder, timings, run.state.get("query_adapter"))
     if accept_if_recommended and recommended:
         started = time.monotonic()
         accept(library, run.model, progress=progress, cancel=cancel)
@@ -539,6 +566,56 @@ def _install(run: _Run, base: str) -> None:
     if config.Settings.load().active_model is None:
         models.use(base)  # pinned, so installing the new model does not make it active
     models.install(bundle, name=run.model)
+
+
+def _reset_bundle_adapter(run: _Run, base: str) -> None:
+    """The bundle as the adapter stage must find it, also after a crash inside that stage.
+
+    Adapter-only: a fresh copy of the base model's files. Trained: the trainer's export,
+    which has no adapter of its own (a half-finished earlier attempt's one is removed).
+    """
+    target = run.out_dir / "bundle"
+    if run.state["settings"]["trainable"] == ADAPTER_ONLY:
+        if target.exists():
+            shutil.rmtree(target)
+        run.out_dir.mkdir(parents=True, exist_ok=True)
+        shutil.copytree(models.model_path(base), target, ignore=shutil.ignore_patterns(FINGERPRINT_NAME))
+        return
+    manifest = read_manifest(target)
+    link = manifest.tasks.get(Task.LINK.value)
+    if link is not None and link.query_adapter:
+        (target / link.query_adapter).unlink(missing_ok=True)
+        manifest.export.get("checksums", {}).pop(link.query_adapter, None)
+        link.query_adapter = None
+        write_manifest(target, manifest)
+
+
+def _document_key(run: _Run, base: str) -> str:
+    """Where the adapter stage stores the run bundle's link vectors before it is installed.
+
+    An adapter-only bundle embeds documents exactly as its base: the base's own vectors.
+    """
+    if run.state["settings"]["trainable"] == ADAPTER_ONLY:
+        return models.model_key(base)
+    return f"{run.model}@{run.folder.name}"
+
+
+def _move_document_vectors(library: "Library", run: _Run, base: str) -> None:
+    """Give the installed model the document vectors already computed for its bundle.
+
+    The adapter only changes queries, so an adapter-only model's documents and passages are
+    its base's (every task), and a trained model's link vectors are the ones the adapter
+    stage made.
+    """
+    store = VectorStore(library.database)
+    source = _document_key(run, base)
+    with library.database.transaction():
+        if run.state["settings"]["trainable"] == ADAPTER_ONLY:
+            store.copy_model(source, models.model_key(run.model))
+            PassageStore(library.database).copy_vectors(source, models.model_key(run.model))
+        else:
+            store.copy_model(source, models.model_key(run.model), tasks=[Task.LINK.value])
+            store.delete_model(source)
 
 
 def _next_model_name(base: str, reserved: set | frozenset = frozenset()) -> str:
