@@ -88,7 +88,8 @@ def load_problem(library, model: str):
     everything = signals.train["link"] + signals.held_out["link"]
     texts = sorted({s.query for s in everything})
     vectors = encoder.encode(texts, Task.LINK, Role.QUERY)
-    problem = Problem(ids, docs, dict(zip(texts, vectors)), adapter_fitting.inverse_cloze_pairs(library.database, encoder, ids))
+    problem = Problem(ids, docs, dict(zip(texts, vectors)), adapter_fitting.inverse_cloze_pairs(
+        library.database, lambda texts, role, what: encoder.encode(texts, Task.LINK, role), ids))
     return problem, signals
 
 

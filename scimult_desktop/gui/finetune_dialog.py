@@ -112,7 +112,7 @@ class FinetuneDialog(QDialog):
             box.toggled.connect(self.refresh_plan)
             tasks_row.addWidget(box)
         tasks_row.addStretch()
-        self.adapter_only_box = QCheckBox("&Quick: only adapt citation queries (about a minute, no training)")
+        self.adapter_only_box = QCheckBox("&Quick: only adapt citation queries (minutes, no training)")
         self.adapter_only_box.setToolTip(
             "Fits a small map on the citation (link) expert's queries from your citations and citing sentences; "
             "the transformer is not trained. Needs the link task."

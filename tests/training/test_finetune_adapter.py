@@ -7,6 +7,7 @@ maths have their own tests (tests/unit/test_query_adapter.py).
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -125,3 +126,23 @@ def test_the_stage_skips_dot_product_models_with_a_reason(fresh_library, tmp_pat
     fitted = adapter_fitting.fit_into_bundle(fresh_library.database, bundle, signals, "dot@test")
     assert fitted.matrix is None and "dot product" in fitted.reason
     assert read_manifest(bundle).tasks["link"].query_adapter is None
+
+
+def test_cancel_inside_the_adapter_stage_stops_it_and_the_next_call_finishes(fresh_library, tiny_base):
+    from scimult_desktop.domain.progress import CancelToken
+    from scimult_desktop.errors import Cancelled
+
+    make_library(fresh_library, papers=48)
+    cancel, stages = CancelToken(), []
+
+    def stop_when_fitting(event):
+        stages.append(event.stage)
+        if event.stage == adapter_fitting.STAGE:
+            cancel.cancel()
+
+    with pytest.raises(Cancelled):
+        finetuning.finetune(fresh_library, "link", adapter_only=True, min_examples=5, progress=stop_when_fitting, cancel=cancel)
+    [run] = finetuning.runs(fresh_library)
+    assert run["status"] == "trained" and adapter_fitting.STAGE in stages
+    result = finetuning.finetune(fresh_library, "link", adapter_only=True, min_examples=5)
+    assert result.run_folder == Path(run["folder"]) and result.query_adapter is not None

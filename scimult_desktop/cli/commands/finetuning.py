@@ -29,7 +29,7 @@ from scimult_desktop.services.finetuning import pipeline as finetuning
 @click.option("--epochs", type=click.IntRange(min=1), default=None, help="Passes over the training examples (default: one, capped on CPU).")
 @click.option("--steps", type=click.IntRange(min=1), default=None, help="Exact number of training steps (overrides --epochs).")
 @click.option("--adapter-only", is_flag=True,
-              help="Train no transformer weights; only fit the link (citation) query adapter: about a minute, no torch needed.")
+              help="Train no transformer weights; only fit the link (citation) query adapter: minutes on a CPU, no torch needed.")
 @click.option("--accept", is_flag=True, help="Switch to the new model when it is recommended (better on the held-out signals).")
 @click.option("--dry-run", is_flag=True, help="Only show how many examples each task has and the settings; train nothing.")
 @json_option

@@ -10,6 +10,7 @@ helps; when it does, the matrix and its checksum go into the bundle's manifest.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -26,6 +27,7 @@ from scimult_desktop.store.database import LibraryDatabase
 from scimult_desktop.store.vectors import VectorStore
 
 STAGE = "fitting the query adapter"
+BATCH = 64  # texts per progress step
 
 
 def fit_into_bundle(
@@ -52,9 +54,9 @@ def fit_into_bundle(
     indexing.index_library(database, encoder, document_key, tasks=[Task.LINK], progress=progress, cancel=cancel)
     ids, documents = VectorStore(database).vectors(document_key, Task.LINK.value)
     texts = sorted({s.query for s in train})
-    _emit(progress, 0, None, "embedding the training queries")
-    vectors = encoder.encode(texts, Task.LINK, Role.QUERY)
-    problem = Problem(ids, documents, dict(zip(texts, vectors)), inverse_cloze_pairs(database, encoder, ids))
+    encode = _Encoding(encoder, progress, cancel)
+    vectors = encode(texts, Role.QUERY, "the training queries")
+    problem = Problem(ids, documents, dict(zip(texts, vectors)), inverse_cloze_pairs(database, encode, ids))
     check = cancel.raise_if_cancelled if cancel is not None else None
     result = query_adapter.choose_and_fit(
         problem, train, progress=lambda done, total: _emit(progress, done, total, "cross-validating"), cancel=check
@@ -68,8 +70,11 @@ def fit_into_bundle(
     return result
 
 
-def inverse_cloze_pairs(database: LibraryDatabase, encoder, ids: np.ndarray) -> InverseCloze | None:
-    """The library's abstracts as inverse-cloze pairs over the papers in `ids` (rows of the stored vectors)."""
+def inverse_cloze_pairs(database: LibraryDatabase, encode: Callable[..., np.ndarray], ids: np.ndarray) -> InverseCloze | None:
+    """The library's abstracts as inverse-cloze pairs over the papers in `ids` (rows of the stored vectors).
+
+    `encode(texts, role, what)` embeds with the link expert (an `_Encoding`, or any encoder's wrapper).
+    """
     stored = {int(p) for p in ids}
     papers = [
         row for row in database.conn.execute("SELECT id, title, abstract FROM papers WHERE deleted_at IS NULL ORDER BY id")
@@ -80,10 +85,26 @@ def inverse_cloze_pairs(database: LibraryDatabase, encoder, ids: np.ndarray) -> 
         return None
     row = {int(p): i for i, p in enumerate(ids)}
     return InverseCloze(
-        queries=encoder.encode([p[1] for p in pairs], Task.LINK, Role.QUERY),
+        queries=encode([p[1] for p in pairs], Role.QUERY, "abstract sentences"),
         rows=np.asarray([row[p[0]] for p in pairs]),
-        ablated=encoder.encode([p[2] for p in pairs], Task.LINK, Role.DOCUMENT),
+        ablated=encode([p[2] for p in pairs], Role.DOCUMENT, "abstracts without them"),
     )
+
+
+class _Encoding:
+    """Link-expert embedding in batches, with progress and cancel between batches."""
+
+    def __init__(self, encoder, progress: ProgressCallback | None, cancel: CancelToken | None) -> None:
+        self.encoder, self.progress, self.cancel = encoder, progress, cancel
+
+    def __call__(self, texts: Sequence[str], role: Role, what: str) -> np.ndarray:
+        out = np.zeros((len(texts), self.encoder.dim), np.float32)
+        for start in range(0, len(texts), BATCH):
+            if self.cancel is not None:
+                self.cancel.raise_if_cancelled()
+            _emit(self.progress, start, len(texts), f"embedding {what}")
+            out[start : start + BATCH] = self.encoder.encode(list(texts[start : start + BATCH]), Task.LINK, role)
+        return out
 
 
 def _emit(progress: ProgressCallback | None, done: int, total: int | None, current: str) -> None:

@@ -241,7 +241,7 @@ def finetune(
         max_steps: an explicit step count (overrides epochs).
         trainable: which weights train ("all", "experts", "experts+top:N"; default by device).
         adapter_only: train no transformer weights, only fit the link task's query adapter
-            (`query_adapter`): about a minute on a CPU, and no training package needed.
+            (`query_adapter`): minutes on a CPU, and no training package needed.
         accept_if_recommended: switch to the new model when it is recommended.
         progress: `ProgressEvent`s for the stages (preparing, training with ETA, installing,
             evaluating, embedding).

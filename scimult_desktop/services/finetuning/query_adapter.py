@@ -4,7 +4,7 @@ Why it exists: on a CPU a few hundred transformer steps on one library's few hun
 citation contexts change nothing measurable (ACM-CR library: held-out contexts Recall@10
 0.507 -> 0.507), while a residual map W = I + dW on the link expert's *query* vectors,
 trained against every library paper as a candidate, moves them towards the papers this
-library actually cites for such sentences. It needs no torch, fits in a minute and leaves
+library actually cites for such sentences. It needs no torch, fits in minutes on a CPU and leaves
 the document vectors as they are (so nothing is re-embedded).
 
 Training data: the link signals of the training split (citation contexts and citation
