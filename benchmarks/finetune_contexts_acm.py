@@ -13,7 +13,7 @@ Printed: the context analysis, the signal counts, Recall@10 of the held-out cont
 (every library paper a candidate) for the base model and the fine-tuned one with the
 paired standard error of the difference, and the full `finetune` table.
 
-    nice -n 5 python benchmarks/finetune_contexts_acm.py --library /tmp/ctx-acm-lib [--steps 120]
+    nice -n 5 python benchmarks/finetune_contexts_acm.py --library /tmp/ctx-acm-lib [--steps 120] [--adapter-only]
 """
 
 from __future__ import annotations
@@ -99,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=120)
     parser.add_argument("--trainable", default=None, help="all | experts | experts+top:N (default: by device)")
     parser.add_argument("--model", default=None, help="an already fine-tuned model to evaluate instead of training")
+    parser.add_argument("--adapter-only", action="store_true", help="`scimult finetune --adapter-only`: the query adapter alone")
     args = parser.parse_args(argv)
     if acm_missing():
         return 0
@@ -121,7 +122,8 @@ def main(argv: list[str] | None = None) -> int:
         base = finetuning._base_model()
         started = time.monotonic()
         if args.model is None:
-            result = finetuning.finetune(library, "link", max_steps=args.steps, trainable=args.trainable, progress=progress)
+            result = finetuning.finetune(library, "link", max_steps=args.steps, trainable=args.trainable,
+                                         adapter_only=args.adapter_only, progress=progress)
             print(json.dumps({"finetune": result.to_json(), "seconds": result.seconds}), flush=True)
             tuned = result.model
         else:

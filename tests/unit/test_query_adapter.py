@@ -131,3 +131,15 @@ def test_the_gradient_matches_finite_differences():
         step[i, j] = eps
         numeric = (_loss(docs, x, pos, dw + step) - _loss(docs, x, pos, dw - step)) / (2 * eps)
         assert abs(numeric - analytic[i, j]) < 1e-4
+
+
+def test_cross_validation_keeps_a_citing_papers_signals_together():
+    edge = Signal("link", "edge:12>40", "a sentence", "", None, 40, source="contexts")
+    same_paper = Signal("link", "edge:12>41", "another sentence", "", 12, 41, source="citations")
+    feedback = Signal("link", "query:abc", "typed text", "", None, 5, source="feedback")
+    assert query_adapter.citing_group(edge) == query_adapter.citing_group(same_paper) == "citing:12"
+    assert query_adapter.citing_group(feedback) == "query:abc"
+    problem, signals = distorted_problem(n_signals=40)
+    one_paper = [Signal("link", f"edge:7>{s.positive_paper}", s.query, "", None, s.positive_paper) for s in signals]
+    fitted = query_adapter.choose_and_fit(problem, one_paper)  # one citing paper: nothing to cross-validate across
+    assert fitted.matrix is None and "from 1 citing paper(s)" in fitted.reason

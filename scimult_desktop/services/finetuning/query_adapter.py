@@ -15,7 +15,7 @@ temperature `TAU`, other known positives of the same query masked, an L2 pull of
 zero, Adam for `STEPS` steps.
 
 Settings (`GRID`: the strength of that pull) are chosen by K-fold cross-validation over the
-training signals, folds by split unit; the adapter is kept only when its cross-validated
+training signals, folds by citing paper (`citing_group`); the adapter is kept only when its cross-validated
 Recall@10 change is positive by more than one standard error. The held-out split is never
 looked at here: the pipeline scores it afterwards, once.
 """
@@ -138,17 +138,19 @@ def choose_and_fit(problem: Problem, train: Sequence[Signal], *, folds: int = FO
                    cancel: Callable[[], None] | None = None) -> AdapterFit:
     """Cross-validate `GRID` on the training signals; fit the best on all of them when it helps."""
     train = problem.usable(train)
-    units = sorted({s.unit for s in train})
-    if len(train) < MIN_SIGNALS or len(units) < folds:
-        return AdapterFit(None, None, None, None, reason=f"too few link signals to train on ({len(train)}; needs {MIN_SIGNALS})")
-    fold_of = {u: int(hashlib.sha256(f"adapter-cv:{u}".encode()).hexdigest(), 16) % folds for u in units}
+    groups = sorted({citing_group(s) for s in train})
+    if len(train) < MIN_SIGNALS or len(groups) < folds:
+        return AdapterFit(None, None, None, None,
+                          reason=f"too few link signals to train on ({len(train)} from {len(groups)} citing paper(s) or queries; "
+                                 f"needs {MIN_SIGNALS} from {folds})")
+    fold_of = {g: int(hashlib.sha256(f"adapter-cv:{g}".encode()).hexdigest(), 16) % folds for g in groups}
     total, done = len(GRID) * folds + 1, 0
     table = []
     for lam in GRID:
         diffs = []
         for j in range(folds):
-            inner = [s for s in train if fold_of[s.unit] != j]
-            check = [s for s in train if fold_of[s.unit] == j]
+            inner = [s for s in train if fold_of[citing_group(s)] != j]
+            check = [s for s in train if fold_of[citing_group(s)] == j]
             if inner and check:
                 w = fit(problem, inner, lam, cancel=cancel)
                 diffs.append(recall_hits(problem, check, inner, w) - recall_hits(problem, check, inner, None))
@@ -216,6 +218,20 @@ def save(folder: Path, matrix: np.ndarray) -> str:
     """Write the matrix into a bundle folder; returns its file name (for the manifest)."""
     np.save(Path(folder) / FILE_NAME, np.ascontiguousarray(matrix, dtype="<f4"), allow_pickle=False)
     return FILE_NAME
+
+
+def citing_group(signal: Signal) -> str:
+    """What cross-validation keeps together: every signal of one citing paper (its contexts and
+    edges, units "edge:citing>cited"), else the signal's own unit (a feedback query).
+
+    The adapter serves sentences of papers the library has not seen (the user's drafts), so
+    its gain is judged on citing papers it did not train on: folds by edge let a citing
+    paper's other sentences teach its topic and overstate the gain (ACM-CR: +0.055 Recall@10
+    on contexts held out by edge, +0.004 on contexts of unseen citing papers).
+    """
+    if signal.unit.startswith("edge:") and ">" in signal.unit:
+        return "citing:" + signal.unit[5:].split(">", 1)[0]
+    return signal.unit
 
 
 # ---- internals ------------------------------------------------------------------------------
