@@ -6,7 +6,7 @@ Training-side data only: the unarXive 2022 sample's 49 full papers. Library: the
 reference strings (title = the raw reference). Queries: every sentence citing at least one
 linked reference, markers removed, each paragraph kept as a paragraph; the gold papers are
 the references the sentence cites. For each weight, Recall@10 and nDCG@10 of the sentence
-ranked as the draft path ranks it (`context_ranking.suggestion_rankings_in_context`: its
+ranked as the draft path ranks it (`Finder.suggestion_rankings(..., contexts=...)`: its
 paragraph neighbours' similarity added at that weight, over its own candidates), and, for
 comparison, the sentence glued to the previous one (an older draft query) and the
 neighbours' own ranking fused in by reciprocal rank (the previous draft path), each against
@@ -30,7 +30,6 @@ from eval_quality import ndcg_at, recall_at  # noqa: E402
 
 from scimult_desktop.domain.fusion import reciprocal_rank_fusion  # noqa: E402
 from scimult_desktop.domain.tasks import Task  # noqa: E402
-from scimult_desktop.services.finding.context_ranking import suggestion_rankings_in_context  # noqa: E402
 from scimult_desktop.services.finding.finder import Ranked  # noqa: E402
 from scimult_desktop.services.library.facade import Library  # noqa: E402
 from scimult_desktop.services.models import bundles as models  # noqa: E402
@@ -130,7 +129,7 @@ def main() -> None:
     rows = [("sentence + previous sentence as one query (old)", glued)]
     rows += [(f"neighbours' ranking fused by rank at {w}", [rerank_by_rank(o, a if c else None, w) for o, a, c in zip(own, around, contexts)])
              for w in (0.02, 0.1, 1.0)]
-    rows += [(f"context weight {w}", suggestion_rankings_in_context(finder, queries, contexts, depth, w, drafting.CONTEXT_POOL))
+    rows += [(f"context weight {w}", finder.suggestion_rankings(queries, depth, contexts=contexts, context_weight=w, pool=drafting.CONTEXT_POOL))
              for w in WEIGHTS]
     for label, rankings in rows:
         recall, ndcg, per = score(rankings)

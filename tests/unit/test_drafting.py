@@ -78,15 +78,14 @@ def test_a_paragraph_above_does_not_leak_into_the_next_sentence(library, tmp_pat
 
 def test_context_in_the_same_paragraph_reorders_but_never_adds_papers(library):
     from scimult_desktop.domain.tasks import Task
-    from scimult_desktop.services.finding.context_ranking import suggestion_rankings_in_context
 
     finder = library._finder(Task.LINK)
     keys = {p.id: p.citekey for p in library.papers.get_many(library.papers.all_ids())}
     # However much an off-topic neighbour weighs, only the sentence's own candidates come back.
-    [ranked] = suggestion_rankings_in_context(finder, [DISTILLATION], [VITAMIN], depth=2, weight=10.0, pool=2)
+    [ranked] = finder.suggestion_rankings([DISTILLATION], 2, contexts=[VITAMIN], context_weight=10.0, pool=2)
     assert {keys[pid] for pid in ranked.ids} <= {"distil", "distil2"}
     # Without context it is the sentence asked alone.
-    [plain] = suggestion_rankings_in_context(finder, [DISTILLATION], [""], depth=5, weight=0.5, pool=300)
+    [plain] = finder.suggestion_rankings([DISTILLATION], 5, contexts=[""], context_weight=0.5, pool=300)
     assert plain.ids == finder.suggestion_rankings([DISTILLATION], 5)[0].ids
 
 

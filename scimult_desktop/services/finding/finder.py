@@ -19,11 +19,11 @@ import numpy as np
 
 from scimult_desktop.domain.records import PassageMatch, SearchHit
 from scimult_desktop.domain.tasks import Role, Task
-from scimult_desktop.services.finding import passage_ranking
+from scimult_desktop.services.finding import context_ranking, passage_ranking
 from scimult_desktop.services.finding.evidence import best_passage, keyword_snippet, passage_excerpt
 from scimult_desktop.services.finding.context_evidence import attach_library_contexts, shared_context_reasons
 from scimult_desktop.services.finding.filters import SearchFilters
-from scimult_desktop.domain.fusion import reciprocal_rank_fusion
+from scimult_desktop.services.finding.ranked import Ranked, fuse
 from scimult_desktop.services.finding.semantic import SemanticBackend
 from scimult_desktop.store.database import LibraryDatabase
 from scimult_desktop.store.papers import PaperStore
@@ -31,15 +31,6 @@ from scimult_desktop.store.papers import PaperStore
 # How deep each list goes before fusion: deep enough that a paper ranked well
 # by only one method still reaches the fused top k.
 CANDIDATE_DEPTH = 100
-
-
-@dataclass
-class Ranked:
-    """An intermediate ranking: paper ids best first, with scores and optional reasons."""
-
-    ids: list[int]
-    scores: dict[int, float]
-    reasons: dict[int, str]
 
 
 class Finder:
@@ -56,7 +47,7 @@ class Finder:
     ) -> list[list[SearchHit]]:
         allowed = (filters or SearchFilters()).allowed_ids(self.database)
         depth = max(CANDIDATE_DEPTH, k)
-        encoded = self._require_backend().encode(list(queries), Task.SEARCH, Role.QUERY) if mode != "keyword" else None
+        encoded = self.require_backend().encode(list(queries), Task.SEARCH, Role.QUERY) if mode != "keyword" else None
         dense = self._dense_rankings(queries, Task.SEARCH, depth, allowed, encoded=encoded) if encoded is not None else None
         matches = [{} for _ in queries]
         if encoded is not None:
@@ -67,13 +58,13 @@ class Finder:
                     dense[i] = Ranked(*passage_ranking.fuse_scores(dense[i].ids, dense[i].scores, found, depth), {})
         results = []
         for i, query in enumerate(queries):
-            keyword = self._keyword_ranking(query, depth, allowed, snippets=k) if mode != "semantic" else None
+            keyword = self.keyword_ranking(query, depth, allowed, snippets=k) if mode != "semantic" else None
             if mode == "keyword":
                 ranked = keyword
             elif mode == "semantic":
                 ranked = dense[i]
             else:
-                ranked = _fuse([keyword, dense[i]])
+                ranked = fuse([keyword, dense[i]])
             results.append(self._hits(ranked, k, query, keyword.reasons if keyword else {}, matches[i]))
         return results
 
@@ -86,12 +77,21 @@ class Finder:
         return [self.suggestion_hits(ranked, k, text, exclude[i] if exclude else ())
                 for i, (text, ranked) in enumerate(zip(texts, rankings))]
 
-    def suggestion_rankings(self, texts: Sequence[str], depth: int) -> list[Ranked]:
-        """Each text's candidates to cite, `depth` deep: BM25 and the link expert, fused."""
+    def suggestion_rankings(
+        self, texts: Sequence[str], depth: int, *, contexts: Sequence[str] | None = None, context_weight: float = 0.0,
+        pool: int = CANDIDATE_DEPTH,
+    ) -> list[Ranked]:
+        """Each text's candidates to cite, `depth` deep: BM25 and the link expert, fused.
+
+        `contexts` (one per text, "" for none): the text's surroundings, a weaker second query at
+        `context_weight` that re-orders the text's own `pool` closest papers (`context_ranking`).
+        """
         if not texts:
             return []
+        if contexts is not None and context_weight > 0 and any(contexts):
+            return context_ranking.rankings_in_context(self, texts, contexts, depth, context_weight, pool)
         dense = self._dense_rankings(texts, Task.LINK, depth, None, role=Role.QUERY)
-        return [_fuse([self._keyword_ranking(text, depth, None, snippets=0), semantic])
+        return [fuse([self.keyword_ranking(text, depth, None, snippets=0), semantic])
                 for text, semantic in zip(texts, dense)]
 
     def suggestion_hits(self, ranked: Ranked, k: int, text: str, exclude: Iterable[int] = ()) -> list[SearchHit]:
@@ -118,7 +118,7 @@ class Finder:
             rankings.append(graph)
         if not rankings:
             return []
-        fused = _fuse(rankings)
+        fused = fuse(rankings)
         fused.ids = [pid for pid in fused.ids if pid != paper_id]
         hits = []
         quoted = shared_context_reasons(self.database, paper_id, fused.ids[:k])
@@ -162,7 +162,7 @@ class Finder:
         return Ranked(ids, strength, {pid: ", ".join(r) for pid, r in reasons.items()})
 
     # ---- building blocks ----------------------------------------------------------------
-    def _keyword_ranking(self, query: str, depth: int, allowed: set[int] | None, *, snippets: int = 10) -> Ranked:
+    def keyword_ranking(self, query: str, depth: int, allowed: set[int] | None, *, snippets: int = 10) -> Ranked:
         hits = self.papers.keyword_search(query, depth if allowed is None else depth * 5, snippets=snippets)
         if allowed is not None:
             hits = [h for h in hits if h.paper.id in allowed][:depth]
@@ -180,7 +180,7 @@ class Finder:
         self, texts: Sequence[str], task: Task, depth: int, allowed: set[int] | None, role: Role = Role.QUERY,
         *, encoded: np.ndarray | None = None,
     ) -> list[Ranked]:
-        backend = self._require_backend()
+        backend = self.require_backend()
         queries = backend.encode(list(texts), task, role) if encoded is None else encoded
         if allowed is not None and len(allowed) <= 20000:
             # Exact scoring over the few allowed papers beats over-fetching from the index.
@@ -198,7 +198,7 @@ class Finder:
 
     def paper_vectors(self, task: Task, paper_ids: Sequence[int]) -> dict[int, np.ndarray]:
         """Stored vectors, embedding papers on the fly when they are not indexed yet."""
-        backend = self._require_backend()
+        backend = self.require_backend()
         vectors = backend.stored_vectors(task, paper_ids)
         missing = [pid for pid in paper_ids if pid not in vectors]
         if missing:
@@ -226,14 +226,9 @@ class Finder:
             hits.append(SearchHit(papers[pid], round(float(ranked.scores[pid]), 6), why=why, page=page, passage=passage))
         return hits
 
-    def _require_backend(self) -> SemanticBackend:
+    def require_backend(self) -> SemanticBackend:
         if self.backend is None:
             from scimult_desktop.errors import ModelError
 
             raise ModelError("no model installed: run `scimult model build-default` (or `scimult model install PATH`)")
         return self.backend
-
-
-def _fuse(rankings: list[Ranked]) -> Ranked:
-    fused = reciprocal_rank_fusion([r.ids for r in rankings])
-    return Ranked([pid for pid, _ in fused], dict(fused), {})

@@ -19,7 +19,6 @@ from typing import Sequence
 from scimult_desktop.domain.records import SearchHit
 from scimult_desktop.domain.tasks import Role, Task
 from scimult_desktop.errors import ScimultError
-from scimult_desktop.services.finding.context_ranking import suggestion_rankings_in_context
 from scimult_desktop.services.finding.finder import CANDIDATE_DEPTH, Finder
 from scimult_desktop.store.papers import PaperStore
 from scimult_desktop.writing.paragraph_worthiness import neighbours_in_paragraph
@@ -76,8 +75,8 @@ def rank_sentences(papers: PaperStore, finder: Finder, sentences: list, indexes:
     depth = max(CANDIDATE_DEPTH, k)
     paragraphs = [sentence.paragraph for sentence in sentences]
     contexts = [paragraph_context(sentences, i, paragraphs) if CONTEXT_WEIGHT > 0 else "" for i in indexes]
-    rankings = suggestion_rankings_in_context(finder, [sentences[i].text for i in indexes], contexts, depth,
-                                              CONTEXT_WEIGHT, CONTEXT_POOL)
+    rankings = finder.suggestion_rankings([sentences[i].text for i in indexes], depth, contexts=contexts,
+                                          context_weight=CONTEXT_WEIGHT, pool=CONTEXT_POOL)
     return [finder.suggestion_hits(ranked, k, sentences[i].text, _cited_nearby(papers, sentences, i, paragraphs))
             for i, ranked in zip(indexes, rankings)]
 
