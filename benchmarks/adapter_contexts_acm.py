@@ -18,7 +18,8 @@ citing papers (`finetune_contexts_acm.add_citing_texts`), two ways:
 Printed per part: Recall@10 before/after (every library paper a candidate, ranked as
 `finetuning.evaluation` ranks link signals), the paired difference and its standard error,
 for contexts, for citation edges and for the whole link task; and what cross-validation
-chose in each fit.
+chose in each fit. `--train-without contexts` is the ablation: the same, with the contexts
+left out of training (still scored).
 
     nice -n 5 python benchmarks/adapter_contexts_acm.py --library /tmp/ctx-acm-lib [--model NAME]
 """
@@ -64,8 +65,8 @@ def compare(before: np.ndarray, after: np.ndarray, sources: np.ndarray) -> dict:
     return report
 
 
-def score(problem, train, evaluated, query_adapter) -> tuple[dict, np.ndarray, np.ndarray, list[str]]:
-    fitted = query_adapter.choose_and_fit(problem, train)
+def score(problem, train, evaluated, query_adapter, without=()) -> tuple[dict, np.ndarray, np.ndarray, list[str]]:
+    fitted = query_adapter.choose_and_fit(problem, [s for s in train if s.source not in without])
     evaluated = problem.usable(evaluated)
     before = query_adapter.recall_hits(problem, evaluated, train, None)
     after = before if fitted.matrix is None else query_adapter.recall_hits(problem, evaluated, train, fitted.matrix)
@@ -98,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--library", type=Path, required=True, help="library folder (built when absent)")
     parser.add_argument("--model", default=None, help="installed model (default: the active one)")
     parser.add_argument("--skip-pipeline-split", action="store_true", help="only the cross-fitted evaluation")
+    parser.add_argument("--train-without", default="", help="ablation: signal sources left out of training, e.g. contexts")
     args = parser.parse_args(argv)
     if acm_missing():
         return 0
@@ -107,17 +109,18 @@ def main(argv: list[str] | None = None) -> int:
 
     ensure_library(args.library)
     model = args.model or models.active_model_name()
+    without = {name for name in args.train_without.split(",") if name}
     started = time.monotonic()
     with Library.open(args.library) as library:
         print(json.dumps({"contexts": add_citing_texts(library)}), flush=True)
         problem, signals = load_problem(library, model)
     train, held = signals.train["link"], signals.held_out["link"]
-    print(json.dumps({"model": model, "train": len(train), "held_out": len(held),
+    print(json.dumps({"model": model, "train": len(train), "held_out": len(held), "train_without": sorted(without),
                       "inverse_cloze_pairs": 0 if problem.ict is None else len(problem.ict.rows),
                       "seconds_to_embed": round(time.monotonic() - started, 1)}), flush=True)
 
     if not args.skip_pipeline_split:
-        fitted, before, after, sources = score(problem, train, held, query_adapter)
+        fitted, before, after, sources = score(problem, train, held, query_adapter, without)
         print(json.dumps({"part": "pipeline split", "adapter": fitted,
                           **compare(before, after, np.asarray(sources))}), flush=True)
 
@@ -127,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     for j in range(FOLDS):
         inner = [s for s in everything if fold[citing_paper(s)] != j]
         outer = [s for s in everything if fold[citing_paper(s)] == j]
-        fitted, before, after, names = score(problem, inner, outer, query_adapter)
+        fitted, before, after, names = score(problem, inner, outer, query_adapter, without)
         befores.append(before), afters.append(after), sources.extend(names)
         print(json.dumps({"fold": j, "citing_papers": sum(1 for v in fold.values() if v == j), "evaluated": len(outer),
                           "fitted": fitted["fitted"], "l2": fitted["l2"], "cv_change": fitted["cv_recall@10_change"],

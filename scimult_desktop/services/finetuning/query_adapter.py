@@ -1,11 +1,13 @@
 """A query-side linear adapter for the link task, learnt from the library's own link signals.
 
 Why it exists: on a CPU a few hundred transformer steps on one library's few hundred
-citation contexts change nothing measurable (ACM-CR library: held-out contexts Recall@10
-0.507 -> 0.507), while a residual map W = I + dW on the link expert's *query* vectors,
-trained against every library paper as a candidate, moves them towards the papers this
-library actually cites for such sentences. It needs no torch, fits in minutes on a CPU and leaves
-the document vectors as they are (so nothing is re-embedded).
+citation contexts change nothing measurable, while a residual map W = I + dW on the link
+expert's *query* vectors, trained against every library paper as a candidate, is cheap
+(numpy, minutes on a CPU) and leaves the document vectors as they are (nothing is
+re-embedded). What it is worth depends on the library: on ACM-CR (25 citing papers) it
+finds held-out citations of citing papers it trained on (+0.05 Recall@10 on the link task,
+2.2 SE) but nothing for citing papers it has not seen (cross-fitted: +0.000 on 286
+contexts), which is what a user's new draft is. Hence the cautious keep rule below.
 
 Training data: the link signals of the training split (citation contexts and citation
 edges: query text -> cited paper), plus inverse-cloze pairs from the library's abstracts
@@ -15,9 +17,9 @@ temperature `TAU`, other known positives of the same query masked, an L2 pull of
 zero, Adam for `STEPS` steps.
 
 Settings (`GRID`: the strength of that pull) are chosen by K-fold cross-validation over the
-training signals, folds by citing paper (`citing_group`); the adapter is kept only when its cross-validated
-Recall@10 change is positive by more than one standard error. The held-out split is never
-looked at here: the pipeline scores it afterwards, once.
+training signals, folds by citing paper (`citing_group`); the adapter is kept only when its
+cross-validated Recall@10 change exceeds `KEEP_MARGIN_SE` standard errors. The held-out
+split is never looked at here: the pipeline scores it afterwards, once.
 """
 
 from __future__ import annotations
@@ -43,6 +45,10 @@ ICT_WEIGHT = 1.0
 ICT_PAIRS = 2000  # abstracts used as inverse-cloze pairs (seeded choice), bounds the cost
 MAX_CANDIDATES = 8000  # softmax candidates per step (all positives kept), bounds the cost
 MIN_SIGNALS = 20  # fewer training link signals than this: no adapter
+# The best of the GRID settings must beat no adapter by this many paired SEs in cross-validation.
+# One SE let through adapters that cross-fitting showed to do nothing for unseen citing papers
+# (ACM-CR: CV +0.016 +- 0.012, cross-fitted +0.000 on 286 contexts).
+KEEP_MARGIN_SE = 2.0
 CUTOFF = 10
 FILE_NAME = "link.query_adapter.npy"
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
@@ -162,9 +168,9 @@ def choose_and_fit(problem: Problem, train: Sequence[Signal], *, folds: int = FO
         table.append({"l2": lam, "cv_recall@10_change": round(float(d.mean()), 4), "cv_paired_se": round(se, 4)})
     best = max(table, key=lambda row: row["cv_recall@10_change"])
     change, se = best["cv_recall@10_change"], best["cv_paired_se"]
-    if not change > se:
+    if not change > KEEP_MARGIN_SE * se:
         return AdapterFit(None, best["l2"], change, se, table,
-                          reason="cross-validation on the training signals showed no gain beyond one standard error")
+                          reason=f"cross-validation over unseen citing papers showed no gain beyond {KEEP_MARGIN_SE:g} standard errors")
     w = fit(problem, train, best["l2"], cancel=cancel)
     if progress is not None:
         progress(total, total)
