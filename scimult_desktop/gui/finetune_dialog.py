@@ -224,7 +224,7 @@ class FinetuneDialog(QDialog):
         self._op = None
         self.result = result
         seconds = result.seconds.get("training", 0.0)
-        self.progress.finish(f"done: {result.model}, trained in {seconds / 60:.1f} min")
+        self.progress.finish(f"done: {result.model}, trained in {seconds / 60:.1f} min" if seconds >= 1 else f"done: {result.model}")
         for row, task in enumerate(TASKS):
             values = result.tasks.get(task)
             if values:
@@ -242,8 +242,13 @@ class FinetuneDialog(QDialog):
         elif adapter.get("reason"):
             verdict += f" No query adapter: {adapter['reason']}."
         self.verdict.setText(verdict)
-        self.accept_button.setEnabled(True)
-        self.keep_button.setEnabled(True)
+        if result.model == result.base_model:  # nothing new was made, so nothing to accept or decline
+            self.verdict.setText(f"Nothing new to install; {result.base_model} stays as it is. "
+                                 f"No query adapter: {adapter.get('reason', 'not fitted')}.")
+            self.start_button.setEnabled(True)
+        else:
+            self.accept_button.setEnabled(True)
+            self.keep_button.setEnabled(True)
         self.run_finished.emit(result)
 
     def _on_failed(self, message: str) -> None:

@@ -146,3 +146,20 @@ def test_cancel_inside_the_adapter_stage_stops_it_and_the_next_call_finishes(fre
     assert run["status"] == "trained" and adapter_fitting.STAGE in stages
     result = finetuning.finetune(fresh_library, "link", adapter_only=True, min_examples=5)
     assert result.run_folder == Path(run["folder"]) and result.query_adapter is not None
+
+
+def test_an_adapter_only_run_whose_adapter_is_not_kept_installs_nothing(fresh_library, tiny_base, monkeypatch):
+    from click.testing import CliRunner
+
+    from scimult_desktop.cli.main import cli
+
+    make_library(fresh_library, papers=48)
+    monkeypatch.setattr(query_adapter, "choose_and_fit",
+                        lambda problem, train, **_: AdapterFit(None, 0.1, 0.0, 0.01, [], reason="no gain, said the test"))
+    result = finetuning.finetune(fresh_library, "link", adapter_only=True, min_examples=5)
+    assert result.model == result.base_model == "tiny" and not result.recommended
+    assert result.tasks["link"]["before"] == result.tasks["link"]["after"]
+    assert [m.name for m in models.list_models()] == ["tiny"]  # no copy of the base installed
+    shown = CliRunner().invoke(cli, ["--library", str(fresh_library.folder), "finetune", "--tasks", "link", "--adapter-only"])
+    assert shown.exit_code == 0, shown.stderr
+    assert "nothing new to install: no query adapter (no gain, said the test); tiny stays as it is" in shown.stdout

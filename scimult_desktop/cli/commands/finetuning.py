@@ -114,13 +114,18 @@ def _print_plan(plan: finetuning.FinetunePlan) -> None:
 
 def _print_result(result: finetuning.FinetuneResult, accept: bool) -> None:
     minutes = result.seconds.get("training", 0.0) / 60
-    click.echo(f"model {result.model} (from {result.base_model}); training {minutes:.1f} min")
+    click.echo(f"model {result.model} (from {result.base_model}); training {minutes:.1f} min" if result.model != result.base_model
+               else f"model {result.base_model}, evaluated on the held-out signals")
     click.echo(f"  {'task':<9} {'train':>6} {'held out':>8}  {'metric':<11} {'before':>7} {'after':>7}")
     for task, row in result.tasks.items():
         click.echo(
             f"  {task:<9} {row['train']:>6} {row['held_out']:>8}  {row['metric']:<11} {_fmt(row['before']):>7} {_fmt(row['after']):>7}"
         )
     adapter = result.query_adapter
+    if result.model == result.base_model:
+        click.echo(f"nothing new to install: no query adapter ({adapter['reason'] if adapter else 'not fitted'}); "
+                   f"{result.base_model} stays as it is")
+        return
     if adapter:
         if adapter["fitted"]:
             click.echo(f"link query adapter: fitted (cross-validated Recall@10 {adapter['cv_recall@10_change']:+.3f}"

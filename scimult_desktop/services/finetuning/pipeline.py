@@ -113,7 +113,11 @@ class FinetunePlan:
 
 @dataclass
 class FinetuneResult:
-    """A finished run: the new model and the before/after figures on the held-out signals."""
+    """A finished run: the new model and the before/after figures on the held-out signals.
+
+    `model` is `base_model` when nothing new was made (an adapter-only run whose adapter
+    was not kept): nothing is installed then, and `query_adapter["reason"]` says why.
+    """
 
     model: str
     base_model: str
@@ -290,15 +294,18 @@ def finetune(
         )
         timings["query_adapter"] = round(time.monotonic() - started, 1)
         run.update(status="adapted", query_adapter=fitted.to_json(), seconds=timings)
-    if run.state["status"] == "adapted":
+    # An adapter-only run whose adapter was not kept would install an exact copy of the base.
+    unchanged = run.state["settings"]["trainable"] == ADAPTER_ONLY and not (run.state.get("query_adapter") or {}).get("fitted")
+    if run.state["status"] == "adapted" and not unchanged:
         _emit(progress, "installing the new model")
         _install(run, base)
         _move_document_vectors(library, run, base)
         run.update(status="installed")
+    tuned = base if unchanged else run.model
     started = time.monotonic()
     before = finetune_eval.evaluate(library.database, models.load_encoder(base), models.model_key(base), signals, progress=progress, cancel=cancel)
-    after = finetune_eval.evaluate(
-        library.database, models.load_encoder(run.model), models.model_key(run.model), signals, progress=progress, cancel=cancel
+    after = before if unchanged else finetune_eval.evaluate(
+        library.database, models.load_encoder(tuned), models.model_key(tuned), signals, progress=progress, cancel=cancel
     )
     timings["evaluation"] = round(time.monotonic() - started, 1)
     table = {
@@ -316,10 +323,10 @@ def finetune(
             row["by_source"] = finetune_eval.by_source(signals.held_out[task], before[task], after[task])
     recommended = finetune_eval.recommend(before, after)
     run.update(status="evaluated", tasks=table, recommended=recommended, seconds=timings)
-    result = FinetuneResult(run.model, base, table, recommended, False, run.folder, timings, run.state.get("query_adapter"))
+    result = FinetuneResult(tuned, base, table, recommended, False, run.folder, timings, run.state.get("query_adapter"))
     if accept_if_recommended and recommended:
         started = time.monotonic()
-        accept(library, run.model, progress=progress, cancel=cancel)
+        accept(library, tuned, progress=progress, cancel=cancel)
         result.active = True
         timings["accept"] = round(time.monotonic() - started, 1)
     return result
