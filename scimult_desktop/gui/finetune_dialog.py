@@ -179,7 +179,8 @@ class FinetuneDialog(QDialog):
         if self.adapter_only_box.isChecked() and "link" not in tasks:
             self.plan_label.setText("The quick adapter learns from citations: tick the link task.")
             return
-        self.ops.run_query(lambda library, ctx: finetuning.plan(library, tasks), key="finetune-plan",
+        adapter_only = self.adapter_only_box.isChecked()
+        self.ops.run_query(lambda library, ctx: finetuning.plan(library, tasks, adapter_only=adapter_only), key="finetune-plan",
                            on_success=self._show_plan, on_failure=self.plan_label.setText)
 
     def _show_plan(self, plan: finetuning.FinetunePlan) -> None:
@@ -190,7 +191,7 @@ class FinetuneDialog(QDialog):
         s = plan.settings
         where = "GPU, all weights" if s.device == "cuda" else f"CPU, {s.trainable}, {s.max_length} tokens"
         text = f"Base model {plan.base_model}; {s.max_steps} steps of {s.batch_size} ({where})."
-        if self.adapter_only_box.isChecked():
+        if plan.settings.trainable == finetuning.ADAPTER_ONLY:
             text = f"Base model {plan.base_model}; no training: a query adapter fitted from your link signals."
         self.plan_label.setText(f"Cannot start: {plan.problem}" if plan.problem else text)
         self.start_button.setEnabled(plan.problem is None and self._op is None)

@@ -105,3 +105,11 @@ def test_a_real_run_prints_exactly_the_json_contract(library_dir, tmp_path, monk
         assert isinstance(row["before"], float) and isinstance(row["after"], float)
     assert report["active"] is False and models.active_model_name() == "tiny"
     assert "training:" in result.stderr  # progress on stderr, JSON alone on stdout
+
+
+def test_dry_run_of_the_adapter_alone_says_so_and_needs_the_link_task(library_dir):
+    shown = invoke("--library", str(library_dir), "finetune", "--dry-run", "--adapter-only", "--json")
+    assert shown.exit_code == 0, shown.stderr
+    assert json.loads(shown.stdout)["settings"]["trainable"] == finetuning.ADAPTER_ONLY
+    text = invoke("--library", str(library_dir), "finetune", "--dry-run", "--adapter-only", "--tasks", "search")
+    assert text.exit_code == 0 and "include the link task" in text.stdout and "no training" in text.stdout

@@ -46,7 +46,7 @@ def finetune_command(ctx, tasks, epochs, steps, adapter_only, accept, dry_run, a
         return
     library = library_from(ctx)
     if dry_run:
-        plan = finetuning.plan(library, tasks, epochs=epochs, max_steps=steps)
+        plan = finetuning.plan(library, tasks, epochs=epochs, max_steps=steps, adapter_only=adapter_only)
         if as_json:
             emit_json(plan.to_json())
         else:
@@ -106,7 +106,10 @@ def _print_plan(plan: finetuning.FinetunePlan) -> None:
     for task, count in plan.counts.items():
         click.echo(f"  {task:<9} {count['train']:>6} to train  {count['held_out']:>5} held out")
     s = plan.settings
-    click.echo(f"settings: {s.device}, trainable={s.trainable}, max_length={s.max_length}, {s.max_steps} steps of {s.batch_size}")
+    if s.trainable == finetuning.ADAPTER_ONLY:
+        click.echo("settings: no training; the link query adapter alone (numpy, minutes on a CPU)")
+    else:
+        click.echo(f"settings: {s.device}, trainable={s.trainable}, max_length={s.max_length}, {s.max_steps} steps of {s.batch_size}")
     for why, n in plan.ignored.items():
         click.echo(f"  ignored: {n} {why}")
     click.echo(f"cannot start: {plan.problem}" if plan.problem else "ready: run `scimult finetune` to train")

@@ -67,6 +67,7 @@ CPU_STEP_BUDGET = 300  # ~minutes on 2 cores with experts+top:1 at 128 tokens
 GPU_STEP_BUDGET = 3000
 RESUMABLE = ("prepared", "training", "cancelled", "failed", "trained", "adapted", "installed")
 ADAPTER_ONLY = "adapter"  # `trainable` value: no transformer training, only the link query adapter
+ADAPTER_NEEDS_LINK = "the query adapter learns from link signals: include the link task (--tasks link)"
 CANCEL_GRACE_S = 180  # the trainer saves a checkpoint on SIGINT; give it time
 MetricsCallback = Callable[[dict], None]
 
@@ -149,6 +150,7 @@ def plan(
     max_steps: int | None = None,
     min_examples: int | None = None,
     signals: SignalSet | None = None,
+    adapter_only: bool = False,
 ) -> FinetunePlan:
     """Counts per task and the training settings this machine would use; starts nothing."""
     names = finetune_signals.parse_tasks(tasks)
@@ -156,6 +158,8 @@ def plan(
     signals = signals or finetune_signals.collect(library.database, names)
     problem = None
     try:
+        if adapter_only and "link" not in names:
+            raise ScimultError(ADAPTER_NEEDS_LINK)
         signals.check_enough(min_examples)
         if base is None:
             _base_model()
@@ -164,6 +168,8 @@ def plan(
     settings = training_settings(sum(c["train"] for c in signals.counts().values()), epochs)
     if max_steps:
         settings.max_steps = max_steps
+    if adapter_only:
+        settings.trainable = ADAPTER_ONLY
     return FinetunePlan(base, names, signals.counts(), settings, problem, dict(signals.ignored))
 
 
@@ -263,7 +269,7 @@ def finetune(
     base_folder = models.model_path(base)
     if adapter_only:
         if "link" not in names:
-            raise ScimultError("the query adapter learns from link signals: include the link task (--tasks link)")
+            raise ScimultError(ADAPTER_NEEDS_LINK)
         trainable = ADAPTER_ONLY
     elif not (base_folder / TORCH_WEIGHTS).is_file():
         raise ModelError(
