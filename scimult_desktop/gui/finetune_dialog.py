@@ -118,6 +118,7 @@ class FinetuneDialog(QDialog):
             "the transformer is not trained. Needs the link task."
         )
         self.adapter_only_box.toggled.connect(self.refresh_plan)
+        self.adapter_only_box.toggled.connect(lambda quick: self.plot.setVisible(not quick))  # nothing trains: no loss
         self.table = QTableWidget(len(TASKS), len(COLUMNS))
         self.table.setHorizontalHeaderLabels(list(COLUMNS))
         self.table.verticalHeader().hide()

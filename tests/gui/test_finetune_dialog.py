@@ -121,6 +121,7 @@ def test_the_quick_adapter_runs_without_training_and_says_what_it_decided(window
     _only(dialog, qtbot, "search")
     qtbot.keyClick(dialog.adapter_only_box, Qt.Key.Key_Space)  # keyboard reaches it
     assert dialog.adapter_only_box.isChecked()
+    assert not dialog.plot.isVisibleTo(dialog)  # nothing trains, so no loss plot
     assert "tick the link task" in dialog.plan_label.text() and not dialog.start_button.isEnabled()
     with qtbot.waitSignal(dialog.plan_shown, timeout=30000):
         dialog.task_boxes["link"].setChecked(True)

@@ -169,6 +169,8 @@ def choose_and_fit(problem: Problem, train: Sequence[Signal], *, folds: int = FO
     best = max(table, key=lambda row: row["cv_recall@10_change"])
     change, se = best["cv_recall@10_change"], best["cv_paired_se"]
     if not change > KEEP_MARGIN_SE * se:
+        if progress is not None:
+            progress(total, total)
         return AdapterFit(None, best["l2"], change, se, table,
                           reason=f"cross-validation over unseen citing papers showed no gain beyond {KEEP_MARGIN_SE:g} standard errors")
     w = fit(problem, train, best["l2"], cancel=cancel)
