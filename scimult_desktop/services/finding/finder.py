@@ -12,11 +12,11 @@ Every hit says why it was returned.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 import numpy as np
 
+from scimult_desktop.domain.fusion import reciprocal_rank_fusion
 from scimult_desktop.domain.records import PassageMatch, SearchHit
 from scimult_desktop.domain.tasks import Role, Task
 from scimult_desktop.services.finding import context_ranking, passage_ranking
