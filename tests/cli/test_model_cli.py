@@ -34,7 +34,9 @@ def test_model_install_list_use_json_shapes(installed, tiny_bundle):
     assert installed["name"] == "tiny-cli" and installed["active"] is True
     listed = json.loads(run("model", "list", "--json").stdout)
     assert [m["name"] for m in listed] == ["tiny-cli"]
-    assert set(listed[0]) == {"name", "active", "dim", "pooling", "similarity", "tasks", "path", "source", "outdated"}
+    assert set(listed[0]) == {"name", "active", "dim", "pooling", "similarity", "tasks", "path", "source", "outdated",
+                              "query_adapters"}
+    assert listed[0]["query_adapters"] == []
     assert listed[0]["outdated"] is None  # not the default: never judged
     assert listed[0]["tasks"] == ["classify", "link", "search"] and isinstance(listed[0]["dim"], int)
     second = run("model", "install", str(tiny_bundle), "--name", "tiny-two")

@@ -63,6 +63,7 @@ def test_adapter_only_installs_a_model_whose_link_queries_are_adapted_and_docume
     name = manifest.tasks["link"].query_adapter
     assert name == query_adapter.FILE_NAME and manifest.export["checksums"][name] == sha256_file(folder / name)
     assert all(manifest.tasks[t].query_adapter is None for t in ("search", "classify"))
+    assert {m.name: m.query_adapters for m in models.list_models()} == {"tiny": [], "tiny-ft-1": ["link"]}
 
     texts = ["graph neural networks for molecules", "a survey of retrieval"]
     base, tuned = models.load_encoder("tiny"), models.load_encoder("tiny-ft-1")

@@ -85,7 +85,8 @@ def model_list_command(as_json: bool) -> None:
     """List installed models; the active one is marked with *.
 
     JSON: [{"name", "active", "dim", "pooling", "similarity", "tasks": [..], "path", "source",
-    "outdated": why the default should be rebuilt | null}]
+    "outdated": why the default should be rebuilt | null, "query_adapters": [tasks whose queries a
+    fine-tuning adapter changes]}]
     """
     infos = models.list_models()
     if as_json:
@@ -98,6 +99,8 @@ def model_list_command(as_json: bool) -> None:
         click.echo(f"{mark} {info.name}  dim={info.dim} {info.pooling}/{info.similarity}  tasks={','.join(info.tasks)}  {info.path}")
         if info.outdated:
             click.echo(f"  outdated: {rebuild_hint(info.outdated)}")
+        if info.query_adapters:
+            click.echo(f"  query adapter (fine-tuned on a library): {', '.join(info.query_adapters)}")
 
 
 @model_group.command("install")

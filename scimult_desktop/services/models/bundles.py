@@ -70,6 +70,7 @@ class ModelInfo:
     source: dict = field(default_factory=dict)
     # Why this default should be rebuilt (built without / from other trained weights than ship), else None.
     outdated: str | None = None
+    query_adapters: list[str] = field(default_factory=list)  # tasks whose queries a fine-tuning adapter changes
 
     def to_json(self) -> dict:
         return {
@@ -82,6 +83,7 @@ class ModelInfo:
             "path": self.path,
             "source": self.source,
             "outdated": self.outdated,
+            "query_adapters": self.query_adapters,
         }
 
 
@@ -408,6 +410,7 @@ def _info(folder: Path, manifest: BundleManifest, active: bool) -> ModelInfo:
         path=str(folder),
         source=dict(manifest.source),
         outdated=default_freshness.outdated_reason(folder.name, manifest.source),
+        query_adapters=sorted(task for task, graph in manifest.tasks.items() if graph.query_adapter),
     )
 
 
