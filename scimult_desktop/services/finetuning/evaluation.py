@@ -126,20 +126,36 @@ def by_source(held_out: Sequence[Signal], before: TaskScore, after: TaskScore) -
 
 
 # ---- ranking tasks (link, search) ---------------------------------------------------
-def _ranking_score(candidates: "_Candidates", task: str, train: Sequence[Signal], held_out: Sequence[Signal]) -> TaskScore:
+def known_positives(signals: Sequence[Signal]) -> dict[object, set[int]]:
+    """The papers each query (its query paper, else its text) is known to lead to in `signals`."""
     known: dict[object, set[int]] = {}
-    for s in train:
+    for s in signals:
         if s.positive_paper is not None:
-            known.setdefault(s.query_paper if s.query_paper is not None else s.query, set()).add(s.positive_paper)
+            known.setdefault(_query_key(s), set()).add(s.positive_paper)
+    return known
+
+
+def skipped_candidates(signal: Signal, known: dict[object, set[int]]) -> set[int]:
+    """Papers not ranked against `signal`'s own: the query paper and the query's other known positives."""
+    skip = set(known.get(_query_key(signal), set()))
+    if signal.query_paper is not None:
+        skip.add(signal.query_paper)
+    skip.discard(signal.positive_paper)
+    return skip
+
+
+def _query_key(signal: Signal) -> object:
+    return signal.query_paper if signal.query_paper is not None else signal.query
+
+
+def _ranking_score(candidates: "_Candidates", task: str, train: Sequence[Signal], held_out: Sequence[Signal]) -> TaskScore:
+    known = known_positives(train)
     queries = candidates.encoder.encode([s.query for s in held_out], Task.parse(task), Role.QUERY)
     per_item = []
     for signal, vector in zip(held_out, queries):
         ids, matrix = candidates.view(task, signal.view)
         scores = matrix @ vector
-        skip = known.get(signal.query_paper if signal.query_paper is not None else signal.query, set())
-        if signal.query_paper is not None and signal.query_paper != signal.positive_paper:
-            skip = skip | {signal.query_paper}
-        rank = _rank_of(ids, scores, signal.positive_paper, skip - {signal.positive_paper})
+        rank = _rank_of(ids, scores, signal.positive_paper, skipped_candidates(signal, known))
         if task == "search":
             per_item.append(1.0 / rank if rank <= CUTOFF else 0.0)
         else:

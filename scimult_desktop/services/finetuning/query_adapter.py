@@ -34,6 +34,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from scimult_desktop.embedding.query_adapters import apply
+from scimult_desktop.services.finetuning.evaluation import known_positives, skipped_candidates
 from scimult_desktop.services.finetuning.signals import Signal
 
 TAU = 0.05
@@ -115,11 +116,9 @@ def fit(problem: Problem, signals: Sequence[Signal], lam: float, *, steps: int =
     x = problem.queries(signals)
     positives = np.asarray([where[problem.row[s.positive_paper]] for s in signals])
     mask = np.zeros((len(signals), len(candidates)), bool)
-    known = _known(signals)
+    known = known_positives(signals)
     for n, s in enumerate(signals):
-        others = [problem.row[p] for p in known[_key(s)] if p != s.positive_paper and p in problem.row]
-        if s.query_paper is not None and s.query_paper in problem.row:
-            others.append(problem.row[s.query_paper])
+        others = [problem.row[p] for p in skipped_candidates(s, known) if p in problem.row]
         mask[n, [where[r] for r in others if r in where]] = True
     ict = problem.ict
     ict_rows = None if ict is None else np.asarray([where.get(int(r), -1) for r in ict.rows])
@@ -151,15 +150,17 @@ def choose_and_fit(problem: Problem, train: Sequence[Signal], *, folds: int = FO
                                  f"needs {MIN_SIGNALS} from {folds})")
     fold_of = {g: int(hashlib.sha256(f"adapter-cv:{g}".encode()).hexdigest(), 16) % folds for g in groups}
     total, done = len(GRID) * folds + 1, 0
+    splits = []  # (fitted on, judged on, judged without an adapter) per fold
+    for j in range(folds):
+        inner = [s for s in train if fold_of[citing_group(s)] != j]
+        check = [s for s in train if fold_of[citing_group(s)] == j]
+        if inner and check:
+            splits.append((inner, check, recall_hits(problem, check, inner, None)))
     table = []
     for lam in GRID:
         diffs = []
-        for j in range(folds):
-            inner = [s for s in train if fold_of[citing_group(s)] != j]
-            check = [s for s in train if fold_of[citing_group(s)] == j]
-            if inner and check:
-                w = fit(problem, inner, lam, cancel=cancel)
-                diffs.append(recall_hits(problem, check, inner, w) - recall_hits(problem, check, inner, None))
+        for inner, check, without in splits:
+            diffs.append(recall_hits(problem, check, inner, fit(problem, inner, lam, cancel=cancel)) - without)
             done += 1
             if progress is not None:
                 progress(done, total)
@@ -189,15 +190,11 @@ def recall_hits(problem: Problem, evaluated: Sequence[Signal], known_from: Seque
     if matrix is not None:
         q = apply(matrix, q)
     scores = q @ problem.documents.T
-    known = _known(known_from)
+    known = known_positives(known_from)
     out = np.zeros(len(evaluated))
     for n, s in enumerate(evaluated):
-        skip = set(known.get(_key(s), set()))
-        if s.query_paper is not None and s.query_paper != s.positive_paper:
-            skip.add(s.query_paper)
-        skip.discard(s.positive_paper)
         row = scores[n].copy()
-        row[[problem.row[p] for p in skip if p in problem.row]] = -np.inf
+        row[[problem.row[p] for p in skipped_candidates(s, known) if p in problem.row]] = -np.inf
         out[n] = 1.0 if int(np.sum(row > row[problem.row[s.positive_paper]])) + 1 <= CUTOFF else 0.0
     return out
 
@@ -243,17 +240,6 @@ def citing_group(signal: Signal) -> str:
 
 
 # ---- internals ------------------------------------------------------------------------------
-def _key(s: Signal):
-    return s.query_paper if s.query_paper is not None else s.query
-
-
-def _known(signals: Sequence[Signal]) -> dict:
-    known: dict = {}
-    for s in signals:
-        known.setdefault(_key(s), set()).add(s.positive_paper)
-    return known
-
-
 def _candidate_rows(problem: Problem, signals: Sequence[Signal]) -> np.ndarray:
     """Every paper when the library is small; else a seeded sample that keeps every positive."""
     n = len(problem.paper_ids)
