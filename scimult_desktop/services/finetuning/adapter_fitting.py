@@ -14,7 +14,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from scimult_desktop.domain.progress import CancelToken, ProgressCallback, ProgressEvent
+from scimult_desktop.domain.progress import CancelToken, ProgressCallback, ProgressEvent, ProgressTracker, cancellable_batches
 from scimult_desktop.domain.tasks import Role, Task
 from scimult_desktop.embedding.bundle import read_manifest, write_manifest
 from scimult_desktop.embedding.onnx_encoder import OnnxEncoder
@@ -99,11 +99,10 @@ class _Encoding:
 
     def __call__(self, texts: Sequence[str], role: Role, what: str) -> np.ndarray:
         out = np.zeros((len(texts), self.encoder.dim), np.float32)
-        for start in range(0, len(texts), BATCH):
-            if self.cancel is not None:
-                self.cancel.raise_if_cancelled()
-            _emit(self.progress, start, len(texts), f"embedding {what}")
-            out[start : start + BATCH] = self.encoder.encode(list(texts[start : start + BATCH]), Task.LINK, role)
+        tracker = ProgressTracker(STAGE, len(texts), self.progress)
+        for chunk in cancellable_batches(texts, BATCH, self.cancel):
+            out[tracker.done : tracker.done + len(chunk)] = self.encoder.encode(list(chunk), Task.LINK, role)
+            tracker.advance(len(chunk), current=f"embedding {what}")
         return out
 
 
