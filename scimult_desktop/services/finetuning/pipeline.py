@@ -286,7 +286,7 @@ def finetune(
     if run.state["status"] in ("prepared", "training", "cancelled", "failed"):
         started = time.monotonic()
         try:
-            if run.state["settings"]["trainable"] != ADAPTER_ONLY:
+            if not run.adapter_only:
                 _train(run, progress, on_metrics, cancel)
         finally:  # a cancelled or failed part counts too: the figure is the run's total
             timings["training"] = round(timings.get("training", 0.0) + time.monotonic() - started, 1)
@@ -301,7 +301,7 @@ def finetune(
         timings["query_adapter"] = round(time.monotonic() - started, 1)
         run.update(status="adapted", query_adapter=fitted.to_json(), seconds=timings)
     # An adapter-only run whose adapter was not kept would install an exact copy of the base.
-    unchanged = run.state["settings"]["trainable"] == ADAPTER_ONLY and not (run.state.get("query_adapter") or {}).get("fitted")
+    unchanged = run.adapter_only and not (run.state.get("query_adapter") or {}).get("fitted")
     if run.state["status"] == "adapted" and not unchanged:
         _emit(progress, "installing the new model")
         _install(run, base)
@@ -377,6 +377,11 @@ class _Run:
     @property
     def out_dir(self) -> Path:
         return self.folder / "out"
+
+    @property
+    def adapter_only(self) -> bool:
+        """Nothing trains in this run: the base model's files plus the link query adapter."""
+        return self.state["settings"]["trainable"] == ADAPTER_ONLY
 
     def update(self, **changes: object) -> None:
         self.state.update(changes)
@@ -588,7 +593,7 @@ def _reset_bundle_adapter(run: _Run, base: str) -> None:
     which has no adapter of its own (a half-finished earlier attempt's one is removed).
     """
     target = run.out_dir / "bundle"
-    if run.state["settings"]["trainable"] == ADAPTER_ONLY:
+    if run.adapter_only:
         if target.exists():
             shutil.rmtree(target)
         run.out_dir.mkdir(parents=True, exist_ok=True)
@@ -608,7 +613,7 @@ def _document_key(run: _Run, base: str) -> str:
 
     An adapter-only bundle embeds documents exactly as its base: the base's own vectors.
     """
-    if run.state["settings"]["trainable"] == ADAPTER_ONLY:
+    if run.adapter_only:
         return models.model_key(base)
     return f"{run.model}@{run.folder.name}"
 
@@ -623,7 +628,7 @@ def _move_document_vectors(library: "Library", run: _Run, base: str) -> None:
     store = VectorStore(library.database)
     source = _document_key(run, base)
     with library.database.transaction():
-        if run.state["settings"]["trainable"] == ADAPTER_ONLY:
+        if run.adapter_only:
             store.copy_model(source, models.model_key(run.model))
             PassageStore(library.database).copy_vectors(source, models.model_key(run.model))
         else:
