@@ -18,8 +18,10 @@ def load(folder: Path, name: str, dim: int) -> np.ndarray:
     path = Path(folder) / name
     try:
         matrix = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as exc:
+    except OSError as exc:
         raise ModelError(f"{path}: unreadable query adapter ({str(exc)[:200]})") from None
+    except ValueError:  # numpy's own text would suggest loading it with pickle, which a bundle must never need
+        raise ModelError(f"{path}: unreadable query adapter (not a matrix saved by numpy as .npy)") from None
     if matrix.shape != (dim, dim) or not np.issubdtype(matrix.dtype, np.floating) or not np.all(np.isfinite(matrix)):
         raise ModelError(f"{path}: a query adapter must be a finite float ({dim}, {dim}) matrix, not {matrix.dtype} {matrix.shape}")
     return matrix.astype(np.float32)

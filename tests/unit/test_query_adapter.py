@@ -90,7 +90,7 @@ def test_a_bad_adapter_file_is_an_error_naming_it(tmp_path):
     with pytest.raises(ModelError, match="link.query_adapter.npy.*finite float \\(8, 8\\)"):
         query_adapters.load(tmp_path, "link.query_adapter.npy", 8)
     (tmp_path / "broken.npy").write_bytes(b"not numpy")
-    with pytest.raises(ModelError, match="broken.npy: unreadable query adapter"):
+    with pytest.raises(ModelError, match=r"broken.npy: unreadable query adapter \(not a matrix saved by numpy as .npy\)"):
         query_adapters.load(tmp_path, "broken.npy", 8)
 
 
