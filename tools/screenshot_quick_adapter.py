@@ -6,7 +6,7 @@ Usage (under Xvfb):
 LIB: a library with link signals, e.g. the one `benchmarks/finetune_contexts_acm.py` builds (ACM-CR
 records plus its citing papers' text). Its database is copied first (SQLite backup) and models go to
 a private copy of the models folder, so neither the library nor the installed models change.
-Writes docs/screenshots/quick-adapter-<size>-{ready,done}.png.
+Writes docs/screenshots/quick-adapter-<size>-{ready,done}.png: the window at <size> with the dialog over it.
 """
 
 from __future__ import annotations
@@ -23,6 +23,15 @@ from screenshot_support import close_window, open_window, settle, wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+
+def shoot(app, width: int, height: int, path: Path) -> None:
+    """The screen's top-left `width` x `height`: the main window at that size with the dialog over it.
+
+    (The dialog alone looks the same at every window size.)
+    """
+    settle(app)
+    app.primaryScreen().grabWindow(0, 0, 0, width, height).save(str(path))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -61,14 +70,14 @@ def main(argv: list[str] | None = None) -> int:
     wait_until(app, lambda: dialog.start_button.isEnabled(), what="the plan for the quick adapter")
     args.out.mkdir(parents=True, exist_ok=True)
     ready = args.out / f"quick-adapter-{args.size}-ready.png"
-    dialog.grab().save(str(ready))
+    shoot(app, width, height, ready)
     finished = []
     dialog.run_finished.connect(finished.append)
     dialog.start()
     wait_until(app, lambda: finished, timeout=3600, what="the adapter run")
     settle(app)
     done = args.out / f"quick-adapter-{args.size}-done.png"
-    dialog.grab().save(str(done))
+    shoot(app, width, height, done)
     print(f"saved {ready} and {done}: {dialog.verdict.text()}")
     dialog.close()
     close_window(window)
