@@ -3,7 +3,7 @@
 Issue 19 item 3: fine-tuning learns from citation contexts (context -> cited paper, a link
 signal). This runs the app's own rule (`services/finetuning/query_adapter.choose_and_fit`:
 settings by 5-fold cross-validation on the training signals only, the adapter kept only
-when that shows a gain beyond one standard error) on the ACM-CR library with its 25
+when that shows a gain beyond `KEEP_MARGIN_SE` = 2 standard errors) on the ACM-CR library with its 25
 citing papers (`finetune_contexts_acm.add_citing_texts`), two ways:
 
 1. **the pipeline's split**: trained on `finetune_signals.collect`'s training part, scored
