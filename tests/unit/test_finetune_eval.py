@@ -96,3 +96,20 @@ def test_recommended_only_when_no_task_is_worse_beyond_noise_and_the_mean_improv
     much_worse_search = dict(better_link, search=TaskScore("search", "mrr@10", [0.25] * 40))
     assert not recommend(before, much_worse_search)
     assert finetune_eval.MIN_NOISE > 0
+
+
+def test_embedding_abstracts_for_title_queries_reports_progress_and_stops_on_cancel(fresh_library):
+    import pytest
+
+    from scimult_desktop.domain.progress import CancelToken, Cancelled
+
+    make_library(fresh_library, papers=64)
+    signals = collect(fresh_library.database, ["search"])
+    events = []
+    evaluate(fresh_library.database, TopicEncoder(), "oracle@1", signals, progress=events.append)
+    abstracts = [e for e in events if e.current and e.current.endswith(": abstracts")]
+    assert abstracts and abstracts[-1].done == abstracts[-1].total == 64
+    token = CancelToken()
+    token.cancel()
+    with pytest.raises(Cancelled):
+        evaluate(fresh_library.database, TopicEncoder(), "oracle@2", signals, cancel=token)

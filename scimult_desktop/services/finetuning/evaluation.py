@@ -32,7 +32,7 @@ from typing import Sequence
 
 import numpy as np
 
-from scimult_desktop.domain.progress import CancelToken, ProgressCallback, ProgressEvent
+from scimult_desktop.domain.progress import CancelToken, ProgressCallback, ProgressTracker, cancellable_batches
 from scimult_desktop.domain.tasks import Role, Task
 from scimult_desktop.embedding.encoder import Encoder
 from scimult_desktop.services.models import embedding_cache
@@ -220,12 +220,9 @@ class _Candidates:
         rows = [(int(pid), abstract.strip()) for pid, abstract in
                 self.database.conn.execute("SELECT id, abstract FROM papers WHERE trim(coalesce(abstract, '')) != '' ORDER BY id")]
         vectors = np.zeros((len(rows), self.encoder.dim), np.float32)
-        batch = embedding_cache.COMMIT_EVERY
-        for start in range(0, len(rows), batch):
-            if self.cancel is not None:
-                self.cancel.raise_if_cancelled()
-            chunk = rows[start : start + batch]
+        tracker = ProgressTracker("evaluating", len(rows), self.progress)
+        for chunk in cancellable_batches(rows, embedding_cache.COMMIT_EVERY, self.cancel):
+            start = tracker.done
             vectors[start : start + len(chunk)] = self.encoder.encode([text for _, text in chunk], Task.parse(task), Role.DOCUMENT)
-            if self.progress is not None:
-                self.progress(ProgressEvent("evaluating", start + len(chunk), len(rows), f"{self.encoder.name}: abstracts"))
+            tracker.advance(len(chunk), f"{self.encoder.name}: abstracts")
         return np.asarray([pid for pid, _ in rows], dtype=np.int64), vectors
