@@ -74,7 +74,7 @@ PARTICLES = {"van", "von", "de", "der", "den", "da", "di", "du", "la", "le", "de
 INTL_NAMES = ["van der Berg", "Müller", "de la Cruz", "O'Neill", "Østergaard", "García-Pérez", "von Neumann",
               "Dvořák", "Şahin", "D'Angelo", "Le Roux", "Nguyễn", "Björklund", "dos Santos", "Čech", "ten Brink"]
 NARRATIVE_BEFORE = re.compile(r"\b(?:in|by|of|see|from|following|and|to|with|than)\s*$", re.IGNORECASE)
-_YEAR_CANDIDATE = re.compile(r"(?<![\w./:\-])((?:19|20)\d{2})([a-z]?)(?![\w]|[./\-]\d)")
+_YEAR_CANDIDATE = re.compile(r"(?<![\w./:\-–])((?:19|20)\d{2})([a-z]?)(?![\w]|[./\-]\d)")
 _ABBREVIATIONS = {"et al", "e.g", "i.e", "fig", "figs", "eq", "eqs", "ref", "refs", "sec", "sect", "secs", "tab",
                   "vs", "cf", "resp", "approx", "no", "nos", "vol", "pp", "dr", "prof", "mr", "ms", "st", "jr", "inc",
                   "ch", "app", "thm", "prop", "lem", "def", "cor", "alg", "eqn", "eqns", "viz", "al", "ca", "etc"}
@@ -338,13 +338,19 @@ def _render_paragraph(paragraph: dict, style: str, number: dict, cited: dict, re
         marker, strip = _marker_text(style, ids, number, cited, out)
         if strip:
             out = out[:len(out) - strip]
+        moved = ""
+        if style.startswith("author-year") and re.search(r"[.,;:]\s*$", out):
+            # "approaches.\cite{x} Next" prints "approaches.¹ Next" in a superscript style; an author-year
+            # citation goes before the punctuation
+            trimmed = out.rstrip()
+            moved, out = trimmed[-1], trimmed[:-1]
         if not out.endswith((" ", "(", "[")) and out and marker and not marker.startswith(("(", " ")) \
                 and not out.endswith((".", ",")):
             out += " "
         if marker.startswith("(") and out and not out.endswith((" ", "(")):
             out += " "
         markers.append((len(out), len(out) + len(marker), set(ids)))
-        out += marker
+        out += marker + moved
     out += _clean_keep_edges(source[position:])
     # collapse whitespace, moving marker offsets along
     text, shift = "", []
@@ -479,29 +485,31 @@ def _norm(sentence: str) -> str:
     return " ".join(sentence.replace("…", " ").split())
 
 
+def _key(sentence: str) -> str:
+    """Sentences compared without spaces and hyphens: a line-end "high-" + "and" joins either way."""
+    return re.sub(r"[\s\-‐–…]", "", sentence)
+
+
 def score_paper(paper: Rendered, predicted: list[tuple[str, int | None]], misses: list | None = None) -> Score:
-    truth_pairs = [(i, text, rid) for i, (text, ids) in enumerate(paper.truth) for rid in sorted(ids)]
-    unmatched = {(i, rid) for i, _, rid in truth_pairs}
+    """Pairs keyed by sentence text (a paragraph unarXive holds twice counts once)."""
+    truth: dict[str, set[str]] = {}
+    for text, ids in paper.truth:
+        truth.setdefault(_key(text), set()).update(ids)
+    texts = {_key(text): text for text, _ in paper.truth}
+    unmatched = {(key, rid) for key, ids in truth.items() for rid in ids}
     score = Score()
     seen = set()
     for sentence, index in predicted:
         rid = paper.ref_ids[index] if index is not None and 0 <= index < len(paper.ref_ids) else None
-        sentence = _norm(sentence)
-        if (sentence, rid) in seen:
+        windowed = "…" in sentence
+        key = _key(sentence)
+        if (key, rid) in seen:
             continue
-        seen.add((sentence, rid))
-        hit = None
-        for i, (text, ids) in enumerate(paper.truth):
-            if rid not in ids or (i, rid) not in unmatched:
-                continue
-            if text == sentence or (sentence in text and len(sentence) * 2 >= len(text)):
-                hit = i
-                break
-        if hit is None:
-            for i, (text, ids) in enumerate(paper.truth):
-                if rid in ids and (i, rid) in unmatched and text in sentence:
-                    hit = i
-                    break
+        seen.add((key, rid))
+        candidates = [k for k, ids in truth.items() if rid in ids and (k, rid) in unmatched]
+        hit = next((k for k in candidates if k == key), None)
+        hit = hit or next((k for k in candidates if key in k and (windowed or len(key) * 2 >= len(k))), None)
+        hit = hit or next((k for k in candidates if k in key), None)
         if hit is None:
             score.fp += 1
             if misses is not None:
@@ -509,11 +517,11 @@ def score_paper(paper: Rendered, predicted: list[tuple[str, int | None]], misses
             continue
         unmatched.discard((hit, rid))
         score.tp += 1
-        score.exact += paper.truth[hit][0] == sentence
+        score.exact += hit == key
     score.fn = len(unmatched)
     if misses is not None:
-        for i, rid in sorted(unmatched):
-            misses.append(("fn", paper.paper_id, paper.truth[i][0], paper.references[paper.ref_ids.index(rid)]))
+        for key, rid in sorted(unmatched):
+            misses.append(("fn", paper.paper_id, texts[key], paper.references[paper.ref_ids.index(rid)]))
     return score
 
 
@@ -592,7 +600,7 @@ def main(argv: list[str] | None = None) -> int:
     rng = random.Random(7)
     for style in args.style or STYLES:
         rendered = [r for r in (render_paper(p, style) for p in papers) if r is not None and r.truth]
-        pairs = sum(len(ids) for r in rendered for _, ids in r.truth)
+        pairs = sum(len({(_key(text), rid) for text, ids in r.truth for rid in ids}) for r in rendered)
         dropped = sum(r.dropped for r in rendered)
         print(f"\n{style}: {len(rendered)} papers, {pairs} true pairs"
               + (f", {dropped} citations dropped (reference not readable as author + year)" if dropped else ""))
