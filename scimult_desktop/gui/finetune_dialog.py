@@ -233,10 +233,9 @@ class FinetuneDialog(QDialog):
                 self._set(row, 3, values["metric"])
                 self._set(row, 4, _fmt(values["before"]))
                 self._set(row, 5, _fmt(values["after"]))
-        adapter = result.query_adapter or {}
-        if result.model == result.base_model:  # nothing new was made, so nothing to accept or decline
-            self.verdict.setText(f"Nothing new to install; {result.base_model} stays as it is. "
-                                 f"No query adapter: {adapter.get('reason', 'not fitted')}.")
+        decision = result.adapter_decision()
+        if result.made_nothing:  # nothing to accept or decline
+            self.verdict.setText(decision)
             self.start_button.setEnabled(True)
             self.run_finished.emit(result)
             return
@@ -244,11 +243,8 @@ class FinetuneDialog(QDialog):
             f"{result.model} is better on your held-out signals: recommended." if result.recommended
             else f"{result.model} is not better on your held-out signals: keeping the current model is recommended."
         )
-        if adapter.get("fitted"):
-            verdict += (f" Citation queries are adapted (cross-validated Recall@10 {adapter['cv_recall@10_change']:+.3f}"
-                        f" ± {adapter['cv_paired_se']:.3f} on the training signals).")
-        elif adapter.get("reason"):
-            verdict += f" No query adapter: {adapter['reason']}."
+        if decision:
+            verdict += f" {decision}"
         self.verdict.setText(verdict)
         self.accept_button.setEnabled(True)
         self.keep_button.setEnabled(True)

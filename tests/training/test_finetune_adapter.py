@@ -163,4 +163,4 @@ def test_an_adapter_only_run_whose_adapter_is_not_kept_installs_nothing(fresh_li
     assert [m.name for m in models.list_models()] == ["tiny"]  # no copy of the base installed
     shown = CliRunner().invoke(cli, ["--library", str(fresh_library.folder), "finetune", "--tasks", "link", "--adapter-only"])
     assert shown.exit_code == 0, shown.stderr
-    assert "nothing new to install: no query adapter (no gain, said the test); tiny stays as it is" in shown.stdout
+    assert "Nothing new to install; tiny stays as it is. No query adapter: no gain, said the test." in shown.stdout

@@ -124,17 +124,11 @@ def _print_result(result: finetuning.FinetuneResult, accept: bool) -> None:
         click.echo(
             f"  {task:<9} {row['train']:>6} {row['held_out']:>8}  {row['metric']:<11} {_fmt(row['before']):>7} {_fmt(row['after']):>7}"
         )
-    adapter = result.query_adapter
-    if result.model == result.base_model:
-        click.echo(f"nothing new to install: no query adapter ({adapter['reason'] if adapter else 'not fitted'}); "
-                   f"{result.base_model} stays as it is")
+    decision = result.adapter_decision()
+    if decision:
+        click.echo(decision)
+    if result.made_nothing:
         return
-    if adapter:
-        if adapter["fitted"]:
-            click.echo(f"link query adapter: fitted (cross-validated Recall@10 {adapter['cv_recall@10_change']:+.3f}"
-                       f" ± {adapter['cv_paired_se']:.3f} on the training signals)")
-        else:
-            click.echo(f"link query adapter: not used ({adapter['reason']})")
     if result.active:
         click.echo(f"recommended and now active (undo with `scimult model rollback`)")
     elif result.recommended:

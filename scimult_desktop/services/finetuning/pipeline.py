@@ -140,6 +140,24 @@ class FinetuneResult:
             "query_adapter": self.query_adapter,
         }
 
+    @property
+    def made_nothing(self) -> bool:
+        """True for an adapter-only run whose adapter was not kept: nothing to install or accept."""
+        return self.model == self.base_model
+
+    def adapter_decision(self) -> str | None:
+        """One sentence on the link query adapter, for the CLI and the dialog alike; None when none was tried."""
+        adapter = self.query_adapter
+        if self.made_nothing:
+            why = adapter["reason"] if adapter else "not fitted"
+            return f"Nothing new to install; {self.base_model} stays as it is. No query adapter: {why}."
+        if not adapter:
+            return None
+        if adapter["fitted"]:
+            return (f"Citation queries are adapted (cross-validated Recall@10 {adapter['cv_recall@10_change']:+.3f}"
+                    f" ± {adapter['cv_paired_se']:.3f} on the training signals).")
+        return f"No query adapter: {adapter['reason']}."
+
 
 # ---- planning ------------------------------------------------------------------------------
 def plan(
