@@ -17,15 +17,17 @@ from scimult_desktop.errors import ScimultError
 from scimult_desktop.writing.claims import assess_claims
 from scimult_desktop.writing.latex import project_latex
 from scimult_desktop.writing.markdown import project_markdown
-from scimult_desktop.writing.projection import ProjectedText, project_plain
+from scimult_desktop.writing.plain import project_plain_text
+from scimult_desktop.writing.projection import ProjectedText
 from scimult_desktop.writing.sentences import normalise_sentence, paragraph_starts, sentence_spans
+from scimult_desktop.writing.written_citations import written_citations
 
 DRAFT_KINDS = ("latex", "markdown", "plain")
 _SUFFIX_KINDS = {
     ".tex": "latex", ".latex": "latex", ".ltx": "latex",
     ".md": "markdown", ".markdown": "markdown", ".rmd": "markdown", ".qmd": "markdown", ".pandoc": "markdown",
 }
-_PROJECTORS = {"latex": project_latex, "markdown": project_markdown, "plain": project_plain}
+_PROJECTORS = {"latex": project_latex, "markdown": project_markdown, "plain": project_plain_text}
 MAX_DRAFT_BYTES = 20 * 1024 * 1024
 
 
@@ -39,7 +41,9 @@ class DraftSentence:
 
     `line`/`end_line` are 1-based line numbers of its first and last character;
     `start`/`end` are character offsets into the draft text (`text[start:end]`
-    is the sentence with its markup). `citations` are the keys it already cites.
+    is the sentence with its markup). `citations` are the keys it already cites;
+    `written_citations` the citations written out without a key (`[12]`, `(Smith, 2020)`;
+    read in Markdown and plain text only, see `written_citations.py`).
     `paragraph` numbers the draft's paragraphs from 0 (a blank line, `\\par`, a
     heading, a list item, an environment or a caption starts a new one).
     """
@@ -53,11 +57,12 @@ class DraftSentence:
     needs_citation: bool = False
     reasons: tuple[str, ...] = field(default_factory=tuple)
     paragraph: int = 0
+    written_citations: tuple[str, ...] = ()
 
     @property
     def missing_citation(self) -> bool:
         """A claim that cites nothing yet: where suggestions help most."""
-        return self.needs_citation and not self.citations
+        return self.needs_citation and not self.citations and not self.written_citations
 
     def to_json(self) -> dict:
         return {
@@ -70,6 +75,7 @@ class DraftSentence:
             "needs_citation": self.needs_citation,
             "reasons": list(self.reasons),
             "paragraph": self.paragraph,
+            "written_citations": list(self.written_citations),
         }
 
 
@@ -126,12 +132,14 @@ def analyse_draft(text: str, kind: str = "plain") -> list[DraftSentence]:
     if kind not in _PROJECTORS:
         raise ScimultError(f"unknown draft kind {kind!r} (expected one of: {', '.join(DRAFT_KINDS)})")
     projected = _PROJECTORS[kind](text)
-    return _sentences(projected)
+    # LaTeX writers cite with \cite; there "[0, 1]" is an interval and "(2019)" rarely a citation.
+    return _sentences(projected, written=kind != "latex")
 
 
-def _sentences(projected: ProjectedText) -> list[DraftSentence]:
+def _sentences(projected: ProjectedText, *, written: bool = False) -> list[DraftSentence]:
     flat = projected.text
-    spans = sentence_spans(flat, {mark.position for mark in projected.citations if mark.textual})
+    openers = {mark.position for mark in projected.citations if mark.textual or _opens_sentence(flat, mark.position)}
+    spans = sentence_spans(flat, openers)
     cites_per_span: list[list[str]] = [[] for _ in spans]
     cite_offsets: list[list[int]] = [[] for _ in spans]
     span_starts = [a for a, _ in spans]
@@ -139,7 +147,7 @@ def _sentences(projected: ProjectedText) -> list[DraftSentence]:
         index = max(0, bisect.bisect_right(span_starts, mark.position) - 1)
         # A citation right after a full stop ("... BM25. \cite{x}") belongs to the sentence it follows.
         lead = flat[spans[index][0]:mark.position] if spans else ""
-        if index > 0 and not mark.textual and not lead.strip() and "\n\n" not in lead and _has_words(flat[slice(*spans[index - 1])]):
+        if index > 0 and mark.position not in openers and not lead.strip() and "\n\n" not in lead and _has_words(flat[slice(*spans[index - 1])]):
             index -= 1
         if spans:
             cites_per_span[index].extend(mark.keys)
@@ -165,6 +173,8 @@ def _sentences(projected: ProjectedText) -> list[DraftSentence]:
             citations=tuple(dict.fromkeys(keys)),
             paragraph=bisect.bisect_right(breaks, a),
         ))
+        if written:
+            sentences[-1].written_citations = written_citations(sentences[-1].text)
     numbers = {number: i for i, number in enumerate(dict.fromkeys(s.paragraph for s in sentences))}
     for sentence in sentences:
         sentence.paragraph = numbers[sentence.paragraph]  # 0, 1, 2 ... over paragraphs that have sentences
@@ -172,6 +182,14 @@ def _sentences(projected: ProjectedText) -> list[DraftSentence]:
     for sentence, verdict in zip(sentences, verdicts):
         sentence.needs_citation, sentence.reasons = verdict.needs_citation, verdict.reasons
     return sentences
+
+
+def _opens_sentence(flat: str, position: int) -> bool:
+    """Whether a citation at `position` is the subject of a new sentence: it follows a sentence's
+    full stop and lower-case words follow it ("... BM25. \\cite{dpr} showed that ...")."""
+    before = flat[max(0, position - 200):position].rstrip()
+    after = flat[position:position + 200].lstrip(" \t\n,")
+    return bool(before) and before.rstrip("\"'\u201d\u2019)]")[-1:] in (".", "!", "?") and after[:1].islower()
 
 
 def _has_words(text: str) -> bool:

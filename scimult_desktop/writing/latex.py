@@ -3,12 +3,16 @@
 What is kept: the body between `\\begin{document}` and `\\end{document}` (the
 whole file when there is no such line, e.g. an `\\input` chapter), the text
 arguments of formatting commands (`\\emph{x}` -> `x`), figure and table
-captions (each as a paragraph of its own), and inline math in a simplified form.
+captions (each as a paragraph of its own), footnotes (each as a paragraph of
+its own after the paragraph that holds it; the keys a `\\footnote` cites also
+count for the sentence it annotates), and inline math in a simplified form.
 
-What is dropped: comments, the preamble, display math and other non-prose
-environments (equations, code listings, tabulars, TikZ, the bibliography),
-section headings, footnotes, cross references (`\\ref`, `\\cref`, `\\label`)
-and URLs.
+What is dropped: comments, the preamble, display math (`\\[..\\]`, `$$..$$`,
+equation-like environments: the sentence runs on across it, and a full stop
+closing the formula ends the sentence), other non-prose environments (code
+listings, tabulars, TikZ, the bibliography), inline code (`\\verb|..|`,
+`\\lstinline`), section headings, cross references (`\\ref`, `\\cref`,
+`\\label`) and URLs.
 
 Citation commands recognised (with optional `*`, `[pre][post]` notes and,
 for biblatex multicites, several `(..)`, `[..]`, `{..}` groups): `\\cite`,
@@ -45,7 +49,7 @@ _MULTICITE_NAMES = frozenset("cites parencites textcites autocites footcites sma
 # Commands whose arguments are not prose (or not part of the sentence they sit in).
 _DROP_WITH_ARGS = frozenset(
     "label ref eqref cref Cref autoref pageref nameref vref url includegraphics bibliography bibliographystyle "
-    "addbibresource usepackage documentclass input include includeonly vspace hspace footnote footnotetext thanks "
+    "addbibresource usepackage documentclass input include includeonly vspace hspace thanks "
     "todo newcommand renewcommand providecommand newenvironment setlength setcounter addtocounter pagestyle "
     "thispagestyle hypersetup graphicspath marginpar index glossary nocite bibitem keywords acmConference "
     "setcopyright acmDOI acmISBN affiliation email orcid institute address".split()
@@ -55,10 +59,45 @@ _HEADINGS = frozenset(
 )
 _BREAKS = frozenset("par item maketitle newpage clearpage tableofcontents appendix bigskip medskip smallskip".split())
 _SKIP_ENVIRONMENTS = frozenset(
-    "equation align alignat gather multline eqnarray flalign displaymath math verbatim Verbatim lstlisting minted "
+    "verbatim Verbatim lstlisting minted "
     "tikzpicture pgfpicture picture pspicture tabular tabularx tabulary array matrix pmatrix bmatrix cases split "
-    "subequations algorithmic thebibliography comment filecontents references code".split()
+    "algorithmic thebibliography comment filecontents references code".split()
 )
+# Display math is part of the paragraph around it ("the loss is \begin{equation}..\end{equation} where x is ..."):
+# it neither ends the paragraph nor the sentence, unless the formula itself closes with a full stop.
+_MATH_ENVIRONMENTS = frozenset(
+    "equation align alignat gather multline eqnarray flalign displaymath math dmath subequations".split()
+)
+_FOOTNOTES = frozenset(("footnote", "footnotetext"))
+_INLINE_CODE = frozenset(("verb", "lstinline", "mintinline", "mint"))
+# What may follow a formula's last symbol without being its punctuation: spaces, line ends, labels, tags, spacing.
+_MATH_TRAILER = re.compile(
+    r"(?:\\\\(?:\[[^\]]*\])?|\\(?:label|tag)\*?\{[^{}]*\}|\\(?:nonumber|notag|quad|qquad|hfill|displaystyle)(?![A-Za-z])"
+    r"|\\[,;:! ]|~|[{}]|\\right\.|\\(?:begin|end)\s*\{[^{}]*\})\Z"
+)
+_BLANK_LINE_AHEAD = re.compile(r"[ \t]*\n")
+_TEX_COMMENT = re.compile(r"(?<!\\)%[^\n]*")
+
+
+def _line_blank_so_far(chars: list[str]) -> bool:
+    for char in reversed(chars):
+        if char == "\n":
+            return True
+        if char not in " \t":
+            return False
+    return False
+
+
+def formula_punctuation(body: str) -> str:
+    """The `.`, `,`, `;` or `:` that closes a display formula (`x = y.`), or "" when none does."""
+    body = _TEX_COMMENT.sub("", body).rstrip()
+    while body:
+        tail = body[-300:]
+        trailer = _MATH_TRAILER.search(tail)
+        if trailer is None:
+            break
+        body = body[:len(body) - len(tail) + trailer.start()].rstrip()
+    return body[-1] if body and body[-1] in ".,;:" else ""
 _CAPTION_ENVIRONMENTS = frozenset(
     "figure table wrapfigure wraptable subfigure sidewaysfigure sidewaystable algorithm longtable".split()
 )
@@ -76,14 +115,50 @@ def project_latex(source: str) -> ProjectedText:
     start = begin.end() if begin else 0
     end_match = _END_DOCUMENT.search(source, start)
     stop = end_match.start() if end_match else len(source)
-    _Scanner(source, projected).scan(start, stop)
+    scanner = _Scanner(source, projected)
+    scanner.scan(start, stop)
+    if scanner.footnotes:
+        scanner.paragraph_break(stop)
     return projected
+
+
+def latex_command_at(source: str, i: int, stop: int, out: ProjectedText) -> int:
+    """Read the one LaTeX command at `source[i]` (a backslash and letters) into `out`, as a LaTeX
+    draft would; the index past it. For raw TeX in other drafts (pandoc Markdown)."""
+    name = _COMMAND_NAME.match(source, i + 1)
+    if name and name.group(0) in ("begin", "end"):
+        _, after = _Scanner(source, out).arguments(name.end(), stop, spaced=False, groups="{")
+        return after
+    return _Scanner(source, out).command(i, stop)
 
 
 class _Scanner:
     def __init__(self, source: str, out: ProjectedText) -> None:
         self.src = source
         self.out = out
+        self.footnotes: list[tuple[int, int]] = []  # read after the paragraph that holds them
+
+    def paragraph_break(self, offset: int) -> None:
+        """End the paragraph, then read the footnotes it held, each a paragraph of its own."""
+        self.out.emit_break(offset)
+        while self.footnotes:
+            start, end = self.footnotes.pop(0)
+            self.scan(start, end)
+            self.out.emit_break(end)
+
+    def display_math(self, body_start: int, body_end: int, resume: int, stop: int) -> int:
+        """Skip a display formula; the sentence around it runs on (see `formula_punctuation`)."""
+        punctuation = formula_punctuation(self.src[body_start:body_end])
+        if punctuation:
+            self.out.emit(punctuation, self.src.rfind(punctuation, body_start, body_end))
+        else:
+            self.out.emit_as(" ", body_start)
+        # The formula's own lines must not read as the blank line that ends a paragraph.
+        if _line_blank_so_far(self.out.chars):
+            blank = _BLANK_LINE_AHEAD.match(self.src, resume, stop)
+            if blank:
+                return blank.end()
+        return resume
 
     # ---- helpers over the source ------------------------------------------
     def matching(self, i: int, stop: int, opening: str, closing: str) -> int:
@@ -142,6 +217,9 @@ class _Scanner:
                 i = self.dollar_math(i, stop)
             elif char in "{}":
                 i += 1
+            elif char == "\n" and self.footnotes and _BLANK_LINE_AHEAD.match(src, i + 1, stop):
+                self.paragraph_break(i)
+                i += 1
             elif char == "~":
                 out.emit_as(" ", i)
                 i += 1
@@ -155,8 +233,10 @@ class _Scanner:
     def dollar_math(self, i: int, stop: int) -> int:
         if self.src.startswith("$$", i):
             end = self.src.find("$$", i + 2, stop)
-            self.out.emit_as(" ", i)
-            return stop if end < 0 else end + 2
+            if end < 0:
+                self.out.emit_as(" ", i)
+                return stop
+            return self.display_math(i + 2, end, end + 2, stop)
         j = i + 1
         while j < stop and self.src[j] != "$":
             j += 2 if self.src[j] == "\\" else 1
@@ -178,14 +258,19 @@ class _Scanner:
             return self.begin_environment(i, j, stop)
         if name == "end":
             args, after = self.arguments(j, stop, spaced=True, groups="{")
-            out.emit_break(i)
+            self.paragraph_break(i)
             return after
         if is_cite_command(name):
             return self.citation(name, i, j, stop)
+        if name in _FOOTNOTES:
+            return self.footnote(name, i, j, stop)
+        if name in _INLINE_CODE:
+            out.emit_as(" ", i)
+            return self.inline_code(name, j, stop)
         if name in _DROP_WITH_ARGS or name in _HEADINGS:
             _, after = self.arguments(j, stop, spaced=name in _HEADINGS)
             if name in _HEADINGS:
-                out.emit_break(i)
+                self.paragraph_break(i)
             else:
                 out.emit_as(" ", i)
             return after
@@ -194,7 +279,7 @@ class _Scanner:
             _, after = self.arguments(j, stop, spaced=True)
             return after
         if name in _BREAKS:
-            out.emit_break(i)
+            self.paragraph_break(i)
             if name == "item":
                 _, j = self.arguments(j, stop, spaced=False, groups="[")
             return j
@@ -226,8 +311,10 @@ class _Scanner:
             return min(end + 2, stop)
         elif following == "[":
             end = src.find("\\]", i + 2, stop)
-            out.emit_as(" ", i)
-            return stop if end < 0 else end + 2
+            if end < 0:
+                out.emit_as(" ", i)
+                return stop
+            return self.display_math(i + 2, end, end + 2, stop)
         # Accents (\'e, \"o, \^a ...), \@ and \/ leave the letter that follows, if any, to `scan`.
         return i + 2
 
@@ -237,16 +324,54 @@ class _Scanner:
             return after
         raw_name = self.src[args[0][0]:args[0][1]].strip()
         name = raw_name.rstrip("*")
+        if name in _MATH_ENVIRONMENTS:
+            body_end, past_end = self.environment_end(raw_name, after, stop)
+            return self.display_math(after, body_end, past_end, stop)
         if name in _SKIP_ENVIRONMENTS or name in _CAPTION_ENVIRONMENTS:
             body_end, past_end = self.environment_end(raw_name, after, stop)
-            self.out.emit_break(i)
+            self.paragraph_break(i)
             if name in _CAPTION_ENVIRONMENTS:
                 self.captions_in(after, body_end)
             return past_end
-        self.out.emit_break(i)
+        self.paragraph_break(i)
         # Environment arguments (\begin{minipage}{0.5\linewidth}, \begin{theorem}[Name]) are not prose.
         _, after = self.arguments(after, stop, spaced=False)
         return after
+
+    def footnote(self, name: str, i: int, j: int, stop: int) -> int:
+        """A footnote's text is read after its paragraph; the keys a `\\footnote` cites also cite here."""
+        args, after = self.arguments(j, stop, spaced=False)
+        text_args = [a for a in args if a[2] == "{"]
+        self.out.emit_as(" ", i)
+        if text_args:
+            start, end = text_args[-1][0], text_args[-1][1]
+            if name == "footnote":
+                inner = ProjectedText(self.src)
+                _Scanner(self.src, inner).scan(start, end)
+                self.out.cite([key for mark in inner.citations for key in mark.keys], i)
+            self.footnotes.append((start, end))
+        return after
+
+    def inline_code(self, name: str, j: int, stop: int) -> int:
+        """Past `\\verb|..|`, `\\lstinline[..]{..}`, `\\mintinline{lang}|..|`: code is not prose."""
+        if name in ("lstinline", "mintinline", "mint"):
+            _, j = self.arguments(j, stop, spaced=False, groups="[")
+            if name != "lstinline":
+                j = self._one_group(j, stop)  # the language
+        if j >= stop:
+            return stop
+        delimiter = self.src[j]
+        if delimiter == "{":
+            return self.matching(j, stop, "{", "}")
+        end = self.src.find(delimiter, j + 1, stop)
+        newline = self.src.find("\n", j + 1, stop)
+        if end < 0 or (0 <= newline < end):
+            return j + 1  # not inline code after all
+        return end + 1
+
+    def _one_group(self, j: int, stop: int) -> int:
+        """Past one `{..}` group at `j` (the language of `\\mintinline{python}`)."""
+        return self.matching(j, stop, "{", "}") if j < stop and self.src[j] == "{" else j
 
     def captions_in(self, start: int, stop: int) -> None:
         """Each `\\caption[short]{long}` between start and stop, as a paragraph of its own."""
@@ -254,13 +379,14 @@ class _Scanner:
             args, _ = self.arguments(match.end(), stop, spaced=True)
             text_args = [a for a in args if a[2] == "{"]
             if text_args:
-                self.out.emit_break(match.start())
+                self.paragraph_break(match.start())
                 self.scan(text_args[0][0], text_args[0][1])
-                self.out.emit_break(text_args[0][1])
+                self.paragraph_break(text_args[0][1])
 
     def citation(self, name: str, i: int, j: int, stop: int) -> int:
         groups = "([{" if name.lower() in _MULTICITE_NAMES else "[{"
         keys: list[str] = []
+        starts: list[int] = []
         while True:
             args, after = self.arguments(j, stop, spaced=True, groups="([" if groups == "([{" else "[")
             j = after
@@ -269,20 +395,33 @@ class _Scanner:
                 end = self.matching(k, stop, "{", "}")
                 closed = end < stop or self.src[end - 1] == "}"
                 if closed and _KEY_LIST.fullmatch(self.src, k + 1, end - 1):
-                    keys += self.src[k + 1:end - 1].split(",")
+                    pieces = self.src[k + 1:end - 1].split(",")
+                    keys += pieces
+                    starts += _piece_starts(pieces, k + 1)
                     j = end
                 else:
                     # A `\cite{` still being typed: its keys end where key characters do, and the
                     # prose after it stays prose (the next sentence must not become a "key").
                     typed = _TYPED_KEYS.match(self.src, k + 1, stop)
-                    keys += typed.group(0).split(",")
+                    pieces = typed.group(0).split(",")
+                    keys += pieces
+                    starts += _piece_starts(pieces, k + 1)
                     j = typed.end()
-                    self.out.cite(keys, i, textual=name.lower() in _TEXTUAL_CITE_NAMES)
+                    self.out.cite(keys, i, textual=name.lower() in _TEXTUAL_CITE_NAMES, starts=starts)
                     # Nothing has closed this sentence yet: the text after it is not part of it.
-                    self.out.emit_break(j)
+                    self.paragraph_break(j)
                     return j
                 if name.lower() in _MULTICITE_NAMES:
                     continue
             break
-        self.out.cite(keys, i, textual=name.lower() in _TEXTUAL_CITE_NAMES)
+        self.out.cite(keys, i, textual=name.lower() in _TEXTUAL_CITE_NAMES, starts=starts)
         return j
+
+
+def _piece_starts(pieces: list[str], start: int) -> list[int]:
+    """Source offsets of comma-separated `pieces` that begin at `start`."""
+    found = []
+    for piece in pieces:
+        found.append(start)
+        start += len(piece) + 1
+    return found

@@ -1,20 +1,25 @@
 """Projecting a Markdown (pandoc, CommonMark, R Markdown, Quarto) draft onto readable text.
 
 Kept: paragraphs, list items and block quotes (each item its own paragraph),
-link text, inline code text, simplified inline math, footnote text.
-Dropped: YAML front matter, fenced and indented code blocks, `$$` display
-math, headings (ATX `#` and setext underlines), pipe-table rows, HTML tags
-and comments, images, URLs, emphasis marks.
+link text, simplified inline math, footnote text.
+Dropped: YAML front matter, fenced and indented code blocks, inline code,
+`$$` display math (the sentence runs on across it; a full stop closing the
+formula ends the sentence), headings (ATX `#` and setext underlines),
+pipe-table rows, HTML tags and comments, images, URLs, emphasis marks.
 
 Citations (pandoc syntax): bracketed `[@key]`, `[see @a, p. 3; @b]`,
 `[-@key]`, and in-text `@key` (also `@{key with odd chars}`); an `@` right
-after a letter or digit (an e-mail address) is not a citation.
+after a letter or digit (an e-mail address) is not a citation, nor is a
+Quarto or pandoc-crossref cross reference (`@fig-plot`, `@sec:intro`).
+Raw LaTeX passes through pandoc, so `\\cite{key}` and its family count too
+and `\\ref{..}`-like commands are dropped.
 """
 
 from __future__ import annotations
 
 import re
 
+from scimult_desktop.writing.latex import formula_punctuation, latex_command_at
 from scimult_desktop.writing.projection import ProjectedText, emit_inline_math, find_closing
 
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
@@ -32,18 +37,34 @@ _KEY_TRAILING = ":.#$%&-+?<>~/"
 _BRACKET_CITE_ITEM = re.compile(r"(?:^|[\s;\[(])-?@")
 _LINK_TAIL = re.compile(r"\((?:[^()\s]|\([^()]*\))*(?:\s+\"[^\"]*\")?\)|\[[^\]]*\]")
 _HTML_TAG = re.compile(r"</?[A-Za-z][^<>]*>")
+# Cross references, not citations: Quarto's `@fig-x`, `@tbl-x`, `@sec-x` ... and pandoc-crossref's `@fig:x` ...
+_CROSS_REFERENCE = re.compile(
+    r"(?:fig|tbl|sec|eq|lst|thm|lem|cor|prp|cnj|def|exm|exr|sol|rem|alg|nte|tip|wrn|imp|cau)-\S|(?:fig|sec|eq|tbl|lst):\S"
+)
+
+
+def is_cross_reference(key: str) -> bool:
+    """Whether `@key` is a Quarto or pandoc-crossref cross reference (`@fig-plot`, `@sec:intro`)."""
+    return _CROSS_REFERENCE.match(key) is not None
 _AUTOLINK = re.compile(r"<(?:https?|ftp|mailto):[^<>\s]+>")
 
 
 def citation_key_at(text: str, i: int) -> tuple[str, int] | None:
     """The pandoc key after an `@` at `text[i]`, and the index past it."""
-    match = _KEY.match(text, i + 1)
+    found = citation_key_span(text, i)
+    return (found[0], found[2]) if found else None
+
+
+def citation_key_span(text: str, i: int, stop: int | None = None) -> tuple[str, int, int] | None:
+    """The pandoc key after an `@` at `text[i]` (before `stop`), where it starts, and the index past the citation."""
+    match = _KEY.match(text, i + 1, len(text) if stop is None else stop)
     if not match:
         return None
     if match.group(1) is not None:
-        return match.group(1).strip(), match.end()
+        key = match.group(1).strip()
+        return (key, text.index(key, match.start(1)), match.end()) if key else None
     key = match.group(2).rstrip(_KEY_TRAILING)
-    return (key, i + 1 + len(key)) if key else None
+    return (key, i + 1, i + 1 + len(key)) if key else None
 
 
 def project_markdown(source: str) -> ProjectedText:
@@ -69,6 +90,7 @@ def project_markdown(source: str) -> ProjectedText:
     previous_blank = True
     in_indented_code = False
     in_list = False
+    math_start = 0
     while index < len(lines):
         line, offset = lines[index].rstrip("\r\n"), starts[index]
         stripped = line.strip()
@@ -77,15 +99,20 @@ def project_markdown(source: str) -> ProjectedText:
             if stripped.startswith(fence):
                 fence = None
                 projected.emit_break(offset)
+                previous_blank = True
             continue
         if in_display_math:
             if stripped.endswith("$$"):
                 in_display_math = False
-                projected.emit_break(offset)
+                _end_formula(projected, source, math_start, offset + line.rindex("$$"))
             continue
         if in_html_comment:
-            if "-->" in line:
+            if "-->" in line:  # the text after the comment is read
                 in_html_comment = False
+                scanner = _InlineScanner(source, projected)
+                scanner.scan(offset + line.index("-->") + 3, offset + len(line))
+                projected.emit_as("\n", offset + len(line))
+                in_html_comment = scanner.open_comment
             continue
         if not stripped:
             projected.emit_break(offset)
@@ -101,8 +128,11 @@ def project_markdown(source: str) -> ProjectedText:
             projected.emit_break(offset)
             continue
         if stripped.startswith("$$"):
+            # pandoc reads `$$..$$` as part of the paragraph around it.
+            math_start = offset + line.index("$$") + 2
             in_display_math = not (len(stripped) > 2 and stripped.endswith("$$"))
-            projected.emit_break(offset)
+            if not in_display_math:
+                _end_formula(projected, source, math_start, offset + line.rindex("$$"))
             continue
         if stripped.startswith("<!--") and "-->" not in stripped:
             in_html_comment = True
@@ -136,21 +166,73 @@ def project_markdown(source: str) -> ProjectedText:
             column = footnote.end()
         elif not line.startswith((" ", "\t")):
             in_list = False
-        _InlineScanner(source, projected).scan(offset + column, offset + len(line))
+        scanner = _InlineScanner(source, projected)
+        scanner.scan(offset + column, offset + len(line))
         projected.emit_as("\n", offset + len(line))
+        in_html_comment = scanner.open_comment
     return projected
+
+
+def in_text_citation(source: str, i: int, stop: int, out: ProjectedText) -> int:
+    """Record the in-text citation `@key` at `source[i]` (an `@` alone is text); the index past it."""
+    found = citation_key_span(source, i, stop)
+    if not found:
+        out.emit("@", i)
+        return i + 1
+    key, start, end = found
+    if not is_cross_reference(key):
+        out.cite([key], i, textual=True, starts=[start])
+    return end
+
+
+def _end_formula(projected: ProjectedText, source: str, start: int, end: int) -> None:
+    """A display formula `source[start:end]` read as its closing punctuation, if any (see `formula_punctuation`)."""
+    punctuation = formula_punctuation(source[start:end])
+    if punctuation:
+        projected.emit(punctuation, source.rfind(punctuation, start, end))
+    projected.emit_as("\n", end)
+
+
+def bracketed_citation(source: str, i: int, close: int, out: ProjectedText) -> bool:
+    """Record `source[i:close + 1]` as a pandoc citation if it is one (`[see @a, p. 3; @b]`).
+
+    False: it is not, and nothing was recorded. `[@fig-a]` (cross references only) is taken and
+    records nothing.
+    """
+    inner = source[i + 1:close]
+    if "@" not in inner or not _BRACKET_CITE_ITEM.search("[" + inner):
+        return False
+    keys, starts, references = [], [], 0
+    for at in re.finditer(r"(?:^|(?<=[\s;\[(]))-?@", inner):
+        found = citation_key_span(inner, at.end() - 1)
+        if found and is_cross_reference(found[0]):
+            references += 1
+        elif found:
+            keys.append(found[0])
+            starts.append(i + 1 + found[1])
+    if keys:
+        out.cite(keys, i, starts=starts)
+    return bool(keys or references)
+
+
+def in_text_citation_at(source: str, i: int) -> bool:
+    """Whether the `@` at `source[i]` may start an in-text citation (not an e-mail address)."""
+    return i == 0 or not (source[i - 1].isalnum() or source[i - 1] in "._-+")
 
 
 class _InlineScanner:
     def __init__(self, source: str, out: ProjectedText) -> None:
         self.src = source
         self.out = out
+        self.open_comment = False  # an HTML comment opened on this line and not closed on it
 
     def scan(self, i: int, stop: int) -> None:
         src, out = self.src, self.out
         while i < stop:
             char = src[i]
-            if char == "\\" and i + 1 < stop:
+            if char == "\\" and i + 1 < stop and (src[i + 1].isalpha()):
+                i = self.raw_latex(i, stop)
+            elif char == "\\" and i + 1 < stop:
                 out.emit(src[i + 1], i + 1)
                 i += 2
             elif char == "`":
@@ -161,7 +243,7 @@ class _InlineScanner:
                 i = self.image(i, stop)
             elif char == "[":
                 i = self.bracket(i, stop)
-            elif char == "@" and (i == 0 or not (src[i - 1].isalnum() or src[i - 1] in "._-+")):
+            elif char == "@" and in_text_citation_at(src, i):
                 i = self.in_text_citation(i, stop)
             elif char == "<":
                 i = self.angle(i, stop)
@@ -179,8 +261,18 @@ class _InlineScanner:
         if end < 0:
             self.out.emit(self.src[i:i + run], i)
             return i + run
-        self.out.emit(self.src[i + run:end].strip(), i + run)
+        self.out.emit_as(" ", i)  # code is not prose
         return end + run
+
+    def raw_latex(self, i: int, stop: int) -> int:
+        """A LaTeX command in the Markdown (pandoc passes raw TeX): `\\cite{..}` cites, `\\ref{..}` goes."""
+        j = latex_command_at(self.src, i, stop, self.out)
+        if j < stop and self.src[j] == "{":  # a formatting command's text: Markdown inside
+            close = find_closing(self.src, j, stop, "{", "}")
+            if close > 0:
+                self.scan(j + 1, close)
+                return close + 1
+        return j
 
     def inline_math(self, i: int, stop: int) -> int:
         j = i + 1
@@ -215,32 +307,20 @@ class _InlineScanner:
         if tail:  # [text](url) or [text][ref]
             self.scan(i + 1, close)
             return tail.end()
-        if "@" in inner and _BRACKET_CITE_ITEM.search("[" + inner):
-            keys = []
-            for at in re.finditer(r"(?:^|(?<=[\s;\[(]))-?@", inner):
-                found = citation_key_at(inner, at.end() - 1)
-                if found:
-                    keys.append(found[0])
-            if keys:
-                self.out.cite(keys, i)
-                return close + 1
+        if bracketed_citation(self.src, i, close, self.out):
+            return close + 1
         self.out.emit("[", i)
         self.scan(i + 1, close)
         self.out.emit("]", close)
         return close + 1
 
     def in_text_citation(self, i: int, stop: int) -> int:
-        found = citation_key_at(self.src[:stop], i)
-        if not found:
-            self.out.emit("@", i)
-            return i + 1
-        key, end = found
-        self.out.cite([key], i, textual=True)
-        return end
+        return in_text_citation(self.src, i, stop, self.out)
 
     def angle(self, i: int, stop: int) -> int:
         if self.src.startswith("<!--", i):
             end = self.src.find("-->", i, stop)
+            self.open_comment = end < 0  # it goes on over the next lines
             return stop if end < 0 else end + 3
         for pattern in (_AUTOLINK, _HTML_TAG):
             match = pattern.match(self.src, i, stop)

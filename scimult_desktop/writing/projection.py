@@ -21,6 +21,8 @@ class CitationMark:
     keys: tuple[str, ...]
     offset: int  # character offset in the source
     textual: bool = False  # names the authors in the running text ("@key says", \\citet), so may open a sentence
+    # (start, end) in the source of each key, where the reader knows it (`source[start:end] == key`).
+    key_spans: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass
@@ -48,10 +50,21 @@ class ProjectedText:
         """End the current paragraph: no sentence runs across a break."""
         self.emit_as(PARAGRAPH_BREAK, offset)
 
-    def cite(self, keys: list[str] | tuple[str, ...], offset: int, *, textual: bool = False) -> None:
-        cleaned = tuple(k for k in (key.strip() for key in keys) if k)
+    def cite(self, keys: list[str] | tuple[str, ...], offset: int, *, textual: bool = False,
+             starts: list[int] | None = None) -> None:
+        """Record citation `keys` met at source `offset`; `starts`: where each raw key (spaces
+        around it included) begins in the source, when known."""
+        cleaned, spans = [], []
+        for n, raw in enumerate(keys):
+            key = raw.strip()
+            if not key:
+                continue
+            cleaned.append(key)
+            if starts is not None:
+                start = starts[n] + len(raw) - len(raw.lstrip())
+                spans.append((start, start + len(key)))
         if cleaned:
-            self.citations.append(CitationMark(len(self.chars), cleaned, offset, textual))
+            self.citations.append(CitationMark(len(self.chars), tuple(cleaned), offset, textual, tuple(spans)))
 
     @property
     def text(self) -> str:

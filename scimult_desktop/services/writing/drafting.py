@@ -124,6 +124,7 @@ def draft_item(sentence, suggestions: list[dict], flags: "list[KeyFlag]") -> dic
         "end": sentence.end,
         "needs_citation": sentence.needs_citation,
         "reasons": list(sentence.reasons),
+        "written_citations": list(sentence.written_citations),
     }
 
 
