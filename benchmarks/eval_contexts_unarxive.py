@@ -540,6 +540,7 @@ def module_at_revision(revision: str):
     path.write_text(source, encoding="utf-8")
     spec = importlib.util.spec_from_file_location("citation_contexts_at_revision", path)
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
 

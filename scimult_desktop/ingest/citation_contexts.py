@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from scimult_desktop.ingest.text_lines import REFERENCES_HEADING_RE, join_lines
 
 # Bumped when the analysis changes, so a re-analysis redoes papers analysed by an older one.
-ANALYSER_VERSION = 1
+ANALYSER_VERSION = 2
 # A "sentence" longer than this failed to split (tables, formulas): keep a window around the marker.
 MAX_SENTENCE_CHARS = 600
 WINDOW_CHARS = 220
@@ -40,15 +40,23 @@ _NUM_ITEM = rf"\d{{1,3}}(?:\s*[{_DASHES}]\s*\d{{1,3}})?"
 _NUMERIC_RE = re.compile(rf"\[\s*({_NUM_ITEM}(?:\s*[,;]\s*{_NUM_ITEM})*)\s*\]")
 _LABEL_BRACKET_RE = re.compile(r"\[([A-Za-z][A-Za-z0-9+\-.' ]{1,14}(?:\s*[,;]\s*[A-Za-z][A-Za-z0-9+\-.' ]{1,14})*)\]")
 _YEAR = r"(?:19|20)\d{2}[a-z]?"
-_NAME = r"(?:(?:van|von|de|der|den|da|di|du|la|le|del|dos|ten|ter)\s+)*[A-Z\u00c0-\u017f][\w'’\-\u00c0-\u017f]+"
+# One year as printed, with natbib's compressed letters: "2019", "2019a", "2019a,b" (= 2019a and 2019b).
+_YEAR_RUN = r"(?:19|20)\d{2}(?:[a-z](?:,\s?[a-z](?![\w]))*)?"
+_YEARS = rf"{_YEAR_RUN}(?:\s*,\s*{_YEAR_RUN})*"
+# A surname: particles lower- or upper-case ("van der Berg", "Del Zanna", "Le Gouellec"), letters of any
+# Latin script ("Şahin", "Nguyễn"), and the hyphens and apostrophes names carry ("Hammes‐Schiffer", "O'Neill").
+_PARTICLE = r"(?:[Vv]an|[Vv]on|[Dd]e|[Dd]er|[Dd]en|[Dd]a|[Dd]i|[Dd]u|[Ll]a|[Ll]e|[Dd]el|[Dd]ella|[Dd]os|ten|ter)"
+_NAME = rf"(?:{_PARTICLE}\s+)*[A-Z\u00c0-\u024f\u1e00-\u1eff][\w'’\-\u2010\u2011]+"
 _AUTHORS = rf"{_NAME}(?:\s+et\s+al\.?|\s*,?\s+(?:and|&)\s+{_NAME}|(?:\s*,\s*{_NAME})*\s*,?\s+(?:and|&)\s+{_NAME})?"
-_NARRATIVE_RE = re.compile(rf"\b({_AUTHORS})(?:'s|’s)?\s*[(\[]\s*({_YEAR}(?:\s*[,;]\s*{_YEAR})*)\s*[)\]]")
+_NARRATIVE_RE = re.compile(rf"\b({_AUTHORS})(?:'s|’s)?\s*[(\[]\s*({_YEARS}(?:\s*;\s*{_YEARS})*)\s*[)\]]")
 # "(Smith et al., 2019; Wu, 2020a)", and ACM's bracketed form "[Smith et al. 2019; Wu 2020a]".
 _PAREN_RE = re.compile(r"\(([^()]{4,400})\)|\[([^\[\]]{4,400})\]")
 _PAREN_ITEM_RE = re.compile(
     rf"^(?:(?:e\.\s?g\.|i\.\s?e\.|see(?:\s+also)?|cf\.|for example|for instance|as in|also|and)\s*,?\s*)*"
-    rf"({_AUTHORS})\s*,?\s+({_YEAR}(?:\s*,\s*{_YEAR})*)\b"
+    rf"({_AUTHORS})\s*,?\s+({_YEARS})\b"
 )
+# The same inside a parenthesis after other words: "(for details see Swaminathan, 2021, Lemma 4.12)".
+_INNER_ITEM_RE = re.compile(rf"(?<![\w'’\-])({_AUTHORS})\s*,?\s+({_YEARS})\b")
 _SUPERSCRIPT_RE = re.compile(rf"(?:(?<=[a-z)\]])|(?<=[a-z)\]][.,;:]))(\d{{1,3}}(?:[,{_DASHES}]\d{{1,3}})*)(?=[\s.,;:)]|$)")
 _ABBREVIATIONS = (
     "et al", "e.g", "i.e", "fig", "figs", "eq", "eqs", "sec", "secs", "vs", "cf", "resp", "approx", "no", "nos",
@@ -312,7 +320,7 @@ def _author_year_markers(text: str, resolver: "_ReferenceResolver") -> list[_Mar
     markers: list[_Marker] = []
     taken: list[tuple[int, int]] = []
     for match in _NARRATIVE_RE.finditer(text):
-        names, years = match.group(1), re.findall(_YEAR, match.group(2))
+        names, years = match.group(1), _years(match.group(2))
         if _not_a_name(names):
             continue
         markers.append(_Marker(match.start(), match.end(), match.group(0), "author-year",
@@ -325,16 +333,41 @@ def _author_year_markers(text: str, resolver: "_ReferenceResolver") -> list[_Mar
             continue
         offset = match.start(group)
         for part in re.split(r";", inside):
-            item = _PAREN_ITEM_RE.match(part.strip())
             lead = len(part) - len(part.lstrip())
-            if item and not _not_a_name(item.group(1)):
-                years = re.findall(_YEAR, item.group(2))
-                start = offset + lead + item.start(1)
-                end = offset + lead + item.end(2)
+            found = _paren_item(part.strip(), resolver)
+            if found is not None:
+                names, years, item_start, item_end = found
+                start, end = offset + lead + item_start, offset + lead + item_end
                 markers.append(_Marker(start, end, text[start:end], "author-year",
-                                       tuple(resolver.by_author_year(item.group(1), y) for y in years)))
+                                       tuple(resolver.by_author_year(names, y) for y in years)))
             offset += len(part) + 1
     return markers
+
+
+def _paren_item(part: str, resolver: "_ReferenceResolver") -> tuple[str, list[str], int, int] | None:
+    """(names, years, start, end) of the author-year citation in one ";"-separated part of a parenthesis.
+
+    One that opens the part ("e.g., Smith et al., 2019") is a citation; one after other words
+    ("for details see Smith, 2019, Lemma 2") only when the reference list has that author and year,
+    since capitalised words before a year are common in prose ("in March 2019", "ICML 2019").
+    """
+    item = _PAREN_ITEM_RE.match(part)
+    if item and not _not_a_name(item.group(1)):
+        return item.group(1), _years(item.group(2)), item.start(1), item.end(2)
+    for item in _INNER_ITEM_RE.finditer(part):
+        names, years = item.group(1), _years(item.group(2))
+        if not _not_a_name(names) and all(resolver.by_author_year(names, y) is not None for y in years):
+            return names, years, item.start(1), item.end(2)
+    return None
+
+
+def _years(printed: str) -> list[str]:
+    """The years a marker names: "2019, 2020" -> 2019, 2020; natbib's "2019a,b" -> 2019a, 2019b."""
+    years: list[str] = []
+    for run in re.finditer(_YEAR_RUN, printed):
+        digits, letters = run.group(0)[:4], re.findall(r"[a-z]", run.group(0)[4:])
+        years.extend([digits + letter for letter in letters] or [digits])
+    return years
 
 
 def _not_a_name(names: str) -> bool:

@@ -1,0 +1,44 @@
+"""Citation markers as real papers print them beyond the styles the finder was first written for.
+
+Each case is a general form met in the unarXive 2022 sample (benchmarks/eval_contexts_unarxive.py):
+surnames with capitalised particles and non-ASCII hyphens, natbib's compressed year letters,
+a citation after other words inside a parenthesis, long reference entries whose year comes late,
+and paragraphs that run on to the next page starting with a name or a marker.
+"""
+
+from __future__ import annotations
+
+from scimult_desktop.ingest.citation_contexts import find_citation_contexts
+
+REFS = [
+    "Ball, J. S., & Chiu, T.-W. 1980a, Analytic properties of the vertex function, Phys. Rev. D, 22, 2542",
+    "Ball, J. S., & Chiu, T.-W. 1980b, Analytic properties of the vertex function II, Phys. Rev. D, 22, 2550",
+    "Del Zanna, G., Dere, K. P., Young, P. R., & Landi, E. 2018, A new atomic database, A&A, 582, A56",
+    "Hammes‐Schiffer, S., & Tully, J. C. 1994, Proton transfer in solution, J. Chem. Phys., 101, 4657",
+    "Le Gouellec, V. J. M., Maury, A. J., Guillet, V., et al. 2019, Polarized dust emission, ApJ, 885, 106",
+    "Şahin, M. 2020, Ordered structures in thin films, Phys. Rev. B, 12, 1",
+    "Swaminathan, M. 2021, Rel-C structures on Gromov-Witten moduli spaces, J. Symplectic Geom., 19, 413",
+]
+
+
+def links(pages, refs=REFS):
+    return {(c.marker, c.reference_index) for c in find_citation_contexts(pages, refs)}
+
+
+def test_surnames_with_capitalised_particles_unicode_hyphens_and_latin_letters_link():
+    pages = [(1, "Line ratios were revised (Del Zanna et al., 2018; Hammes‐Schiffer and Tully, 1994),\n"
+                 "as Le Gouellec et al. (2019) and Şahin (2020) showed for other regions.\n")]
+    assert links(pages) == {("Del Zanna et al., 2018", 2), ("Hammes‐Schiffer and Tully, 1994", 3),
+                            ("Le Gouellec et al. (2019)", 4), ("Şahin (2020)", 5)}
+
+
+def test_natbib_compressed_year_letters_name_each_reference():
+    pages = [(1, "The vertex is analytic (Ball and Chiu, 1980a,b), as Ball and Chiu (1980a, b) proved.\n")]
+    assert links(pages) == {("Ball and Chiu, 1980a,b", 0), ("Ball and Chiu, 1980a,b", 1),
+                            ("Ball and Chiu (1980a, b)", 0), ("Ball and Chiu (1980a, b)", 1)}
+
+
+def test_citation_after_other_words_in_a_parenthesis_links_when_the_list_has_it():
+    pages = [(1, "The charts are submanifolds (for more details see Swaminathan, 2021, Lemma 4.12 therein).\n"
+                 "Nothing was cited here (as decided in Geneva, 2019, by the committee).\n")]
+    assert links(pages) == {("Swaminathan, 2021", 6)}
