@@ -5,8 +5,10 @@ Pure Python on plain strings and character offsets (no LSP types):
 - `cite_context_at(text, offset, kind)`: is the cursor where a citation key is being
   typed (inside `\\cite{...}`-family braces, after a comma there, or after Pandoc's
   `@`), and if so which keys the citation already has and what prefix is typed;
-- `cited_keys(text, kind)`: every key the draft cites, with its place;
-- `key_at(text, offset, kind)`: the cited key under the cursor.
+- `cited_keys(text, kind)`: every key the draft cites, with its place, as the draft
+  reader counts them (nothing in comments, code, verbatim, math or cross references);
+- `key_at(text, offset, kind)`: the cited key under the cursor (read from the lines
+  around it only, so a key written in a comment is described too).
 
 LaTeX: `\\cite`, `\\citep`, `\\citet`, `\\parencite`, `\\textcite`, `\\autocite`,
 `\\footcite` and the rest of the family the draft reader knows (`is_cite_command`),
@@ -21,6 +23,7 @@ import re
 from dataclasses import dataclass
 
 from scimult_desktop.services.writing.citekeys import is_cite_command
+from scimult_desktop.services.writing.draft_places import cited_key_places
 
 LATEX, PANDOC = "latex", "pandoc"
 # How far back a citation being typed may start: a cite command with many keys spread
@@ -84,7 +87,16 @@ def cite_context_at(text: str, offset: int, kind: str) -> CiteContext | None:
 
 
 def cited_keys(text: str, kind: str) -> list[CitedKey]:
-    """Every key cited in `text`, in order of appearance."""
+    """Every key cited in `text`, in order of appearance, as the draft reader counts them."""
+    found = []
+    for key, start, end in cited_key_places(text, kind):
+        pandoc = text[max(0, start - 2):start].endswith(("@", "@{"))
+        found.append(CitedKey(key, start, end, PANDOC if pandoc else LATEX))
+    return found
+
+
+def _written_keys(text: str, kind: str) -> list[CitedKey]:
+    """Every key written in citation syntax in `text` (quick: a few lines around the cursor)."""
     found: list[CitedKey] = []
     syntaxes = syntaxes_for(kind)
     if LATEX in syntaxes:
@@ -100,7 +112,7 @@ def key_at(text: str, offset: int, kind: str) -> CitedKey | None:
     line_end = text.find("\n", offset)
     window_start = max(0, line_start - LOOK_BEHIND)
     window = text[window_start: len(text) if line_end < 0 else line_end]
-    for cited in cited_keys(window, kind):
+    for cited in _written_keys(window, kind):
         if cited.start + window_start <= offset <= cited.end + window_start:
             return CitedKey(cited.key, cited.start + window_start, cited.end + window_start, cited.syntax, cited.command)
     return None

@@ -136,6 +136,24 @@ def analyse_draft(text: str, kind: str = "plain") -> list[DraftSentence]:
     return _sentences(projected, written=kind != "latex")
 
 
+def cited_key_places(text: str, kind: str = "plain") -> list[tuple[str, int, int]]:
+    """Every key the draft cites as (key, start, end) with `text[start:end] == key`, in order.
+
+    What the draft reader counts: keys in comments, code, verbatim, math, YAML front matter,
+    or cross references (`@fig-x`) are not citations and are left out.
+
+    Raises:
+        ScimultError: unknown kind.
+    """
+    if kind not in _PROJECTORS:
+        raise ScimultError(f"unknown draft kind {kind!r} (expected one of: {', '.join(DRAFT_KINDS)})")
+    places = {}
+    for mark in _PROJECTORS[kind](text).citations:
+        for key, (start, end) in zip(mark.keys, mark.key_spans):
+            places[start] = (key, start, end)
+    return [places[start] for start in sorted(places)]
+
+
 def _sentences(projected: ProjectedText, *, written: bool = False) -> list[DraftSentence]:
     flat = projected.text
     openers = {mark.position for mark in projected.citations if mark.textual or _opens_sentence(flat, mark.position)}
