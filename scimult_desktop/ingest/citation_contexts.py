@@ -30,6 +30,8 @@ from scimult_desktop.ingest.text_lines import REFERENCES_HEADING_RE, join_lines
 
 # Bumped when the analysis changes, so a re-analysis redoes papers analysed by an older one.
 ANALYSER_VERSION = 2
+# The most characters a reference entry's first author takes ("Maria-Francesca Rodríguez-González").
+_FIRST_AUTHOR_CHARS = 60
 # A "sentence" longer than this failed to split (tables, formulas): keep a window around the marker.
 MAX_SENTENCE_CHARS = 600
 WINDOW_CHARS = 220
@@ -413,6 +415,8 @@ class _ReferenceResolver:
         self.numbered = bool(self.numbers) or (self.count > 0 and not self.labels)
         self.max_number = max([self.count, *self.numbers]) if self.count else 999
         self._heads = [_fold(raw[:200]) for raw in references]
+        self._folded = [_fold(raw) for raw in references]
+        self._first_authors = [_fold(_first_author(raw)) for raw in references]
         self._raws = references
 
     def by_number(self, number: int) -> int | None:
@@ -430,27 +434,47 @@ class _ReferenceResolver:
         first = surnames[0].split()[-1]
         several = bool(re.search(r"\bet\s+al\b", names)) or len(surnames) > 1
         plain_year, suffix = year[:4], year[4:]
+        year_re = re.compile(rf"(?<!\d){plain_year}{suffix}(?![\d])" if suffix else rf"(?<!\d){plain_year}(?!\d)")
+        name_re = re.compile(rf"\b{re.escape(first)}\b")
+        found = self._best(self._heads, year_re, name_re, surnames, several, plain_year, first_author_only=False)
+        if found is None:
+            # A long entry ("A. Campanella, H. Okui, ... eleven authors, “a long title,” in Proc. ..., 2019")
+            # prints its year past the head: look at the whole entry, the surname its first author's.
+            found = self._best(self._folded, year_re, name_re, surnames, several, plain_year, first_author_only=True)
+        return found
+
+    def _best(self, texts: list[str], year_re: re.Pattern, name_re: re.Pattern, surnames: list[str], several: bool,
+              plain_year: str, first_author_only: bool) -> int | None:
         best: tuple[tuple, int] | None = None
-        for index, head in enumerate(self._heads):
-            year_at = [m.start() for m in re.finditer(rf"(?<!\d){plain_year}{suffix}(?![\d])" if suffix else
-                                                      rf"(?<!\d){plain_year}(?!\d)", head)]
+        for index, text in enumerate(texts):
+            year_at = [m.start() for m in year_re.finditer(text)]
             if not year_at:
                 continue
-            name_at = [m.start() for m in re.finditer(rf"\b{re.escape(first)}\b", head)]
+            name_at = [m.start() for m in name_re.finditer(text)]
             if not name_at or name_at[0] > year_at[0]:
                 continue
-            others = all(re.search(rf"\b{re.escape(s.split()[-1])}\b", head[:year_at[0]]) for s in surnames[1:])
-            # "Smith et al." names a paper with co-authors, "Smith" one without (two Smith 2004 papers).
-            key = (not others, several != self._has_coauthors(index, plain_year), name_at[0], index)
+            first_author = bool(name_re.search(self._first_authors[index]))
+            if first_author_only and not first_author:
+                continue
+            others = all(re.search(rf"\b{re.escape(s.split()[-1])}\b", text[:year_at[0]]) for s in surnames[1:])
+            # A marker names the first author; "Smith et al." names a paper with co-authors, "Smith" one
+            # without (two Smith 2004 papers).
+            key = (not first_author, not others, several != self._has_coauthors(index, plain_year), name_at[0], index)
             if best is None or key < best[0]:
                 best = (key, index)
         return None if best is None else best[1]
-
 
     def _has_coauthors(self, index: int, year: str) -> bool:
         raw = self._raws[index]
         before = raw[:raw.find(year)] if year in raw else raw[:120]
         return bool(re.search(r"\band\b|&|\bet al\b", before)) or before.count(",") >= 3
+
+
+def _first_author(raw: str) -> str:
+    """An entry's first author as printed: its text up to the first author separator ("A. Campanella",
+    "Campanella", "Alesia Chernikova", "Ravenhall D. G."), its "[12]" or "12." label left out."""
+    raw = re.sub(r"^\s*(?:\[[^\]]{1,24}\]|\(?\d{1,3}[.)]?)\s*", "", raw)
+    return re.split(r"[,;&:(]|\s(?:and|et al)\b", raw, maxsplit=1)[0][:_FIRST_AUTHOR_CHARS]
 
 
 def _fold(text: str) -> str:

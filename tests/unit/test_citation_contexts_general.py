@@ -42,3 +42,17 @@ def test_citation_after_other_words_in_a_parenthesis_links_when_the_list_has_it(
     pages = [(1, "The charts are submanifolds (for more details see Swaminathan, 2021, Lemma 4.12 therein).\n"
                  "Nothing was cited here (as decided in Geneva, 2019, by the committee).\n")]
     assert links(pages) == {("Swaminathan, 2021", 6)}
+
+
+LONG_ENTRY = ("A. Campanella, H. Okui, A. Mayoral, D. Kashiwa, O. G. de Dios, D. Verchere, Q. Pham Van, A. Giorgetti, "
+              "R. Casellas, R. Morro, and L. Ong, “ODTN: Open disaggregated transport network. Discovery and control "
+              "of a disaggregated optical network through open source software and open APIs,” in Optical Fiber "
+              "Communication Conference (OFC), 2019.")
+
+
+def test_a_long_entry_whose_year_comes_late_links_by_its_first_author():
+    assert len(LONG_ENTRY[:LONG_ENTRY.index("2019")]) > 200
+    refs = REFS + [LONG_ENTRY]
+    pages = [(1, "The open controller in (Campanella et al., 2019) discovers the topology; Okui et al. (2019)\n"
+                 "is not a paper of this list, its author is the entry's second.\n")]
+    assert links(pages, refs) == {("Campanella et al., 2019", 7), ("Okui et al. (2019)", None)}
