@@ -436,29 +436,21 @@ class _ReferenceResolver:
         plain_year, suffix = year[:4], year[4:]
         year_re = re.compile(rf"(?<!\d){plain_year}{suffix}(?![\d])" if suffix else rf"(?<!\d){plain_year}(?!\d)")
         name_re = re.compile(rf"\b{re.escape(first)}\b")
-        found = self._best(self._heads, year_re, name_re, surnames, several, plain_year, first_author_only=False)
-        if found is None:
-            # A long entry ("A. Campanella, H. Okui, ... eleven authors, “a long title,” in Proc. ..., 2019")
-            # prints its year past the head: look at the whole entry, the surname its first author's.
-            found = self._best(self._folded, year_re, name_re, surnames, several, plain_year, first_author_only=True)
-        return found
-
-    def _best(self, texts: list[str], year_re: re.Pattern, name_re: re.Pattern, surnames: list[str], several: bool,
-              plain_year: str, first_author_only: bool) -> int | None:
         best: tuple[tuple, int] | None = None
-        for index, text in enumerate(texts):
+        for index, text in enumerate(self._folded):
             year_at = [m.start() for m in year_re.finditer(text)]
-            if not year_at:
-                continue
             name_at = [m.start() for m in name_re.finditer(text)]
-            if not name_at or name_at[0] > year_at[0]:
+            if not year_at or not name_at or name_at[0] > year_at[-1]:
                 continue
+            # A marker names the first author. Another author's surname counts only in the entry's head, before
+            # its year; the first author's also in a long entry whose year comes late ("A. Campanella, H. Okui,
+            # ... eleven authors, “a long title,” in Proc. ..., 2019").
             first_author = bool(name_re.search(self._first_authors[index]))
-            if first_author_only and not first_author:
+            if not first_author and (name_at[0] > year_at[0] or year_at[0] >= len(self._heads[index])):
                 continue
-            others = all(re.search(rf"\b{re.escape(s.split()[-1])}\b", text[:year_at[0]]) for s in surnames[1:])
-            # A marker names the first author; "Smith et al." names a paper with co-authors, "Smith" one
-            # without (two Smith 2004 papers).
+            year = next(at for at in year_at if at > name_at[0])
+            others = all(re.search(rf"\b{re.escape(s.split()[-1])}\b", text[:year]) for s in surnames[1:])
+            # "Smith et al." names a paper with co-authors, "Smith" one without (two Smith 2004 papers).
             key = (not first_author, not others, several != self._has_coauthors(index, plain_year), name_at[0], index)
             if best is None or key < best[0]:
                 best = (key, index)

@@ -56,3 +56,12 @@ def test_a_long_entry_whose_year_comes_late_links_by_its_first_author():
     pages = [(1, "The open controller in (Campanella et al., 2019) discovers the topology; Okui et al. (2019)\n"
                  "is not a paper of this list, its author is the entry's second.\n")]
     assert links(pages, refs) == {("Campanella et al., 2019", 7), ("Okui et al. (2019)", None)}
+
+
+def test_the_first_author_of_a_long_entry_beats_a_co_author_of_a_short_one():
+    chen_first = ("Chen, H., Wang, Y., Xu, C., Shi, B., Xu, C., Tian, Q., Xu, C.: AdderNet: do we really need "
+                  "multiplications in deep learning? In: Proceedings of the IEEE/CVF Conference on Computer Vision and "
+                  "Pattern Recognition (CVPR), pp. 1468-1477 (2020)")
+    chen_third = "Xu, Y., Xu, C., Chen, X., Zhang, W.: Kernel based progressive distillation. In: CVPR (2020)"
+    pages = [(1, "The most relevant work is AdderNet (Chen et al., 2020), which replaces multiplications.\n")]
+    assert links(pages, [chen_third, chen_first]) == {("Chen et al., 2020", 1)}
