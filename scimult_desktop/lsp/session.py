@@ -231,13 +231,7 @@ class EditorSession:
 
     def _check(self, library, text: str, kind: str) -> list[KeyFlag]:
         text = without_unfinished_citations(text, kind)
-        if self.checks.model is not None:
-            flags = []
-            for item in library.suggest_for_text(text, kind=kind, k=CHECK_K):
-                for flag in item["key_flags"]:
-                    flags.append(KeyFlag(flag["key"], flag["message"], flag["problem"] == "missing", item["line"], item["end_line"]))
-            return flags
-        # No model: only what needs none, missing keys.
+        # Missing keys need no model, and are checked wherever they are cited (a table cell, \nocite too).
         spans = cited_keys(text, kind)
         known = citekeys.papers_by_citekey(library, [span.key for span in spans])
         flags = []
@@ -245,6 +239,11 @@ class EditorSession:
             if span.key not in known:
                 line = text.count("\n", 0, span.start) + 1
                 flags.append(KeyFlag(span.key, f"{span.key}: not in the library", True, line, line))
+        if self.checks.model is not None:  # with a model: cited papers that look unrelated to their sentence
+            for item in library.suggest_for_text(text, kind=kind, k=CHECK_K):
+                for flag in item["key_flags"]:
+                    if flag["problem"] != "missing":
+                        flags.append(KeyFlag(flag["key"], flag["message"], False, item["line"], item["end_line"]))
         return flags
 
     # ---- code actions ------------------------------------------------------------------

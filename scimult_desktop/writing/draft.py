@@ -156,12 +156,13 @@ def cited_key_places(text: str, kind: str = "plain") -> list[tuple[str, int, int
 
 def _sentences(projected: ProjectedText, *, written: bool = False) -> list[DraftSentence]:
     flat = projected.text
-    openers = {mark.position for mark in projected.citations if mark.textual or _opens_sentence(flat, mark.position)}
+    marks = [mark for mark in projected.citations if mark.in_sentence]
+    openers = {mark.position for mark in marks if mark.textual or _opens_sentence(flat, mark.position)}
     spans = sentence_spans(flat, openers)
     cites_per_span: list[list[str]] = [[] for _ in spans]
     cite_offsets: list[list[int]] = [[] for _ in spans]
     span_starts = [a for a, _ in spans]
-    for mark in projected.citations:
+    for mark in marks:
         index = max(0, bisect.bisect_right(span_starts, mark.position) - 1)
         # A citation right after a full stop ("... BM25. \cite{x}") belongs to the sentence it follows.
         lead = flat[spans[index][0]:mark.position] if spans else ""

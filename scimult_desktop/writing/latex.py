@@ -19,7 +19,8 @@ for biblatex multicites, several `(..)`, `[..]`, `{..}` groups): `\\cite`,
 `\\citep`, `\\citet`, `\\citealp`, `\\citeauthor`, any other `\\cite...`,
 `\\parencite`, `\\textcite`, `\\autocite`, `\\footcite`, `\\smartcite`,
 `\\supercite`, `\\fullcite` and their plural and capitalised forms.
-`\\nocite` adds to the bibliography without citing in the text, so it is ignored.
+`\\nocite` adds to the bibliography without citing in the text, and a citation in a
+table cell cites no sentence: their keys are recorded (to be checked) for no sentence.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ _DROP_WITH_ARGS = frozenset(
     "label ref eqref cref Cref autoref pageref nameref vref url includegraphics bibliography bibliographystyle "
     "addbibresource usepackage documentclass input include includeonly vspace hspace thanks "
     "todo newcommand renewcommand providecommand newenvironment setlength setcounter addtocounter pagestyle "
-    "thispagestyle hypersetup graphicspath marginpar index glossary nocite bibitem keywords acmConference "
+    "thispagestyle hypersetup graphicspath marginpar index glossary bibitem keywords acmConference "
     "setcopyright acmDOI acmISBN affiliation email orcid institute address".split()
 )
 _HEADINGS = frozenset(
@@ -69,6 +70,8 @@ _MATH_ENVIRONMENTS = frozenset(
     "equation align alignat gather multline eqnarray flalign displaymath math dmath subequations".split()
 )
 _FOOTNOTES = frozenset(("footnote", "footnotetext"))
+# Environments whose text is not prose but whose citations are real (a results table citing its baselines).
+_CITING_ENVIRONMENTS = frozenset("tabular tabularx tabulary array algorithmic".split())
 _INLINE_CODE = frozenset(("verb", "lstinline", "mintinline", "mint"))
 # What may follow a formula's last symbol without being its punctuation: spaces, line ends, labels, tags, spacing.
 _MATH_TRAILER = re.compile(
@@ -262,6 +265,10 @@ class _Scanner:
             return after
         if is_cite_command(name):
             return self.citation(name, i, j, stop)
+        if name == "nocite":
+            self.citations_outside_sentences(i, self.arguments(j, stop, spaced=True)[1], nocite=True)
+            out.emit_as(" ", i)
+            return self.arguments(j, stop, spaced=True)[1]
         if name in _FOOTNOTES:
             return self.footnote(name, i, j, stop)
         if name in _INLINE_CODE:
@@ -330,6 +337,8 @@ class _Scanner:
         if name in _SKIP_ENVIRONMENTS or name in _CAPTION_ENVIRONMENTS:
             body_end, past_end = self.environment_end(raw_name, after, stop)
             self.paragraph_break(i)
+            if name in _CITING_ENVIRONMENTS or name in _CAPTION_ENVIRONMENTS:
+                self.citations_outside_sentences(after, body_end)  # the caption's own come again below
             if name in _CAPTION_ENVIRONMENTS:
                 self.captions_in(after, body_end)
             return past_end
@@ -351,6 +360,23 @@ class _Scanner:
                 self.out.cite([key for mark in inner.citations for key in mark.keys], i)
             self.footnotes.append((start, end))
         return after
+
+    def citations_outside_sentences(self, start: int, end: int, *, nocite: bool = False) -> None:
+        """Record the citations in `src[start:end]` (read as LaTeX, its text dropped) for no sentence."""
+        inner = ProjectedText(self.src)
+        reader = _Scanner(self.src, inner)
+        if nocite:  # `\nocite{a,b}` reads as a citation of its own
+            reader.citation("nocite", start, self._after_name(start), end)
+        else:
+            reader.scan(start, end)
+        for mark in inner.citations:
+            keys = [(key, span) for key, span in zip(mark.keys, mark.key_spans) if key != "*"]  # \nocite{*}: all
+            if keys:
+                self.out.cite([k for k, _ in keys], mark.offset, starts=[a for _, (a, _) in keys], in_sentence=False)
+
+    def _after_name(self, i: int) -> int:
+        j = _COMMAND_NAME.match(self.src, i + 1).end()
+        return j + 1 if self.src.startswith("*", j) else j
 
     def inline_code(self, name: str, j: int, stop: int) -> int:
         """Past `\\verb|..|`, `\\lstinline[..]{..}`, `\\mintinline{lang}|..|`: code is not prose."""

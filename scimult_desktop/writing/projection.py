@@ -23,6 +23,8 @@ class CitationMark:
     textual: bool = False  # names the authors in the running text ("@key says", \\citet), so may open a sentence
     # (start, end) in the source of each key, where the reader knows it (`source[start:end] == key`).
     key_spans: tuple[tuple[int, int], ...] = ()
+    # False: cited outside any sentence (a table cell, `\\nocite`): the key is checked, no sentence has it.
+    in_sentence: bool = True
 
 
 @dataclass
@@ -51,7 +53,7 @@ class ProjectedText:
         self.emit_as(PARAGRAPH_BREAK, offset)
 
     def cite(self, keys: list[str] | tuple[str, ...], offset: int, *, textual: bool = False,
-             starts: list[int] | None = None) -> None:
+             starts: list[int] | None = None, in_sentence: bool = True) -> None:
         """Record citation `keys` met at source `offset`; `starts`: where each raw key (spaces
         around it included) begins in the source, when known."""
         cleaned, spans = [], []
@@ -64,7 +66,7 @@ class ProjectedText:
                 start = starts[n] + len(raw) - len(raw.lstrip())
                 spans.append((start, start + len(key)))
         if cleaned:
-            self.citations.append(CitationMark(len(self.chars), tuple(cleaned), offset, textual, tuple(spans)))
+            self.citations.append(CitationMark(len(self.chars), tuple(cleaned), offset, textual, tuple(spans), in_sentence))
 
     @property
     def text(self) -> str:

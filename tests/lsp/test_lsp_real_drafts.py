@@ -100,3 +100,20 @@ async def test_code_action_and_completion_edits_are_in_utf16_after_emoji(library
             types.CompletionParams(types.TextDocumentIdentifier(uri), types.Position(1, utf16(line))))
         assert result.items
         assert result.items[0].text_edit.range.start == types.Position(1, utf16(line))
+
+
+async def test_keys_cited_in_table_cells_and_nocite_are_checked_too(library, tmp_path):
+    text = "\n".join([
+        r"\nocite{vitd,nocite_ghost}",
+        r"\begin{tabular}{ll}",
+        PREFIX + r"\cite{table_ghost} & 0.3 \\ % \cite{commented_ghost}",
+        r"\end{tabular}",
+        "",
+    ])
+    async with lsp_client(library) as client:
+        uri = open_document(client, tmp_path / "draft.tex", text, "latex")
+        found = await _settled_diagnostics(client, uri)
+    assert [(d.message, d.range.start) for d in found] == [
+        ("nocite_ghost: not in the library", position_of(text, "nocite_ghost")),
+        ("table_ghost: not in the library", position_of(text, "table_ghost")),
+    ]

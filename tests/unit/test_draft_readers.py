@@ -213,3 +213,22 @@ def test_every_word_of_a_sentence_comes_from_its_own_place_in_the_draft(kind):
     everything = " ".join(s.text for s in sentences) + " ".join(k for s in sentences for k in s.citations)
     for hidden in ("commented", "trailing", "fenced", "notakey", "Not prose", "hidden"):
         assert hidden not in everything
+
+
+# ---- keys cited outside any sentence ------------------------------------------------------
+def test_keys_in_table_cells_and_nocite_are_cited_places_but_cite_no_sentence():
+    from scimult_desktop.writing.draft import cited_key_places
+
+    draft = "\n".join([
+        r"Intro text here \nocite{n1,*}.",
+        r"\begin{table}",
+        r"\begin{tabular}{ll}",
+        r"BM25 \cite{robertson} & 0.3 \\ % \cite{commented}",
+        r"\end{tabular}",
+        r"\caption{Results from \cite{capkey}.}",
+        r"\end{table}",
+        r"After the table.",
+    ])
+    assert [key for key, _, _ in cited_key_places(draft, "latex")] == ["n1", "robertson", "capkey"]
+    assert all(draft[a:b] == key for key, a, b in cited_key_places(draft, "latex"))
+    assert cites(draft, "latex") == {"Intro text here.": (), "Results from.": ("capkey",), "After the table.": ()}
