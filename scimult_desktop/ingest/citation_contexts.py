@@ -450,8 +450,11 @@ class _ReferenceResolver:
                 continue
             year = next(at for at in year_at if at > name_at[0])
             others = all(re.search(rf"\b{re.escape(s.split()[-1])}\b", text[:year]) for s in surnames[1:])
+            # The first year after the authors is the entry's own; a later one may be an erratum's or a venue's.
+            own_year = _YEAR_IN_ENTRY_RE.search(text, name_at[0])
             # "Smith et al." names a paper with co-authors, "Smith" one without (two Smith 2004 papers).
-            key = (not first_author, not others, several != self._has_coauthors(index, plain_year), name_at[0], index)
+            key = (not first_author, not others, several != self._has_coauthors(index, plain_year),
+                   own_year is None or own_year.start() != year, name_at[0], index)
             if best is None or key < best[0]:
                 best = (key, index)
         return None if best is None else best[1]
@@ -460,6 +463,9 @@ class _ReferenceResolver:
         raw = self._raws[index]
         before = raw[:raw.find(year)] if year in raw else raw[:120]
         return bool(re.search(r"\band\b|&|\bet al\b", before)) or before.count(",") >= 3
+
+
+_YEAR_IN_ENTRY_RE = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
 
 
 def _first_author(raw: str) -> str:

@@ -65,3 +65,10 @@ def test_the_first_author_of_a_long_entry_beats_a_co_author_of_a_short_one():
     chen_third = "Xu, Y., Xu, C., Chen, X., Zhang, W.: Kernel based progressive distillation. In: CVPR (2020)"
     pages = [(1, "The most relevant work is AdderNet (Chen et al., 2020), which replaces multiplications.\n")]
     assert links(pages, [chen_third, chen_first]) == {("Chen et al., 2020", 1)}
+
+
+def test_the_entrys_own_year_beats_a_later_year_in_another_entry_by_the_same_authors():
+    refs = ["R. Aaij et al. [LHCb], Phys. Rev. D 91 (2015) no.9, 092002 [erratum: Phys. Rev. D 93 (2016) 119901].",
+            "R. Aaij et al. [LHCb], Phys. Rev. D 94 (2016) no.7, 072001 [arXiv:1608.01289 [hep-ex]]."]
+    pages = [(1, "A second broad resonance was found above 3 GeV (Aaij et al., 2016).\n")]
+    assert links(pages, refs) == {("Aaij et al., 2016", 1)}
