@@ -36,15 +36,22 @@ _CAPTION = re.compile(r"\\caption\*?")
 
 _CITE_NAMES = frozenset(
     "parencite textcite autocite footcite footcitetext smartcite supercite fullcite "
-    "parencites textcites autocites footcites smartcites supercites cites".split()
+    "parencites textcites autocites footcites smartcites supercites cites "
+    "footfullcite notecite pnotecite fnotecite possessivecite "  # biblatex notes, harvard
+    "shortcite shortcitea shortcitenp shortciteauthor shortciteyear".split()  # apacite (names lower-cased)
 )
+# Named like citations, but settings: `\citestyle{plain}` cites no key "plain".
+_NOT_CITE_NAMES = frozenset("citestyle citeindextrue citeindexfalse citeindextype".split())
 # A citation key: no spaces, braces, backslashes or "%". A key list: keys split by commas.
 _KEY = r"[^\s,{}\\%]+"
 _KEY_LIST = re.compile(rf"\s*(?:{_KEY}\s*)?(?:,\s*(?:{_KEY}\s*)?)*")
 # The keys of an unclosed `\\cite{`: complete keys (each followed by a comma), then the key being
 # typed only when nothing but the end of its line follows it ("\\cite{vi" + newline + prose).
 _TYPED_KEYS = re.compile(rf"(?:\s*{_KEY}\s*,)*(?:[ \t]*{_KEY}(?=[ \t]*(?:\n|$)))?")
-_TEXTUAL_CITE_NAMES = frozenset("citet citeauthor citealt textcite textcites citetitle fullcite".split())
+_TEXTUAL_CITE_NAMES = frozenset(
+    "citet citeauthor citealt textcite textcites citetitle fullcite possessivecite citea shortcitea shortciteauthor "
+    "citeasnoun".split()
+)
 _MULTICITE_NAMES = frozenset("cites parencites textcites autocites footcites smartcites supercites".split())
 
 # Commands whose arguments are not prose (or not part of the sentence they sit in).
@@ -52,7 +59,7 @@ _DROP_WITH_ARGS = frozenset(
     "label ref eqref cref Cref autoref pageref nameref vref url includegraphics bibliography bibliographystyle "
     "addbibresource usepackage documentclass input include includeonly vspace hspace thanks "
     "todo newcommand renewcommand providecommand newenvironment setlength setcounter addtocounter pagestyle "
-    "thispagestyle hypersetup graphicspath marginpar index glossary bibitem keywords acmConference "
+    "thispagestyle hypersetup graphicspath marginpar index glossary bibitem keywords acmConference citestyle "
     "setcopyright acmDOI acmISBN affiliation email orcid institute address".split()
 )
 _HEADINGS = frozenset(
@@ -79,6 +86,8 @@ _MATH_TRAILER = re.compile(
     r"|\\[,;:! ]|~|[{}]|\\right\.|\\(?:begin|end)\s*\{[^{}]*\})\Z"
 )
 _BLANK_LINE_AHEAD = re.compile(r"[ \t]*\n")
+# `\iffalse ... \fi` is how LaTeX writers comment out whole passages; `\iff` is the math symbol.
+_CONDITIONAL = re.compile(r"\\(if(?!f(?![A-Za-z@]))[A-Za-z@]*|fi|else)(?![A-Za-z@])")
 _TEX_COMMENT = re.compile(r"(?<!\\)%[^\n]*")
 
 
@@ -108,7 +117,7 @@ _CAPTION_ENVIRONMENTS = frozenset(
 
 def is_cite_command(name: str) -> bool:
     lowered = name.lower()
-    return lowered != "nocite" and (lowered.startswith("cite") or lowered in _CITE_NAMES)
+    return lowered != "nocite" and lowered not in _NOT_CITE_NAMES and (lowered.startswith("cite") or lowered in _CITE_NAMES)
 
 
 def project_latex(source: str) -> ProjectedText:
@@ -156,7 +165,11 @@ class _Scanner:
             self.out.emit(punctuation, self.src.rfind(punctuation, body_start, body_end))
         else:
             self.out.emit_as(" ", body_start)
-        # The formula's own lines must not read as the blank line that ends a paragraph.
+        return self.resume_after_dropped_lines(resume, stop)
+
+    def resume_after_dropped_lines(self, resume: int, stop: int) -> int:
+        """Where to read on after dropped lines (a formula, an `\\iffalse` block): they must not
+        leave behind the blank line that ends a paragraph."""
         if _line_blank_so_far(self.out.chars):
             blank = _BLANK_LINE_AHEAD.match(self.src, resume, stop)
             if blank:
@@ -265,6 +278,8 @@ class _Scanner:
             return after
         if is_cite_command(name):
             return self.citation(name, i, j, stop)
+        if name == "iffalse":
+            return self.skip_false_branch(j, stop)
         if name == "nocite":
             self.citations_outside_sentences(i, self.arguments(j, stop, spaced=True)[1], nocite=True)
             out.emit_as(" ", i)
@@ -360,6 +375,20 @@ class _Scanner:
                 self.out.cite([key for mark in inner.citations for key in mark.keys], i)
             self.footnotes.append((start, end))
         return after
+
+    def skip_false_branch(self, j: int, stop: int) -> int:
+        """Past the text an `\\iffalse` hides: to its `\\fi`, or into its `\\else` branch (which is read)."""
+        depth = 1
+        for match in _CONDITIONAL.finditer(self.src, j, stop):
+            word = match.group(1)
+            if word == "else":
+                if depth == 1:
+                    return match.end()
+                continue
+            depth += -1 if word == "fi" else 1
+            if depth == 0:
+                return self.resume_after_dropped_lines(match.end(), stop)
+        return stop
 
     def citations_outside_sentences(self, start: int, end: int, *, nocite: bool = False) -> None:
         """Record the citations in `src[start:end]` (read as LaTeX, its text dropped) for no sentence."""

@@ -30,6 +30,10 @@ _LIST_MARKER = re.compile(r"^(\s*)([-*+]|\d{1,9}[.)])(\s+|$)")
 _QUOTE_MARKER = re.compile(r"^ {0,3}>\s?")
 _FOOTNOTE_DEFINITION = re.compile(r"^ {0,3}\[\^[^\]]+\]:\s*")
 _TABLE_ROW = re.compile(r"^\s*\|")
+# `[label]: https://...` (a link reference definition) and pandoc/Quarto fenced div fences (`::: {.note}`).
+_LINK_DEFINITION = re.compile(r"^ {0,3}\[[^\]^][^\]]*\]:\s*\S")
+_DIV_FENCE = re.compile(r"^ {0,3}:{3,}")
+_SHORTCODE = re.compile(r"\{\{[<%].*?[>%]\}\}")
 
 # pandoc: a key starts with a letter, digit or _, and may contain internal punctuation.
 _KEY = re.compile(r"\{([^{}]+)\}|([A-Za-z0-9_][A-Za-z0-9_:.#$%&\-+?<>~/]*)")
@@ -138,7 +142,13 @@ def project_markdown(source: str) -> ProjectedText:
             in_html_comment = True
             continue
         next_line = lines[index].rstrip("\r\n") if index < len(lines) else ""
+        if _TABLE_ROW.match(line):  # a table cell's citations are real, its text is no sentence
+            cells = ProjectedText(source)
+            _InlineScanner(source, cells).scan(offset, offset + len(line))
+            for mark in cells.citations:
+                projected.cite(mark.keys, mark.offset, starts=[a for a, _ in mark.key_spans], in_sentence=False)
         if (_ATX_HEADING.match(line) or _TABLE_ROW.match(line) or _THEMATIC_BREAK.match(line)
+                or _LINK_DEFINITION.match(line) or _DIV_FENCE.match(line)
                 or (_SETEXT_UNDERLINE.match(line) and previous_blank)):
             projected.emit_break(offset)
             previous_blank = True
@@ -247,6 +257,8 @@ class _InlineScanner:
                 i = self.in_text_citation(i, stop)
             elif char == "<":
                 i = self.angle(i, stop)
+            elif char == "{" and src.startswith(("{{<", "{{%"), i) and _SHORTCODE.match(src, i, stop):
+                i = _SHORTCODE.match(src, i, stop).end()  # a Quarto/Hugo shortcode
             elif char == "*" or (char == "~" and src.startswith("~~", i)):
                 i += 1
             elif char == "_" and not (i > 0 and src[i - 1].isalnum() and i + 1 < stop and src[i + 1].isalnum()):

@@ -16,7 +16,8 @@ ABBREVIATIONS = frozenset(
     """e.g. i.e. cf. vs. viz. al. etc. approx. resp. incl. ca. esp. et. seq.
     fig. figs. eq. eqs. eqn. eqns. sec. secs. sect. tab. tabs. ref. refs. ch. chap. app. appx. alg. thm. lem.
     def. prop. cor. corr. ex. no. nos. vol. vols. pp. p. ed. eds. dr. mr. mrs. ms. prof. st. jr. sr. inc. ltd. co.
-    jan. feb. mar. apr. jun. jul. aug. sep. sept. oct. nov. dec. u.s. u.k. ph.d. m.sc. b.sc.""".split()
+    jan. feb. mar. apr. jun. jul. aug. sep. sept. oct. nov. dec. u.s. u.k. ph.d. m.sc. b.sc.
+    suppl. supp. sects. chs. cols. univ. dept. inst. proc. conf. trans. assoc. natl. ff. w.r.t. a.k.a.""".split()
 )
 # Abbreviations that can also close a sentence ("... and so on, etc. The next ...") still
 # do not split, which errs towards longer sentences: a missed split costs less than a wrong one.
@@ -31,11 +32,13 @@ def _ends_with_abbreviation(text: str, end: int) -> bool:
     start = end - 1
     while start > 0 and not text[start - 1].isspace():
         start -= 1
-    word = text[start:end].lstrip(_OPENERS + "~").lower()
+    written = text[start:end].lstrip(_OPENERS + "~")
+    word = written.lower()
     if word in ABBREVIATIONS:
         return True
-    # Initials ("J. Smith") and dotted acronyms not in the list ("U.S.A.").
-    return bool(re.fullmatch(r"[a-z]\.", word) or re.fullmatch(r"(?:[a-z]\.){2,}", word))
+    # Initials ("J. Smith") and dotted acronyms not in the list ("U.S.A."). A lower-case letter
+    # is a variable closing a sentence ("... of size n. We"), not an initial.
+    return bool(re.fullmatch(r"[^\W\d_]\.", written) and written[0].isupper() or re.fullmatch(r"(?:[a-z]\.){2,}", word))
 
 
 def paragraph_starts(text: str) -> list[int]:

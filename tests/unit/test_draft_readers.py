@@ -232,3 +232,36 @@ def test_keys_in_table_cells_and_nocite_are_cited_places_but_cite_no_sentence():
     assert [key for key, _, _ in cited_key_places(draft, "latex")] == ["n1", "robertson", "capkey"]
     assert all(draft[a:b] == key for key, a, b in cited_key_places(draft, "latex"))
     assert cites(draft, "latex") == {"Intro text here.": (), "Results from.": ("capkey",), "After the table.": ()}
+
+
+def test_iffalse_blocks_are_hidden_their_else_branch_is_read_and_no_paragraph_break_is_left():
+    draft = "\n".join([
+        r"Kept one \cite{k1}.",
+        r"\iffalse",
+        r"Hidden sentence \cite{hidden}. \ifx\a\b nested \fi still hidden.",
+        r"\fi",
+        r"Kept two \citestyle{plain} and \shortcite{apa} with $x \iff y$.",
+        r"\iffalse old \else New text \cite{k3}. \fi Then more.",
+    ])
+    sentences = analyse_draft(draft, "latex")
+    assert [(s.text, s.citations) for s in sentences] == [
+        ("Kept one.", ("k1",)), ("Kept two and with x y.", ("apa",)), ("New text.", ("k3",)), ("Then more.", ())]
+    assert {s.paragraph for s in sentences} == {0}
+
+
+def test_a_lower_case_letter_before_a_full_stop_ends_the_sentence_an_initial_does_not():
+    assert texts("We sort an array of size n. Then we stop. See J. Smith and A. B. Lee, e.g. Fig. 2. Done.", "plain") == [
+        "We sort an array of size n.", "Then we stop.", "See J. Smith and A. B. Lee, e.g. Fig. 2.", "Done."]
+    assert texts("As in Suppl. Fig. 3 and w.r.t. Sect. 2, it holds.", "plain") == [
+        "As in Suppl. Fig. 3 and w.r.t. Sect. 2, it holds."]
+
+
+def test_markdown_divs_shortcodes_link_definitions_and_table_cells():
+    from scimult_desktop.writing.draft import cited_key_places
+
+    draft = ("Intro text says so [@a].\n\n::: {.callout-note}\nA note inside a div cites [@b].\n:::\n\n"
+             "{{< pagebreak >}}\n\n| Model | Score |\n|---|---|\n| BM25 [@robertson] | 0.3 |\n\n"
+             "See [the docs][1] for more.\n\n[1]: https://example.com/docs\n")
+    assert cites(draft, "markdown") == {
+        "Intro text says so.": ("a",), "A note inside a div cites.": ("b",), "See the docs for more.": ()}
+    assert [key for key, _, _ in cited_key_places(draft, "markdown")] == ["a", "b", "robertson"]
