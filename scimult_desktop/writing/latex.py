@@ -162,7 +162,9 @@ class _Scanner:
         """Skip a display formula; the sentence around it runs on (see `formula_punctuation`)."""
         punctuation = formula_punctuation(self.src[body_start:body_end])
         if punctuation:
-            self.out.emit(punctuation, self.src.rfind(punctuation, body_start, body_end))
+            # Placed on the formula's closing delimiter: a sentence ending here ends after the whole
+            # formula, so a citation added at its end goes after `\\end{equation}`, not into the math.
+            self.out.emit_as(punctuation, resume - 1)
         else:
             self.out.emit_as(" ", body_start)
         return self.resume_after_dropped_lines(resume, stop)

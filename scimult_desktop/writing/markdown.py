@@ -196,10 +196,11 @@ def in_text_citation(source: str, i: int, stop: int, out: ProjectedText) -> int:
 
 
 def _end_formula(projected: ProjectedText, source: str, start: int, end: int) -> None:
-    """A display formula `source[start:end]` read as its closing punctuation, if any (see `formula_punctuation`)."""
+    """A display formula `source[start:end]` read as its closing punctuation, if any (see `formula_punctuation`),
+    placed on the closing `$$` (a sentence ending there ends after the whole formula)."""
     punctuation = formula_punctuation(source[start:end])
     if punctuation:
-        projected.emit(punctuation, source.rfind(punctuation, start, end))
+        projected.emit_as(punctuation, end + 1)
     projected.emit_as("\n", end)
 
 

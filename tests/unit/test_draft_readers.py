@@ -265,3 +265,17 @@ def test_markdown_divs_shortcodes_link_definitions_and_table_cells():
     assert cites(draft, "markdown") == {
         "Intro text says so.": ("a",), "A note inside a div cites.": ("b",), "See the docs for more.": ()}
     assert [key for key, _, _ in cited_key_places(draft, "markdown")] == ["a", "b", "robertson"]
+
+
+def test_a_sentence_ending_in_a_formula_ends_after_it_so_a_citation_is_added_outside_the_math():
+    from scimult_desktop.lsp.features import citation_insert
+    from scimult_desktop.lsp.session import Suggestion
+    from scimult_desktop.services.writing.draft_places import sentence_at
+
+    latex = "It has been shown that the total is\n\\begin{equation}\n  E = mc^2. \\label{eq:t}\n\\end{equation}\nNext.\n"
+    markdown = "It has been shown that the total is\n$$ E = mc^2. $$\nNext.\n"
+    for draft, kind, closing in ((latex, "latex", "\\end{equation}"), (markdown, "markdown", "$$ E = mc^2. $$")):
+        sentence = sentence_at(draft, kind, 5)
+        assert draft[sentence.start:sentence.end].endswith(closing)
+        offset, _ = citation_insert(draft, Suggestion(sentence.start, sentence.end, sentence.text, []), kind, "k")
+        assert offset == draft.index(closing) + len(closing)
