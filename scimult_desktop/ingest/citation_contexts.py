@@ -177,11 +177,37 @@ def body_paragraphs(pages: list[tuple[int, str]], references: list[str] = ()) ->
     return paragraphs
 
 
+_MID_SENTENCE_END_RE = re.compile(
+    r"(?:[,;(]|\b(?:by|of|in|and|or|the|to|from|with|for|on|at|as|see|than|that|which|where|a|an|is|are|was|were))$")
+
+
+_CAPTION_RE = re.compile(r"\b(?:Figure|Fig\.?|Table|Tab\.|Algorithm|Listing|Scheme)\s*\d", re.IGNORECASE)
+
+
 def _runs_on(previous: _Paragraph, paragraph: _Paragraph) -> bool:
-    """Whether a page's first paragraph continues the sentence the previous page ended in."""
-    return (previous.continued is None and paragraph.page == previous.page + 1
-            and not previous.text.rstrip().endswith((".", "!", "?", ":"))
-            and paragraph.text[:1].islower())
+    """Whether a page's first paragraph continues the sentence the previous page ended in: it starts in
+    lower case or with a marker or year ("(Smith", "[12]", "2019)"), or with a name ("Gelfand and ...")
+    after a page that ended in a comma or a word no sentence ends with ("defined first by")."""
+    if previous.continued is not None or paragraph.page != previous.page + 1:
+        return False
+    ended = previous.text.rstrip()
+    if ended.endswith((".", "!", "?", ":")) or _looks_like_heading(paragraph.text[:80]):
+        return False
+    text = paragraph.text
+    if text[:1].islower():
+        return True
+    head = text[:80]
+    if _CAPTION_RE.search(head):
+        return False  # a figure or table the text layer put between the pages
+    if text[:1] == "[":
+        return bool(re.match(r"\[\s*\d", text))
+    if text[:1] == "(":
+        return not re.match(r"\((?:[a-z]|[ivx]+|\d{1,2})\)", text)  # "(a)", "(ii)", "(1)" enumerate
+    if text[:1].isdigit():
+        return bool(re.match(r"[\d,;\s–\-]{1,20}[a-z]?[\])]", text))  # the rest of "[1,|2]", "(Smith,|2019)"
+    # A name after "defined first by": prose goes on, not a figure's labels or a table's cells.
+    return (text[:1].isupper() and bool(_MID_SENTENCE_END_RE.search(ended)) and len(text) >= 60
+            and len(re.findall(r"\b[a-z]{2,}\b", head)) >= 2)
 
 
 def _join_pages(previous: _Paragraph, paragraph: _Paragraph) -> _Paragraph:

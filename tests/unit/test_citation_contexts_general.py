@@ -72,3 +72,36 @@ def test_the_entrys_own_year_beats_a_later_year_in_another_entry_by_the_same_aut
             "R. Aaij et al. [LHCb], Phys. Rev. D 94 (2016) no.7, 072001 [arXiv:1608.01289 [hep-ex]]."]
     pages = [(1, "A second broad resonance was found above 3 GeV (Aaij et al., 2016).\n")]
     assert links(pages, refs) == {("Aaij et al., 2016", 1)}
+
+
+NUMBERED = [f"[{n}] A. Author{n}. Title number {n}. Journal, 20{n:02d}." for n in range(1, 10)]
+
+
+def test_a_sentence_running_on_to_a_page_that_starts_with_a_marker_or_a_name_is_whole():
+    pages = [(1, "Intro\nThe quasideterminant was defined first by\n"),
+             (2, "Gelfand and Retakh [9] (see also [8]). Its properties follow from the definition and\n"
+                 "are simple.\n"
+                 "Bands were unfolded before [1,\n"),
+             (3, "2] and after [3].\n")]
+    sentences = {c.marker: c.sentence for c in find_citation_contexts(pages, NUMBERED)}
+    assert sentences["[9]"] == "The quasideterminant was defined first by Gelfand and Retakh [9] (see also [8])."
+    assert sentences["[1, 2]"] == "Bands were unfolded before [1, 2] and after [3]."
+    pages = [(1, "Intro\nBands were unfolded for twisted bilayers (Ku et al., 2010; Lee et al., 2013;\n"),
+             (2, "Nishi et al., 2017). Others followed with larger cells and other methods of unfolding.\n")]
+    refs = ["Ku, W. 2010, Unfolding", "Lee, C. 2013, Bands", "Nishi, H. 2017, Twisted"]
+    contexts = find_citation_contexts(pages, refs)
+    assert [(c.marker, c.reference_index, c.page) for c in contexts] == [
+        ("Ku et al., 2010", 0, 1), ("Lee et al., 2013", 1, 1), ("Nishi et al., 2017", 2, 2)]
+    assert {c.sentence for c in contexts} == {"Bands were unfolded for twisted bilayers (Ku et al., 2010; Lee et al., "
+                                              "2013; Nishi et al., 2017)."}
+
+
+def test_a_page_ending_in_a_caption_does_not_run_on_into_the_next_page():
+    pages = [(1, "Intro\nResults are shown below.\nFigure 3 Results of the model\n"),
+             (2, "We compare against the baseline [2] on all sets.\n")]
+    sentences = [c.sentence for c in find_citation_contexts(pages, NUMBERED)]
+    assert sentences == ["We compare against the baseline [2] on all sets."]
+    pages = [(1, "Intro\nThe metric for selecting a rule is\n"),
+             (2, "Figure 7. Performance of the extractor over time, measured on all of the sets [3].\n")]
+    sentences = [c.sentence for c in find_citation_contexts(pages, NUMBERED)]
+    assert len(sentences) == 1 and "selecting a rule" not in sentences[0]
