@@ -106,8 +106,8 @@ def emit_inline_math(projected: ProjectedText, source: str, start: int, stop: in
                 i += 2
                 continue
             name = source[i + 1:j]
-            if name in MATH_WORDS:
-                projected.emit_as(f" {name} ", i)
+            # Other commands (\\times, \\cdot, \\frac) still separate what stands around them: "8 A100", not "8A100".
+            projected.emit_as(f" {name} " if name in MATH_WORDS else " ", i)
             i = j
             continue
         if char not in "{}^_":

@@ -279,3 +279,7 @@ def test_a_sentence_ending_in_a_formula_ends_after_it_so_a_citation_is_added_out
         assert draft[sentence.start:sentence.end].endswith(closing)
         offset, _ = citation_insert(draft, Suggestion(sentence.start, sentence.end, sentence.text, []), kind, "k")
         assert offset == draft.index(closing) + len(closing)
+
+
+def test_dropped_math_commands_still_separate_the_symbols_around_them():
+    assert texts(r"We train on 8$\times$A100 GPUs with $a\cdot b$ cost.", "latex") == ["We train on 8 A100 GPUs with a b cost."]
