@@ -13,6 +13,9 @@ one `\\cite{a,b}`) becomes one printed marker, in one of these styles:
                   list entries "[n] raw", in the paper's bibliography order.
 - numeric-compact: "[3,5]", "[3-7]" (hyphen), "Refs. [3,4]" after "in"/"see"/"of"/"from";
                   list entries "n. raw".
+- superscript:    raised numbers glued to the word or punctuation before them, as the text layer
+                  keeps them ("approaches.12", "networks4,8,12–14"), "ref. 7" after "in"/"see"/...;
+                  list entries "n. raw".
 - author-year:    natbib \\citep: "(Smith et al., 2019; Wu, 2020a)", "(Smith and Lee, 2019)",
                   one author's years merged "(Smith et al., 2019a,b)", and inside the text's own
                   parentheses without a second pair: "(see Smith et al., 2019)"; list sorted by
@@ -24,6 +27,8 @@ one `\\cite{a,b}`) becomes one printed marker, in one of these styles:
 - author-year-intl: the narrative style, with two in five first authors renamed (in the list
                   entry and the marker) to names with particles or diacritics ("van der Berg",
                   "Müller", "O'Neill", "Dvořák", ...), capitalised at a sentence start.
+- author-year-apa: APA: "(Smith & Lee, 2019)", three to five authors spelt out the first time
+                  ("(Smith, Lee, & Wu, 2019)", "Smith, Lee, and Wu (2019)"), "et al." after.
 
 The first author's surname, the author count and the year are read off `bib_entry_raw`;
 a reference where they cannot be read confidently (no year, "—" ditto entries, a
@@ -67,7 +72,8 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data" / "unarxive_samples" / "2022_open_subset_sample" / "arXiv_src_2212_086.jsonl"
 sys.path.insert(0, str(ROOT))
 
-STYLES = ("numeric", "numeric-compact", "author-year", "author-year-narrative", "author-year-acm", "author-year-intl")
+STYLES = ("numeric", "numeric-compact", "superscript", "author-year", "author-year-narrative", "author-year-acm",
+          "author-year-intl", "author-year-apa")
 LINE_WIDTH = 95
 LINES_PER_PAGE = 48
 PARTICLES = {"van", "von", "de", "der", "den", "da", "di", "du", "la", "le", "del", "dos", "ten", "ter", "bin"}
@@ -89,6 +95,8 @@ class Cited:
     many: bool  # three or more authors: "et al."
     year: str
     suffix: str = ""
+    names: tuple[str, ...] = ()  # every author's surname, when the entry lists them all
+    mentioned: bool = False  # cited before in this paper (APA spells three to five authors out the first time)
 
 
 def _clean(text: str) -> str:
@@ -186,7 +194,8 @@ def read_cited(raw: str) -> Cited | None:
         return None
     many = many or len(surnames) >= 3
     second = surnames[1] if len(surnames) == 2 and not many else None
-    return Cited(first_name, second, many, year, suffix)
+    names = tuple(surnames) if len(surnames) <= 5 and not re.search(r"\bet\s+al\b", raw[:cut]) else ()
+    return Cited(first_name, second, many, year, suffix, names)
 
 
 # ---- rendering ----------------------------------------------------------------------------------
@@ -229,19 +238,23 @@ def _compress(numbers: list[int], dash: str, sep: str) -> str:
     return sep.join(out)
 
 
-def _author_text(cited: Cited) -> str:
+def _author_text(cited: Cited, apa: bool = False, narrative: bool = True) -> str:
+    and_ = "&" if apa and not narrative else "and"
+    first_time, cited.mentioned = not cited.mentioned, True
+    if apa and first_time and 3 <= len(cited.names) <= 5:
+        return f"{', '.join(cited.names[:-1])}, {and_} {cited.names[-1]}"
     if cited.many:
         return f"{cited.surname} et al."
     if cited.second:
-        return f"{cited.surname} and {cited.second}"
+        return f"{cited.surname} {and_} {cited.second}"
     return cited.surname
 
 
-def _paren_items(cites: list[Cited], acm: bool) -> str:
+def _paren_items(cites: list[Cited], acm: bool, apa: bool = False) -> str:
     """'Smith et al., 2019a,b; Wu, 2020' (natbib) or 'Smith et al. 2019a,b; Wu 2020' (ACM)."""
     items: list[tuple[str, list[tuple[str, str]]]] = []
     for cited in cites:
-        author = _author_text(cited)
+        author = _author_text(cited, apa, narrative=False)
         if items and items[-1][0] == author:
             items[-1][1].append((cited.year, cited.suffix))
         else:
@@ -345,7 +358,7 @@ def _render_paragraph(paragraph: dict, style: str, number: dict, cited: dict, re
             trimmed = out.rstrip()
             moved, out = trimmed[-1], trimmed[:-1]
         if not out.endswith((" ", "(", "[")) and out and marker and not marker.startswith(("(", " ")) \
-                and not out.endswith((".", ",")):
+                and not out.endswith((".", ",")) and not (style == "superscript" and strip):
             out += " "
         if marker.startswith("(") and out and not out.endswith((" ", "(")):
             out += " "
@@ -381,6 +394,12 @@ def _clean_keep_edges(text: str) -> str:
 
 def _marker_text(style: str, ids: list[str], number: dict, cited: dict, before: str) -> tuple[str, int]:
     """(marker, characters to strip from the text before it)."""
+    if style == "superscript":
+        numbers = [number[i] for i in ids]
+        body = _compress(numbers, "–", ",")
+        if NARRATIVE_BEFORE.search(before.rstrip()):
+            return ("refs. " if len(numbers) > 1 else "ref. ") + body, 0
+        return body, len(before) - len(before.rstrip())  # raised and glued: "approaches.12", "networks12,13"
     if not style.startswith("author-year"):
         numbers = [number[i] for i in ids]
         if style == "numeric":
@@ -390,8 +409,8 @@ def _marker_text(style: str, ids: list[str], number: dict, cited: dict, before: 
             return ("Refs. " if len(numbers) > 1 else "Ref. ") + body, 0
         return body, 0
     cites = [cited[i] for i in ids]
-    acm = style == "author-year-acm"
-    narrative_style = style in ("author-year-narrative", "author-year-acm", "author-year-intl")
+    acm, apa = style == "author-year-acm", style == "author-year-apa"
+    narrative_style = style in ("author-year-narrative", "author-year-acm", "author-year-intl", "author-year-apa")
     trimmed = before.rstrip()
     if narrative_style and len(cites) == 1:
         one = cites[0]
@@ -399,14 +418,14 @@ def _marker_text(style: str, ids: list[str], number: dict, cited: dict, before: 
         open_, close = ("[", "]") if acm else ("(", ")")
         spelled = re.search(rf"{re.escape(one.surname)}(?:\s+et\s+al\.?|\s+and\s+[\w'’\-]+)?\s*$", trimmed)
         if spelled:
-            return f"{_author_text(one)} {open_}{year}{close}", len(before) - spelled.start()
+            return f"{_author_text(one, apa)} {open_}{year}{close}", len(before) - spelled.start()
         sentence_start = not trimmed or trimmed.endswith((".", "!", "?", ":"))
         if sentence_start or NARRATIVE_BEFORE.search(trimmed):
-            author = _author_text(one)
+            author = _author_text(one, apa)
             if sentence_start:
                 author = author[:1].upper() + author[1:]
             return f"{author} {open_}{year}{close}", 0
-    items = _paren_items(cites, acm)
+    items = _paren_items(cites, acm, apa)
     if acm:
         return f"[{items}]", 0
     if _in_open_parenthesis(before):
@@ -445,6 +464,10 @@ def _truth_sentences(text: str, markers: list[tuple[int, int, set[str]]]) -> lis
         if any(s < end < e for s, e, _ in markers):
             continue
         bounds.append(end)
+    for s, e, _ in markers:  # "approaches.12 Next": the raised marker ends the sentence before it
+        if s > 0 and text[s - 1] in ".!?" and re.match(r"\s+[\"“(\[]?[A-Z0-9]", text[e:]) and text[s:e][:1].isdigit():
+            bounds.append(e)
+    bounds = sorted(set(bounds))
     bounds.append(len(text))
     sentences = []
     for left, right in zip(bounds, bounds[1:]):
