@@ -19,7 +19,8 @@ Endpoints (JSON in, JSON out; errors are `{"error": message}` with 4xx/5xx):
   `[{"id", "citekey", "title", "score"}]`: suggestions for the sentence of `text` at character
   offset `position` (default: the end, where an editor's cursor is), ranked as `suggest --file`
   ranks a draft's sentence: the other sentences sent along never steer it. `kind` is latex,
-  markdown or plain.
+  markdown or plain. `"position_unit"`: how `position` is counted, `"character"` (code points,
+  the default), `"utf-8"` (bytes, as Vim counts) or `"utf-16"` (code units, as JavaScript does).
 - `POST /search` `{"query": ..., "k": 10, "mode": "hybrid"}` -> same shape
   (the same JSON as `scimult suggest --json` / `scimult search --json`).
 
@@ -49,6 +50,7 @@ from scimult_desktop import __version__, config
 from scimult_desktop.errors import LibraryError, PaperNotFound, ScimultError
 from scimult_desktop.services.library.facade import SEARCH_MODES, Library
 from scimult_desktop.services.writing.bounded_http import BoundedHTTPServer, DeadlineRequestHandler
+from scimult_desktop.services.writing.text_offsets import POSITION_UNITS, code_point_offset
 from scimult_desktop.writing.draft import DRAFT_KINDS
 
 ENDPOINT_FILE_NAME = "editor-endpoint.json"
@@ -231,9 +233,15 @@ class EditorServer:
         text = _required_text(body, "text")
         k = _k(body)
         kind = _choice(body, "kind", DRAFT_KINDS, "plain")
-        position = body.get("position", len(text))
-        if isinstance(position, bool) or not isinstance(position, int) or not 0 <= position <= len(text):
-            raise _RequestError(HTTPStatus.BAD_REQUEST, f"\"position\" must be a character offset from 0 to {len(text)}")
+        unit = _choice(body, "position_unit", POSITION_UNITS, "character")
+        position = body.get("position")
+        if position is None:
+            position = len(text)
+        elif isinstance(position, bool) or not isinstance(position, int) or code_point_offset(text, position, unit) is None:
+            raise _RequestError(HTTPStatus.BAD_REQUEST, f"\"position\" must be a character offset from 0 to {len(text)}"
+                                                        + ("" if unit == "character" else f" (counted in {unit})"))
+        else:
+            position = code_point_offset(text, position, unit)
         with Library.open(self.library_folder, create=False) as library:
             # The same per-sentence path as drafts: a paragraph sent as context never outweighs
             # the sentence at the cursor (issue 16: context leaked between sentences).
