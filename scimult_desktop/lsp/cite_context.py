@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass
 
 from scimult_desktop.services.writing.citekeys import is_cite_command
-from scimult_desktop.services.writing.draft_places import cited_key_places
+from scimult_desktop.services.writing.draft_places import cited_key_places, is_cross_reference
 
 LATEX, PANDOC = "latex", "pandoc"
 # How far back a citation being typed may start: a cite command with many keys spread
@@ -211,6 +211,8 @@ def _pandoc_context(text: str, offset: int) -> CiteContext | None:
         return None
     if not _PANDOC_AT.match(text, at - 1 if at > 0 and text[at - 1] == "-" else at) or _inside_code_or_link(text, at):
         return None
+    if is_cross_reference(prefix) or _in_code_block_or_front_matter(text, line_start):
+        return None  # `@fig-results`, a Python decorator in a code chunk, YAML
     bracket = _open_bracket(text, at, line_start)
     if bracket is None:
         start, end, typed = (at - 1 if at > 0 and text[at - 1] == "-" else at), offset, ()
@@ -264,6 +266,34 @@ def _pandoc_keys(text: str) -> list[CitedKey]:
         if key and not _inside_code_or_link(text, at.start()):
             found.append(CitedKey(key.group(0), key.start(), key.end(), PANDOC))
     return found
+
+
+_FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
+
+
+def _in_code_block_or_front_matter(text: str, line_start: int) -> bool:
+    """Whether the line starting at `line_start` is in a fenced code block, the YAML front matter
+    or an HTML comment of a Markdown draft (read from the top: fences toggle)."""
+    lines = text[:line_start].split("\n")[:-1]
+    if lines and lines[0].strip() == "---":
+        closed = next((n for n, line in enumerate(lines[1:], start=1) if line.strip() in ("---", "...")), None)
+        if closed is None:
+            return True
+        lines = lines[closed + 1:]
+    fence, comment = None, False
+    for line in lines:
+        if comment:
+            comment = "-->" not in line
+            continue
+        opening = _FENCE.match(line)
+        if fence is not None:
+            if line.strip().startswith(fence):
+                fence = None
+        elif opening:
+            fence = opening.group(1)[0] * 3
+        elif "<!--" in line and "-->" not in line[line.index("<!--"):]:
+            comment = True
+    return fence is not None or comment
 
 
 def _inside_code_or_link(text: str, offset: int) -> bool:

@@ -128,3 +128,12 @@ def test_a_citation_still_being_typed_is_blanked_for_checks_and_nothing_moves():
     assert [k.key for k in cited_keys(checked, "latex")] == ["a", "b"]
     assert checked.index("\\cite{a, b}") == text.index("\\cite{a, b}")
     assert without_unfinished_citations("Fine \\cite{a}.", "latex") == "Fine \\cite{a}."
+
+
+def test_no_pandoc_completion_in_code_blocks_front_matter_comments_or_cross_references():
+    draft = "---\ntitle: x @|\n---\nText [@|].\n```python\n@|\n```\nAfter @|\n<!-- note\n@| -->\nSee @fig-r|\n"
+    places = [i for i, char in enumerate(draft) if char == "|"]
+    text = draft.replace("|", "")
+    offsets = [place - n for n, place in enumerate(places)]
+    found = [cite_context_at(text, offset, "markdown") is not None for offset in offsets]
+    assert found == [False, True, False, True, False, False]

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from scimult_desktop.services.writing.drafting import sentence_index_at
 from scimult_desktop.writing.draft import DraftSentence, analyse_draft, cited_key_places
+from scimult_desktop.writing.markdown import is_cross_reference
 
-__all__ = ["DraftSentence", "cited_key_places", "sentence_at"]
+__all__ = ["DraftSentence", "cited_key_places", "is_cross_reference", "sentence_at"]
 
 
 def sentence_at(text: str, kind: str, position: int) -> DraftSentence | None:
