@@ -59,6 +59,8 @@ _PAREN_ITEM_RE = re.compile(
 )
 # The same inside a parenthesis after other words: "(for details see Swaminathan, 2021, Lemma 4.12)".
 _INNER_ITEM_RE = re.compile(rf"(?<![\w'’\-])({_AUTHORS})\s*,?\s+({_YEARS})\b")
+_REFERENCE_WORD_RE = re.compile(
+    rf"\b([Rr]efs?\.?|[Rr]eferences?)\s+(\d{{1,3}}(?:\s*(?:[,{_DASHES}]|and)\s*\d{{1,3}})*)(?![\d.,]*\d|\s*[\]%])")
 _SUPERSCRIPT_RE = re.compile(rf"(?:(?<=[a-z)\]])|(?<=[a-z)\]][.,;:]))(\d{{1,3}}(?:[,{_DASHES}]\d{{1,3}})*)(?=[\s.,;:)]|$)")
 _ABBREVIATIONS = (
     "et al", "e.g", "i.e", "fig", "figs", "eq", "eqs", "sec", "secs", "vs", "cf", "resp", "approx", "no", "nos",
@@ -141,6 +143,9 @@ def find_citation_contexts(pages: list[tuple[int, str]], references: list[str]) 
     if sum(counts.values()) < 2 and resolver.numbered:
         for paragraph in paragraphs:
             found.extend((paragraph, m) for m in _superscript_markers(paragraph.text, resolver))
+    if resolver.numbered and counts["author-year"] < 3:
+        for paragraph in paragraphs:
+            found.extend((paragraph, m) for m in _reference_word_markers(paragraph.text, resolver))
     contexts: list[CitationContext] = []
     for paragraph, marker in found:
         sentence, offset = _sentence_around(paragraph.text, marker.start, marker.end)
@@ -405,6 +410,18 @@ def _not_a_name(names: str) -> bool:
                              "june", "july", "august", "september", "october", "november", "december", "summer",
                              "winter", "spring", "fall", "autumn", "version", "release", "trec", "clef", "ntcir",
                              "sigir", "in", "on", "at", "by", "for", "during", "after", "before", "year", "years"}
+
+
+def _reference_word_markers(text: str, resolver: "_ReferenceResolver") -> list[_Marker]:
+    """"ref. 12", "refs. 3,5", "Refs 22–25", "reference 7": the unbracketed numbers superscript styles
+    (Nature's, ACS's) print when a citation is a noun."""
+    markers = []
+    for match in _REFERENCE_WORD_RE.finditer(text):
+        numbers = _expand_numbers(match.group(2).replace("and", ","))
+        if numbers and all(1 <= n <= resolver.max_number for n in numbers):
+            markers.append(_Marker(match.start(), match.end(), match.group(0), "numeric",
+                                   tuple(resolver.by_number(n) for n in numbers)))
+    return markers
 
 
 def _superscript_markers(text: str, resolver: "_ReferenceResolver") -> list[_Marker]:

@@ -105,3 +105,12 @@ def test_a_page_ending_in_a_caption_does_not_run_on_into_the_next_page():
              (2, "Figure 7. Performance of the extractor over time, measured on all of the sets [3].\n")]
     sentences = [c.sentence for c in find_citation_contexts(pages, NUMBERED)]
     assert len(sentences) == 1 and "selecting a rule" not in sentences[0]
+
+
+def test_unbracketed_reference_numbers_after_ref_in_a_superscript_paper():
+    refs = ["1. Alpha A. A study of things. Nature 2001;1:1-2.", "2. Beta B. Another study. Science 2002;2:3-4.",
+            "3. Gamma C. Third. Cell 2003;3:5-6.", "4. Delta D. Fourth. Cell 2004;4:7-8."]
+    pages = [(1, "Background\nHeat stress lowers yield in wheat.1,2 The kernels were computed in ref. 3 for one\n"
+                 "case and in refs. 2–4 for the others; Condition REF 1 and Table 4 are not citations.\n")]
+    found = {(c.marker, c.reference_index) for c in find_citation_contexts(pages, refs)}
+    assert found == {("1,2", 0), ("1,2", 1), ("ref. 3", 2), ("refs. 2–4", 1), ("refs. 2–4", 2), ("refs. 2–4", 3)}
