@@ -314,7 +314,10 @@ class _Scanner:
             return after
         # Unknown or formatting command: drop its name and optional arguments, read its
         # braced arguments as text (braces themselves are skipped by `scan`).
-        _, j = self.arguments(j, stop, spaced=False, groups="[")
+        args, j = self.arguments(j, stop, spaced=False, groups="[")
+        if not args:  # TeX skips the spaces after a control word: "{\\rm Fe}" is "Fe"
+            while j < stop and src[j] in " \t":
+                j += 1
         return j
 
     def symbol(self, i: int, stop: int) -> int:

@@ -86,6 +86,14 @@ MATH_WORDS = frozenset(
 )
 
 
+_MATH_JOINERS = frozenset(
+    "rm mathrm text textrm mathbf bf it mathit sf mathsf tt mathtt cal mathcal mathbb mathfrak mathscr boldsymbol bm "
+    "operatorname textit textbf textup mathnormal left right big Big bigg Bigg bigl bigr Bigl Bigr mathrm "
+    "displaystyle textstyle scriptstyle scriptscriptstyle bar hat tilde vec dot ddot overline underline widehat widetilde "
+    "acute grave breve check mathring".split()
+)
+
+
 def emit_inline_math(projected: ProjectedText, source: str, start: int, stop: int) -> None:
     """Inline math `source[start:stop]` as plain-ish words: `$92\\%$` -> `92%`, `$O(n \\log n)$` -> `O(n log n)`.
 
@@ -106,11 +114,19 @@ def emit_inline_math(projected: ProjectedText, source: str, start: int, stop: in
                 i += 2
                 continue
             name = source[i + 1:j]
-            # Other commands (\\times, \\cdot, \\frac) still separate what stands around them: "8 A100", not "8A100".
-            projected.emit_as(f" {name} " if name in MATH_WORDS else " ", i)
+            # Other commands (\\times, \\cdot, \\frac) still separate what stands around them: "8 A100", not "8A100";
+            # fonts and delimiters do not ("{\\rm Fe}_2{\\rm O}_3" is "Fe2O3").
+            if name in MATH_WORDS:
+                projected.emit_as(f" {name} ", i)
+            elif name not in _MATH_JOINERS:
+                projected.emit_as(" ", i)
+            while j < stop and source[j] in " \t\n":  # spaces after a control word are not symbols
+                j += 1
             i = j
             continue
-        if char not in "{}^_":
+        if char == "~":
+            projected.emit_as(" ", i)  # a tie: a space
+        elif char not in "{}^_":
             projected.emit(char, i)
         i += 1
 

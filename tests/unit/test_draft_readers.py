@@ -283,3 +283,8 @@ def test_a_sentence_ending_in_a_formula_ends_after_it_so_a_citation_is_added_out
 
 def test_dropped_math_commands_still_separate_the_symbols_around_them():
     assert texts(r"We train on 8$\times$A100 GPUs with $a\cdot b$ cost.", "latex") == ["We train on 8 A100 GPUs with a b cost."]
+
+
+def test_math_fonts_accents_and_delimiters_keep_symbols_together():
+    assert texts(r"Hematite ($\alpha$-{\rm Fe}$_2${\rm O}$_3$) and $b\bar{b}$ pairs at $T_{\rm eq}$ differ.", "latex") == [
+        "Hematite (alpha -Fe2O3) and bb pairs at Teq differ."]
