@@ -287,7 +287,11 @@ def _paragraph_break(previous: str, line: str, typical: int) -> bool:
     # "Background" alone on a line, then a capitalised line: a run-in heading.
     title_line = (len(previous) < min(40, 0.6 * typical) and not previous.endswith((".", ",", ";", "-", ":"))
                   and previous[:1].isupper() and line[:1].isupper())
-    return short_end or heading or title_line
+    # A short line that ends no sentence, then a capitalised one: a display equation ended the paragraph
+    # ("... is assumed as D = ηε̇²" + "This procedure differs ..."); not "... shown by" + "Smith et al.".
+    after_display = (len(previous) < 0.7 * typical and line[:1].isupper() and len(line.split()) > 1
+                     and not previous.endswith((",", ";", "-", "–", "(", "[")) and not _MID_SENTENCE_END_RE.search(previous))
+    return short_end or heading or title_line or after_display
 
 
 def _looks_like_heading(line: str) -> bool:

@@ -114,3 +114,16 @@ def test_unbracketed_reference_numbers_after_ref_in_a_superscript_paper():
                  "case and in refs. 2–4 for the others; Condition REF 1 and Table 4 are not citations.\n")]
     found = {(c.marker, c.reference_index) for c in find_citation_contexts(pages, refs)}
     assert found == {("1,2", 0), ("1,2", 1), ("ref. 3", 2), ("refs. 2–4", 1), ("refs. 2–4", 2), ("refs. 2–4", 3)}
+
+
+def test_a_display_equation_ends_the_paragraph_before_a_capitalised_line():
+    pages = [(1, "Intro\nThe dissipation potential of the material law is assumed to take the quadratic form of the\n"
+                 "rate, as in earlier work, namely\n"
+                 "σ(ε̇) = η ε̇² (3)\n"
+                 "This procedure differs from the standard one, as for example implemented in [4]. The standard\n"
+                 "approach was shown by\n"
+                 "Smith and others [2] to be slower in every case that matters to us in the present work.\n")]
+    sentences = {c.marker: c.sentence for c in find_citation_contexts(pages, NUMBERED)}
+    assert sentences["[4]"] == "This procedure differs from the standard one, as for example implemented in [4]."
+    assert sentences["[2]"] == ("The standard approach was shown by Smith and others [2] to be slower in every case "
+                                "that matters to us in the present work.")
