@@ -358,7 +358,7 @@ def _render_paragraph(paragraph: dict, style: str, number: dict, cited: dict, re
             trimmed = out.rstrip()
             moved, out = trimmed[-1], trimmed[:-1]
         if not out.endswith((" ", "(", "[")) and out and marker and not marker.startswith(("(", " ")) \
-                and not out.endswith((".", ",")) and not (style == "superscript" and strip):
+                and not out.endswith((".", ",")) and not (style == "superscript" and marker[:1].isdigit()):
             out += " "
         if marker.startswith("(") and out and not out.endswith((" ", "(")):
             out += " "
