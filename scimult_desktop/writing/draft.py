@@ -58,6 +58,7 @@ class DraftSentence:
     reasons: tuple[str, ...] = field(default_factory=tuple)
     paragraph: int = 0
     written_citations: tuple[str, ...] = ()
+    file: str | None = None  # the file read in (`\\input`) that holds it; None: the draft itself
 
     @property
     def missing_citation(self) -> bool:
@@ -76,6 +77,7 @@ class DraftSentence:
             "reasons": list(self.reasons),
             "paragraph": self.paragraph,
             "written_citations": list(self.written_citations),
+            **({"file": self.file} if self.file is not None else {}),
         }
 
 

@@ -77,6 +77,9 @@ _MATH_ENVIRONMENTS = frozenset(
     "equation align alignat gather multline eqnarray flalign displaymath math dmath subequations".split()
 )
 _FOOTNOTES = frozenset(("footnote", "footnotetext"))
+# Commands that read in another file: the file's name is the last argument (after a folder for \\import).
+_INPUT_COMMANDS = frozenset("input include subfile".split())
+_IMPORT_COMMANDS = frozenset("import subimport inputfrom includefrom subinputfrom subincludefrom".split())
 # Environments whose text is not prose but whose citations are real (a results table citing its baselines).
 _CITING_ENVIRONMENTS = frozenset("tabular tabularx tabulary array algorithmic".split())
 _INLINE_CODE = frozenset(("verb", "lstinline", "mintinline", "mint"))
@@ -291,6 +294,15 @@ class _Scanner:
         if name in _INLINE_CODE:
             out.emit_as(" ", i)
             return self.inline_code(name, j, stop)
+        if name in _INPUT_COMMANDS or name in _IMPORT_COMMANDS:
+            args, after = self.arguments(j, stop, spaced=False, groups="{")
+            wanted = 2 if name in _IMPORT_COMMANDS else 1
+            if len(args) >= wanted:
+                parts = [self.src[a:b].strip() for a, b, _ in args[:wanted]]
+                if all(parts[-1:]):
+                    out.inputs.append((i, "/".join(part.rstrip("/") for part in parts if part)))
+            self.paragraph_break(i)
+            return after
         if name in _DROP_WITH_ARGS or name in _HEADINGS:
             _, after = self.arguments(j, stop, spaced=name in _HEADINGS)
             if name in _HEADINGS:

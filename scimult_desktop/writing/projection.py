@@ -35,6 +35,8 @@ class ProjectedText:
     chars: list[str] = field(default_factory=list)
     offsets: list[int] = field(default_factory=list)
     citations: list[CitationMark] = field(default_factory=list)
+    # Other files the draft reads in (`\\input{sections/intro}`): (source offset, path as written).
+    inputs: list[tuple[int, str]] = field(default_factory=list)
 
     def emit(self, text: str, offset: int) -> None:
         """Append `text`, which stands at `offset` in the source (character by character)."""

@@ -75,6 +75,8 @@ def related_command(ctx: click.Context, paper: str, k: int, as_json: bool) -> No
 @click.option("--file", "draft", type=click.Path(exists=True, dir_okay=False), help="A .tex, .md or .txt draft.")
 @click.option("--line", type=click.IntRange(min=1), default=None,
               help="With --file: only the sentence on this line, whether or not it looks like a claim.")
+@click.option("--follow-inputs/--no-follow-inputs", default=True, show_default=True,
+              help="With a LaTeX --file: read the files it \\input/\\include too (their items name their \"file\").")
 @queries_option
 @k_option
 @click.option(
@@ -87,13 +89,14 @@ def related_command(ctx: click.Context, paper: str, k: int, as_json: bool) -> No
 )
 @json_option
 @click.pass_context
-def suggest_command(ctx, text, draft, line, queries_file, k, cite_format, as_json):
+def suggest_command(ctx, text, draft, line, follow_inputs, queries_file, k, cite_format, as_json):
     """Suggest papers to cite for --text, each line of --queries, or each sentence of a --file draft.
 
     JSON: for --text [{"id", "citekey", "title", "score"}]; for --queries a list of such lists;
     for --file one object per sentence that needs attention:
-    {"line", "sentence", "cited", "suggestions": [...], "flags": [...]}; with --line the list
-    holds the one object of the sentence on that line.
+    {"line", "sentence", "cited", "suggestions": [...], "flags": [...]} (and "file" for a
+    sentence of a file the draft reads in); with --line the list holds the one object of the
+    sentence on that line.
     """
     if sum(x is not None for x in (text, draft, queries_file)) != 1:
         raise click.UsageError("give exactly one of --text, --file or --queries")
@@ -101,7 +104,11 @@ def suggest_command(ctx, text, draft, line, queries_file, k, cite_format, as_jso
         raise click.UsageError("--line goes with --file")
     library = library_from(ctx)
     if draft:
-        report = [library.suggest_at_line(draft, line, k=k)] if line is not None else library.suggest_for_draft(draft, k=k)
+        if line is not None:
+            report = [library.suggest_at_line(draft, line, k=k)]
+        else:
+            report = library.suggest_for_draft(draft, k=k, follow_inputs=follow_inputs,
+                                               on_problem=lambda message: click.echo(f"warning: {message}", err=True))
         if as_json:
             emit_json(report)
         else:
@@ -195,7 +202,8 @@ def _print_draft_report(report: list[dict], style: str) -> None:
     if not report:
         click.echo("no sentence needs a citation", err=True)
     for item in report:
-        click.echo(f"line {item['line']}: {item['sentence'][:120]}")
+        where = f"{item['file']} line" if item.get("file") else "line"
+        click.echo(f"{where} {item['line']}: {item['sentence'][:120]}")
         keys = [s["citekey"] for s in item["suggestions"][:3]]
         if keys:
             click.echo(f"    suggest {_format_citation(keys, style)}: " + "; ".join(s["title"][:60] for s in item["suggestions"][:3]))

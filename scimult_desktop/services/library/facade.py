@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
 import numpy as np
 
@@ -236,7 +236,8 @@ class Library:
         exclude = [self._cited_ids(text) for text in texts]
         return self._finder(Task.LINK).suggest_many(texts, k=k, exclude=exclude)
 
-    def suggest_for_draft(self, path: str | os.PathLike, *, k: int = 5) -> list[dict]:
+    def suggest_for_draft(self, path: str | os.PathLike, *, k: int = 5, follow_inputs: bool = False,
+                          on_problem: Callable[[str], None] | None = None) -> list[dict]:
         """Citation suggestions for a .tex/.md/.txt draft, sentence by sentence.
 
         For each sentence that makes a claim but cites nothing: the top `k` papers (the
@@ -247,9 +248,17 @@ class Library:
         Returns:
             [{"line", "end_line", "sentence", "cited": [keys], "suggestions": [hit JSON], "flags": [text], "key_flags": [{"key", "problem", "message"}], ...}]
             for the sentences that need attention, in draft order.
-        """
-        from scimult_desktop.writing.draft import read_draft
 
+        `follow_inputs`: a LaTeX draft's `\\input`/`\\include`d files are read too, where they
+        stand; their items carry `"file"` (relative to the draft's folder) and lines in that file.
+        A file read in that cannot be found or read is told to `on_problem` and skipped.
+        """
+        from scimult_desktop.writing.draft import draft_kind, read_draft
+
+        if follow_inputs and draft_kind(path) == "latex":
+            from scimult_desktop.writing.latex_inputs import read_latex_project
+
+            return self._suggest_for_sentences(read_latex_project(path, on_problem), k)
         return self._suggest_for_sentences(read_draft(path), k)
 
     def suggest_for_text(self, text: str, *, kind: str = "plain", k: int = 5) -> list[dict]:

@@ -125,6 +125,7 @@ def draft_item(sentence, suggestions: list[dict], flags: "list[KeyFlag]") -> dic
         "needs_citation": sentence.needs_citation,
         "reasons": list(sentence.reasons),
         "written_citations": list(sentence.written_citations),
+        **({"file": sentence.file} if getattr(sentence, "file", None) is not None else {}),
     }
 
 
