@@ -252,6 +252,8 @@ class _InlineScanner:
                 i = self.inline_math(i, stop)
             elif char == "!" and src.startswith("![", i):
                 i = self.image(i, stop)
+            elif char == "^" and src.startswith("^[", i):
+                i = self.inline_note(i, stop)
             elif char == "[":
                 i = self.bracket(i, stop)
             elif char == "@" and in_text_citation_at(src, i):
@@ -299,6 +301,18 @@ class _InlineScanner:
             j += 1
         self.out.emit("$", i)  # a lone dollar sign (a price), not math
         return i + 1
+
+    def inline_note(self, i: int, stop: int) -> int:
+        """A pandoc inline note `^[..]`: its citations cite the sentence it annotates; its text is not read."""
+        close = self._bracket_end(i + 1, stop)
+        if close < 0:
+            self.out.emit("^", i)
+            return i + 1
+        note = ProjectedText(self.src)
+        _InlineScanner(self.src, note).scan(i + 2, close)
+        for mark in note.citations:
+            self.out.cite(mark.keys, mark.offset, starts=[a for a, _ in mark.key_spans])
+        return close + 1
 
     def image(self, i: int, stop: int) -> int:
         close = self._bracket_end(i + 1, stop)

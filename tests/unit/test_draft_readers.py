@@ -288,3 +288,11 @@ def test_dropped_math_commands_still_separate_the_symbols_around_them():
 def test_math_fonts_accents_and_delimiters_keep_symbols_together():
     assert texts(r"Hematite ($\alpha$-{\rm Fe}$_2${\rm O}$_3$) and $b\bar{b}$ pairs at $T_{\rm eq}$ differ.", "latex") == [
         "Hematite (alpha -Fe2O3) and bb pairs at Teq differ."]
+
+
+def test_a_pandoc_inline_note_cites_the_sentence_it_annotates_and_does_not_glue_the_next_one_on():
+    from scimult_desktop.writing.draft import cited_key_places
+
+    draft = "Dense retrieval has been shown to win.^[See @dpr and [@ance] for details.] Next one here.\n"
+    assert cites(draft, "markdown") == {"Dense retrieval has been shown to win.": ("dpr", "ance"), "Next one here.": ()}
+    assert [key for key, _, _ in cited_key_places(draft, "markdown")] == ["dpr", "ance"]
