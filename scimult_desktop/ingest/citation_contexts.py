@@ -61,6 +61,8 @@ _PAREN_ITEM_RE = re.compile(
 _INNER_ITEM_RE = re.compile(rf"(?<![\w'’\-])({_AUTHORS})\s*,?\s+({_YEARS})\b")
 _REFERENCE_WORD_RE = re.compile(
     rf"\b([Rr]efs?\.?|[Rr]eferences?)\s+(\d{{1,3}}(?:\s*(?:[,{_DASHES}]|and)\s*\d{{1,3}})*)(?![\d.,]*\d|\s*[\]%])")
+# How many times the raised-number candidates must outnumber bracket and author-year markers to count.
+_SUPERSCRIPT_MAJORITY = 5
 _SUPERSCRIPT_RE = re.compile(rf"(?:(?<=[a-z)\]])|(?<=[a-z)\]][.,;:]))(\d{{1,3}}(?:[,{_DASHES}]\d{{1,3}})*)(?=[\s.,;:)]|$)")
 _ABBREVIATIONS = (
     "et al", "e.g", "i.e", "fig", "figs", "eq", "eqs", "sec", "secs", "vs", "cf", "resp", "approx", "no", "nos",
@@ -140,9 +142,18 @@ def find_citation_contexts(pages: list[tuple[int, str]], references: list[str]) 
     if counts["author-year"] >= 3 and counts["numeric"] * 3 < counts["author-year"]:
         # A paper cites in one style: "[1]" in an author-year paper is code or maths ("k[1]", "x[2]").
         found = [(p, m) for p, m in found if m.style != "numeric"]
-    if sum(counts.values()) < 2 and resolver.numbered:
-        for paragraph in paragraphs:
-            found.extend((paragraph, m) for m in _superscript_markers(paragraph.text, resolver))
+    if resolver.numbered:
+        raised = [(paragraph, m) for paragraph in paragraphs for m in _superscript_markers(paragraph.text, resolver)]
+        # A superscript paper may still print a few brackets ("[0, 1]", a quoted "[12]"): the raised numbers
+        # count when the paper has hardly any other marker, or when they outnumber the others many times.
+        others = sum(counts.values())
+        if others < 2:
+            found.extend(raised)
+        else:
+            # Digits after a one-letter word are as often an index or power the text layer flattened ("x2").
+            worded = [(p, m) for p, m in raised if not re.search(r"\b[A-Za-z][.,;:]?$", p.text[:m.start])]
+            if len(worded) >= _SUPERSCRIPT_MAJORITY * others and len(worded) >= 10:
+                found.extend(worded)
     if resolver.numbered and counts["author-year"] < 3:
         for paragraph in paragraphs:
             found.extend((paragraph, m) for m in _reference_word_markers(paragraph.text, resolver))

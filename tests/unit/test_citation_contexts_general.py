@@ -127,3 +127,20 @@ def test_a_display_equation_ends_the_paragraph_before_a_capitalised_line():
     assert sentences["[4]"] == "This procedure differs from the standard one, as for example implemented in [4]."
     assert sentences["[2]"] == ("The standard approach was shown by Smith and others [2] to be slower in every case "
                                 "that matters to us in the present work.")
+
+
+SUPERSCRIPT_REFS = [f"{n}. Author{n} A. Study number {n}. Journal 20{n:02d};1:1-2." for n in range(1, 13)]
+
+
+def test_a_superscript_paper_with_a_few_stray_brackets_keeps_its_raised_numbers():
+    body = " ".join(f"Finding number {n} was reported in the literature{n} and confirmed later." for n in range(1, 13))
+    pages = [(1, "Background\n" + body + "\nValues lie in [0, 1] and a quoted [12] or [3] appears.\n")]
+    found = {(c.marker, c.reference_index) for c in find_citation_contexts(pages, SUPERSCRIPT_REFS)}
+    assert {(str(n), n - 1) for n in range(1, 13)} <= found
+
+
+def test_flattened_powers_in_a_bracket_paper_are_not_superscripts():
+    body = " ".join(f"We bound x{n % 3 + 1} by y{n % 4 + 1} and then z{n % 2 + 1} again." for n in range(12))
+    pages = [(1, "Background\nWe use the method of [1] and [2] here. " + body + "\n")]
+    styles = {c.style for c in find_citation_contexts(pages, SUPERSCRIPT_REFS)}
+    assert styles == {"numeric"}
