@@ -51,8 +51,9 @@ _PARTICLE = r"(?:[Vv]an|[Vv]on|[Dd]e|[Dd]er|[Dd]en|[Dd]a|[Dd]i|[Dd]u|[Ll]a|[Ll]e
 _NAME = rf"(?:{_PARTICLE}\s+)*[A-Z\u00c0-\u024f\u1e00-\u1eff][\w'’\-\u2010\u2011]+"
 _AUTHORS = rf"{_NAME}(?:\s+et\s+al\.?|\s*,?\s+(?:and|&)\s+{_NAME}|(?:\s*,\s*{_NAME})*\s*,?\s+(?:and|&)\s+{_NAME})?"
 _NARRATIVE_RE = re.compile(rf"\b({_AUTHORS})(?:'s|’s)?\s*[(\[]\s*({_YEARS}(?:\s*;\s*{_YEARS})*)\s*[)\]]")
-# "(Smith et al., 2019; Wu, 2020a)", and ACM's bracketed form "[Smith et al. 2019; Wu 2020a]".
-_PAREN_RE = re.compile(r"\(([^()]{4,400})\)|\[([^\[\]]{4,400})\]")
+# "(Smith et al., 2019; Wu, 2020a)", and ACM's bracketed form "[Smith et al. 2019; Wu 2020a]"; a review's
+# list of fifteen citations runs past a thousand characters.
+_PAREN_RE = re.compile(r"\(([^()]{4,2000})\)|\[([^\[\]]{4,2000})\]")
 _PAREN_ITEM_RE = re.compile(
     rf"^(?:(?:e\.\s?g\.|i\.\s?e\.|see(?:\s+also)?|cf\.|for example|for instance|as in|also|and)\s*,?\s*)*"
     rf"({_AUTHORS})\s*,?\s+({_YEARS})\b"

@@ -144,3 +144,15 @@ def test_flattened_powers_in_a_bracket_paper_are_not_superscripts():
     pages = [(1, "Background\nWe use the method of [1] and [2] here. " + body + "\n")]
     styles = {c.style for c in find_citation_contexts(pages, SUPERSCRIPT_REFS)}
     assert styles == {"numeric"}
+
+
+def test_a_long_list_of_citations_in_one_parenthesis_is_read_whole():
+    surnames = ["Cucchieri", "Huber", "Pelaez", "Aguilar", "Blum", "Mitter", "Williams", "Cyrol", "Duarte",
+                "Sternbeck", "Corell", "Vujinovic", "Barrios", "Oliveira", "Fischer"]
+    refs = [f"{name}, A., Maas, B., & Mendes, C. {2000 + i}, Gluon propagators, Phys. Rev. D, {i}, 1"
+            for i, name in enumerate(surnames)]
+    inside = "; ".join(f"{name}, Maas, & Mendes, {2000 + i}" for i, name in enumerate(surnames))
+    assert len(inside) > 400
+    pages = [(1, f"The gluon propagator saturates in the infrared ({inside}).\n")]
+    found = {(c.marker, c.reference_index) for c in find_citation_contexts(pages, refs)}
+    assert found == {(f"{name}, Maas, & Mendes, {2000 + i}", i) for i, name in enumerate(surnames)}
