@@ -34,6 +34,7 @@ from scimult_desktop.domain.records import Attachment, ImportedRecord, ImportPro
 from scimult_desktop.errors import ImportFailed
 from scimult_desktop.ingest.base import ImportItem
 from scimult_desktop.ingest.limits import MAX_ABSTRACT_CHARS
+from scimult_desktop.ingest.text_decoding import DecodedText, decode_text, what_it_is
 
 # Characters one field or @string may expand to (the longest field kept: an abstract).
 MAX_VALUE_CHARS = MAX_ABSTRACT_CHARS
@@ -55,7 +56,7 @@ _MAPPED_FIELDS = {"title", "author", "abstract", "doi", "year", "file", "keyword
 # Parents that contain their children: their title is the child's booktitle, not its title.
 _CONTAINER_TYPES = {"book", "mvbook", "proceedings", "mvproceedings", "collection", "mvcollection", "reference",
                     "mvreference", "periodical", "journal"}
-_NOT_INHERITED = {"crossref", "xref", "ids", "entryset", "label", "shorthand", "sortkey", "file", "keywords", "groups"}
+_NOT_INHERITED = {"crossref", "xref", "xdata", "ids", "entryset", "label", "shorthand", "sortkey", "file", "keywords", "groups"}
 _TITLE_FIELDS = {"title", "subtitle", "titleaddon", "shorttitle", "sorttitle", "indextitle"}
 _BOOK_TITLE_MAP = {"title": "booktitle", "subtitle": "booksubtitle", "titleaddon": "booktitleaddon"}
 
@@ -85,13 +86,16 @@ class BibtexImporter:
             ImportFailed: the file is unreadable, binary, empty, has no BibTeX entries, or its
                 values expand beyond `expansion_budget` (too large).
         """
-        text = read_text_any_encoding(path)
+        decoded = read_bibtex_text(path)
+        text = decoded.text
+        if decoded.notes:
+            yield ImportProblem(f"{path}:{decoded.line}", f"read as {decoded.encoding}: " + "; ".join(decoded.notes))
         budget = ExpansionBudget(expansion_budget(len(text)), path)
         entries, failures = parse_entries(text, path, budget)
         for line, reason in failures:
             yield ImportProblem(f"{path}:{line}", f"broken BibTeX entry skipped: {reason}")
         if not entries and not failures:
-            raise ImportFailed(f"{path}: no BibTeX entries found (is it a BibTeX file?)")
+            raise ImportFailed(f"{path}: no BibTeX entries found (is it a BibTeX file? {what_it_is(text[:2048].encode())})")
         resolved, notes = resolve_crossrefs(entries, budget)
         notes = budget.notes + notes
         for line, note in notes:
@@ -99,6 +103,8 @@ class BibtexImporter:
         source_keys: dict[str, int] = {}
         for parsed, fields in zip(entries, resolved):
             where = f"{path}:{parsed.line}"
+            if parsed.entry_type == "xdata":
+                continue  # biblatex field containers for other entries, never papers themselves
             try:
                 record = record_from_fields(parsed.key, parsed.entry_type, fields, path)
             except Exception as exc:  # one odd entry must not stop the file
@@ -123,25 +129,26 @@ class ParsedEntry:
 
 
 def read_text_any_encoding(path: Path) -> str:
-    """File text as UTF-8 (BOM allowed), falling back to cp1252/Latin-1 as old .bib files use.
+    """File text in whatever encoding it was written (see `text_decoding.decode_text`).
 
     Raises:
-        ImportFailed: the file cannot be read, is empty or holds binary data.
+        ImportFailed: the file cannot be read, is empty or is not text (the message says what it is).
     """
+    return read_bibtex_text(path).text
+
+
+def read_bibtex_text(path: Path) -> DecodedText:
+    """`read_text_any_encoding` with what had to be mended (NULs removed, Windows-1252 bytes...)."""
     try:
         raw = path.read_bytes()
     except OSError as exc:
         raise ImportFailed(f"{path}: cannot read file ({exc.strerror or exc})") from exc
     if not raw.strip():
         raise ImportFailed(f"{path}: the file is empty")
-    if b"\x00" in raw[:8192]:
-        raise ImportFailed(f"{path}: binary data, not a BibTeX text file")
-    for encoding in ("utf-8-sig", "cp1252", "latin-1"):
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    return raw.decode("utf-8", errors="replace")  # pragma: no cover - latin-1 decodes any bytes
+    try:
+        return decode_text(raw, "BibTeX text")
+    except ValueError as exc:
+        raise ImportFailed(f"{path}: binary data, {exc}") from exc
 
 
 def expansion_budget(text_chars: int) -> int:
@@ -386,7 +393,9 @@ def resolve_crossrefs(
 
 
 def _parent_of(parsed: ParsedEntry, by_key: dict[str, ParsedEntry]) -> ParsedEntry | None:
-    parent_key = (parsed.fields.get("crossref") or parsed.fields.get("xref") or "").strip().lower()
+    # biblatex's xdata names entries whose fields are copied in: the first one is followed like a crossref.
+    xdata = (parsed.fields.get("xdata") or "").split(",")[0]
+    parent_key = (parsed.fields.get("crossref") or parsed.fields.get("xref") or xdata or "").strip().lower()
     parent = by_key.get(parent_key) if parent_key else None
     return None if parent is parsed else parent
 

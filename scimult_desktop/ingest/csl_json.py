@@ -14,6 +14,11 @@ from scimult_desktop.errors import ImportFailed
 from scimult_desktop.ingest.base import ImportItem
 from scimult_desktop.ingest.limits import MAX_YEAR as _MAX_YEAR
 from scimult_desktop.ingest.limits import MIN_YEAR as _MIN_YEAR
+from scimult_desktop.ingest.text_decoding import decode_text
+
+
+# Keys only CSL items have together with a list-of-objects shape (seen in the first 16 KB).
+_CSL_KEYS = re.compile(r'"(?:title|container-title|citation-key|issued|DOI|ISSN|author)"\s*:')
 
 
 class CslJsonImporter:
@@ -24,15 +29,23 @@ class CslJsonImporter:
             return False
         try:
             with path.open("rb") as handle:
-                head = handle.read(4096)
+                head = handle.read(16384)
         except OSError:
             return False
         # A CSL-JSON file is a list of objects with CSL fields; other JSON lists
         # (tool outputs, data files) found while scanning a folder are not ours.
-        head = head.removeprefix(b"\xef\xbb\xbf").lstrip()
-        if re.match(rb"\[\s*\]", head):
+        try:
+            text = decode_text(head).text.lstrip()
+        except ValueError:
+            return False
+        if re.match(r"\[\s*\]", text):
             return True  # an empty export
-        return re.match(rb"\[\s*\{", head) is not None and b'"title"' in head
+        return re.match(r"\[\s*\{", text) is not None and _CSL_KEYS.search(text) is not None
+
+    def claims_name(self, path: Path) -> bool:
+        """Whether a file named by the user goes to this importer even when its content does not look like CSL:
+        reading it then says what is wrong with it, which "unsupported file type" would not."""
+        return path.suffix.lower() == ".json"
 
     def read(self, path: Path) -> Iterator[ImportItem]:
         """Yield one record per item with a title, one problem per item that cannot be read.
@@ -44,14 +57,9 @@ class CslJsonImporter:
         Raises:
             ImportFailed: the file is unreadable, not JSON, too deeply nested, or not a list.
         """
-        try:
-            items = json.loads(path.read_text(encoding="utf-8-sig"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise ImportFailed(f"{path}: not a readable CSL-JSON file ({exc})") from exc
-        except RecursionError as exc:
-            raise ImportFailed(f"{path}: not a readable CSL-JSON file (nested too deeply)") from exc
-        if not isinstance(items, list):
-            raise ImportFailed(f"{path}: CSL-JSON must be a list of items")
+        items, damage = read_csl_items(path)
+        if damage:
+            yield ImportProblem(damage[0], damage[1])
         for position, item in enumerate(items):
             where = f"{path}#{position}"
             if not isinstance(item, dict) or not _text(item.get("title")):
@@ -63,6 +71,81 @@ class CslJsonImporter:
                 yield ImportProblem(where, f"CSL-JSON item skipped: {type(exc).__name__}: {str(exc)[:200]}")
                 continue
             yield record
+
+
+def read_csl_items(path: Path) -> tuple[list, tuple[str, str] | None]:
+    """The items of a CSL-JSON file, and (place, message) when the file breaks off after some of them.
+
+    A file cut short or damaged in the middle keeps the items before the damage
+    (they are decoded one by one); what follows is reported with its line.
+
+    Raises:
+        ImportFailed: unreadable, not text, not JSON at all, too deeply nested, or not a list of items.
+    """
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ImportFailed(f"{path}: cannot read file ({exc.strerror or exc})") from exc
+    if not raw.strip():
+        raise ImportFailed(f"{path}: the file is empty (a CSL-JSON export is a list of items)")
+    try:
+        text = decode_text(raw, "CSL-JSON text").text
+    except ValueError as exc:
+        raise ImportFailed(f"{path}: {exc}") from exc
+    try:
+        document = json.loads(text)
+    except RecursionError as exc:
+        raise ImportFailed(f"{path}: not a readable CSL-JSON file (nested too deeply)") from exc
+    except json.JSONDecodeError as exc:
+        return _items_before_damage(text, path, exc)
+    if not isinstance(document, list):
+        raise ImportFailed(f"{path}: CSL-JSON must be a list of items; {_shape(document)}")
+    if document and not any(isinstance(item, dict) for item in document):
+        raise ImportFailed(f"{path}: CSL-JSON must be a list of items (objects); this list holds {_shape_of_items(document)}")
+    return document, None
+
+
+def _items_before_damage(text: str, path: Path, error: json.JSONDecodeError) -> tuple[list, tuple[str, str]]:
+    """The whole items before the place where the JSON breaks, and where it breaks."""
+    decoder = json.JSONDecoder()
+    start = len(text) - len(text.lstrip())
+    if not text.startswith("[", start):
+        if text.lstrip().startswith("{") and "\n{" in text.strip():
+            raise ImportFailed(f"{path}: one JSON object per line (JSON Lines), not a CSL-JSON list of items")
+        raise ImportFailed(f"{path}: not a readable CSL-JSON file: the JSON is broken at line {error.lineno}, "
+                           f"column {error.colno} ({error.msg.lower()})")
+    items: list = []
+    position = start + 1
+    try:
+        while True:
+            while position < len(text) and text[position] in " \t\r\n,":
+                position += 1
+            if position >= len(text) or text[position] == "]":
+                break
+            item, position = decoder.raw_decode(text, position)
+            items.append(item)
+    except (json.JSONDecodeError, RecursionError):
+        pass
+    where = f"line {error.lineno}, column {error.colno}"
+    ending = "the file ends in the middle of an item (cut short?)" if error.pos >= len(text.rstrip()) - 1 else \
+        f"the JSON is broken there ({error.msg.lower()})"
+    message = (f"CSL-JSON damaged at {where}: {ending}; the {len(items):,} items before it were read, "
+               f"anything after it was not")
+    return items, (f"{path}:{error.lineno}", message)
+
+
+def _shape(document: object) -> str:
+    if isinstance(document, dict):
+        keys = ", ".join(list(map(str, document))[:5])
+        if any(isinstance(v, list) for v in document.values()):
+            return f"this file is an object with keys {keys} (an API response or a wrapper, not an export)"
+        return f"this file is one object with keys {keys} (a single item? wrap it in [ ])"
+    return f"this file holds a JSON {type(document).__name__}"
+
+
+def _shape_of_items(items: list) -> str:
+    kinds = sorted({type(item).__name__ for item in items})
+    return " and ".join(f"{kind}s" for kind in kinds)
 
 
 def _record(item: dict, position: int, path: Path) -> ImportedRecord:

@@ -28,9 +28,12 @@ from scimult_desktop.ingest.pdf_budget import MAX_DOCUMENT_CONTENT_BYTES, MAX_PA
 from scimult_desktop.ingest.pdf_layout import PageLayout, layout_from_dict
 from scimult_desktop.ingest.pdf_ocr import MAX_OCR_PAGES, ocr_page_dict, tesseract_available
 from scimult_desktop.ingest.pdf_references import extract_references
+from scimult_desktop.ingest.text_decoding import what_it_is
 
 # Pages read per PDF: enough for any paper or thesis, bounded for 1000-page scans and books.
 MAX_PAGES = 300
+# A PDF's "%PDF-" header must lie within this many first bytes (readers allow junk before it).
+HEADER_WINDOW = 4096
 # Pages whose text decides title, authors, abstract, ids and year.
 FRONT_PAGES = 3
 # Fewer letters than this on the pages read means there is no usable text layer.
@@ -54,6 +57,12 @@ class PdfImporter:
 
     def read(self, path: Path) -> Iterator[ImportItem]:
         record = read_pdf(path, max_pages=self.max_pages, ocr=self.ocr)
+        if record.extra.get("repaired"):
+            yield ImportProblem(str(path), "imported, but the PDF is damaged (cut short or corrupted) and was repaired "
+                                           "to read it: pages, text or metadata may be missing")
+        if record.extra.get("truncated"):
+            yield ImportProblem(str(path), f"imported, but {record.extra['truncated']} (a book or scan this long is "
+                                           "cut to keep the library small)")
         skipped = record.extra.get("skipped_pages")
         if skipped:
             yield ImportProblem(str(path), f"imported, but {skipped['reason']}: pages {_page_list(skipped['pages'])} not read")
@@ -88,9 +97,18 @@ def read_pdf(path: Path, *, max_pages: int = MAX_PAGES, ocr: bool = True) -> Imp
     if size == 0:
         raise ImportFailed(f"{path}: empty file (0 bytes)")
     try:
+        with path.open("rb") as handle:
+            head = handle.read(HEADER_WINDOW)
+    except OSError as exc:
+        raise ImportFailed(f"{path}: cannot read file ({exc.strerror or exc})") from exc
+    if b"%PDF-" not in head:
+        # MuPDF "repairs" anything into a document (an HTML page became a one-page paper).
+        raise ImportFailed(f"{path}: not a PDF: {what_it_is(head)}")
+    try:
         document = pymupdf.open(path, filetype="pdf")
     except Exception as exc:  # PyMuPDF raises several types (FileDataError, RuntimeError, ValueError)
-        raise ImportFailed(f"{path}: not a readable PDF ({_reason(exc)})") from exc
+        raise ImportFailed(f"{path}: not a readable PDF: damaged beyond repair (cut short or corrupted; "
+                           f"{_reason(exc).replace(str(path), 'file')})") from exc
     try:
         if document.needs_pass and not document.authenticate(""):
             raise ImportFailed(f"{path}: encrypted PDF (password required)")
@@ -118,6 +136,8 @@ def _record(document, path: Path, max_pages: int, ocr: bool) -> ImportedRecord:
     if read_count < page_count:
         extra["truncated"] = f"only the first {read_count} of {page_count} pages were read"
     layouts, failed_pages, skipped_pages = _read_layouts(document, read_count)
+    if getattr(document, "is_repaired", False):  # MuPDF knows only once it has read the pages
+        extra["repaired"] = True
     if failed_pages:
         extra["unreadable_pages"] = failed_pages
     if skipped_pages:

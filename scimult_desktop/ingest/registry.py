@@ -21,3 +21,13 @@ def importer_for(path: Path, importers: list[Importer] | None = None) -> Importe
         if importer.can_import(path):
             return importer
     return None
+
+
+def importer_by_name(path: Path, importers: list[Importer] | None = None) -> Importer | None:
+    """The importer for a file the user named whose content no importer recognised, chosen by its name
+    (so that reading it can say what is wrong); None when no importer claims the name."""
+    for importer in importers or builtin_importers():
+        claims = getattr(importer, "claims_name", None)
+        if claims is not None and claims(path):
+            return importer
+    return None

@@ -71,6 +71,10 @@ class ZoteroImporter:
             return (path / DATABASE_NAME).is_file()
         return path.name.lower() == DATABASE_NAME
 
+    def claims_name(self, path: Path) -> bool:
+        """Zotero's automatic backups (zotero.sqlite.bak, .bak.1...) import when named explicitly."""
+        return re.fullmatch(r"zotero\.sqlite\.bak(\.\d+)?", path.name.lower()) is not None
+
     def read(self, path: Path) -> Iterator[ImportItem]:
         """Yield one record per regular Zotero item.
 
@@ -104,9 +108,12 @@ def snapshot(database: Path) -> Iterator[sqlite3.Connection]:
         copy = Path(folder) / DATABASE_NAME
         try:
             shutil.copyfile(database, copy)
-            wal = database.with_name(database.name + "-wal")
-            if wal.is_file():
-                shutil.copyfile(wal, copy.with_name(copy.name + "-wal"))
+            # A -wal holds committed changes; a -journal left by a crash holds the pages a half-done
+            # write replaced: opening the copy with it rolls that write back, as Zotero would.
+            for suffix in ("-wal", "-journal"):
+                companion = database.with_name(database.name + suffix)
+                if companion.is_file():
+                    shutil.copyfile(companion, copy.with_name(copy.name + suffix))
         except OSError as exc:
             raise ImportFailed(f"{database}: cannot copy the Zotero database to read it ({exc.strerror or exc})") from exc
         try:
@@ -116,15 +123,29 @@ def snapshot(database: Path) -> Iterator[sqlite3.Connection]:
             conn.text_factory = lambda raw: raw.decode("utf-8", errors="replace")
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
         except sqlite3.DatabaseError as exc:
-            raise ImportFailed(f"{database}: not a readable SQLite database ({exc})") from exc
+            raise ImportFailed(f"{database}: not a readable SQLite database ({exc}){_damage_hint(database, exc)}") from exc
         try:
             yield conn
         except sqlite3.DatabaseError as exc:
             raise ImportFailed(
                 f"{database}: cannot read the Zotero database ({exc}); if Zotero was writing to it, try again"
+                f"{_damage_hint(database, exc)}"
             ) from exc
         finally:
             conn.close()
+
+
+def _damage_hint(database: Path, exc: sqlite3.DatabaseError) -> str:
+    """What a researcher can do about a damaged database: Zotero keeps backups beside it."""
+    message = str(exc).lower()
+    if "malformed" not in message and "not a database" not in message and "corrupt" not in message:
+        return ""
+    backups = sorted(database.parent.glob(database.name + ".bak*"))
+    hint = "; the file is damaged or incomplete (cut short by a copy or a sync?)"
+    if database.name == DATABASE_NAME:
+        hint += (f"; Zotero's own backup {backups[0].name} can be imported instead" if backups
+                 else "; Zotero can repair it (Help > Troubleshooting) or restore its automatic backup")
+    return hint
 
 
 @dataclass

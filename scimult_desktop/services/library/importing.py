@@ -27,7 +27,8 @@ from scimult_desktop.errors import Cancelled, ImportFailed, LibraryError
 from scimult_desktop.hashing import sha256_file
 from scimult_desktop.ingest.base import Importer
 from scimult_desktop.ingest.limits import fit_record, storable_text
-from scimult_desktop.ingest.registry import builtin_importers, importer_for
+from scimult_desktop.ingest.registry import builtin_importers, importer_by_name, importer_for
+from scimult_desktop.services.library.import_paths_check import EMPTY_FOLDER_REASON, missing_path_reason, special_file_reason
 from scimult_desktop.services.library import citation_contexts
 from scimult_desktop.store import links
 from scimult_desktop.store.database import LibraryDatabase
@@ -93,13 +94,15 @@ def _expand(paths: Iterable[str | os.PathLike], importers: list[Importer], repor
         try:
             path = Path(raw).expanduser()
             if not path.exists():
-                report.failed.append(_problem(str(raw), "no such file or folder"))
+                report.failed.append(_problem(str(raw), missing_path_reason(path)))
                 continue
             if path.is_dir():
                 candidates = sorted(
                     p for p in path.rglob("*")
                     if p.is_file() and importer_for(p, importers) and not _inside_zotero_data_dir(p, path)
                 )
+                if not candidates:
+                    report.failed.append(_problem(str(raw), EMPTY_FOLDER_REASON))
             else:
                 candidates = [path]
         except (OSError, ValueError) as exc:  # a name too long, a NUL byte, an unreadable folder
@@ -135,7 +138,11 @@ def _import_file(
     cancel: CancelToken | None,
 ) -> None:
     where = storable_text(str(path))
-    importer = importer_for(path, importers)
+    special = special_file_reason(path)
+    if special:
+        report.failed.append(_problem(where, special))
+        return
+    importer = importer_for(path, importers) or importer_by_name(path, importers)
     if importer is None:
         report.failed.append(_problem(where, f"unsupported file type {path.suffix or '(none)'}"))
         return
