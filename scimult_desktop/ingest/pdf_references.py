@@ -92,6 +92,10 @@ def _marker_starts(lines: list[TextLine]) -> list[bool] | None:
         count = sum(1 for h in hits if h)
         if count < 3 or count < 0.1 * len(lines):
             continue
+        if not numeric and sum(1 for h in hits if h and h.group(1).strip().isdigit()) >= 0.6 * count:
+            # "[12]" labels: a wrapped line that starts "[arXiv:2101.0001]" or "[hep-ph]" starts no entry
+            hits = [h if h and h.group(1).strip().isdigit() else None for h in hits]
+            numeric = True
         if numeric:
             numbers = [int(h.group(1)) for h in hits if h]
             steps = sum(1 for a, b in zip(numbers, numbers[1:]) if b == a + 1)
@@ -106,7 +110,7 @@ def _sequential_hits(hits: list) -> list[bool]:
     """Numbered starts, ignoring numbers that break the 1, 2, 3 sequence (a page or volume number)."""
     starts, expected = [], None
     for hit in hits:
-        number = int(hit.group(1)) if hit else None
+        number = int(hit.group(1).strip()) if hit else None
         if number is not None and (expected is None or number == expected or number == expected + 1):
             starts.append(True)
             expected = number + 1
@@ -129,7 +133,15 @@ def _hanging_indent_starts(lines: list[TextLine]) -> list[bool] | None:
         starts.append(offset < 2.5)
         indented += 1 if 4 <= offset <= 30 else 0
     share = indented / max(len(lines), 1)
-    return starts if 0.2 <= share <= 0.85 else None
+    if 0.2 <= share <= 0.85:
+        return starts
+    # Short entries (most on one line) leave few indented lines: then every line must sit at the edge or the
+    # indent, and the lines at the edge must open author lists (not prose with indented first lines).
+    offsets = [line.x0 - left_edges[(line.page, line.column)] for line in lines]
+    tidy = sum(1 for o in offsets if o < 2.5 or 4 <= o <= 30) >= 0.95 * len(lines)
+    edge = [line for line, o in zip(lines, offsets) if o < 2.5]
+    authors = sum(1 for line in edge if _AUTHOR_START_RE.match(line.text)) >= 0.7 * max(len(edge), 1)
+    return starts if tidy and authors and indented >= 3 and share <= 0.85 else None
 
 
 def _sentence_starts(lines: list[TextLine]) -> list[bool]:
