@@ -45,6 +45,11 @@ unmatched one citing that reference is taken); each true pair is matched once.
 Precision and recall are over pairs, per style, pooled over papers; "exact" counts
 predictions whose sentence is the true one.
 
+Reference splitting (`--splitting`): each rendered list is laid out as PDF text lines (95
+characters wide, 9 pt; "flat": every line at the margin; "hanging": continuation lines
+indented 12 pt) and split by the importer's `pdf_references.split_entries`; an entry counts
+when it comes back exactly (whitespace aside).
+
 Baseline in the same run: a bare "[digits]" / "(Name et al., year)" regex over ". "
 split sentences. With `--compare-to REV` the finder as committed at git revision REV runs
 too, and the F1 difference per style is printed with a paired standard error over papers.
@@ -555,13 +560,13 @@ def finder_from_module(module):
     return find
 
 
-def module_at_revision(revision: str):
-    """The finder module as committed at `revision` (for a paired before/after in one run)."""
-    source = subprocess.run(["git", "show", f"{revision}:scimult_desktop/ingest/citation_contexts.py"],
+def module_at_revision(revision: str, module: str = "citation_contexts"):
+    """An ingest module as committed at `revision` (for a paired before/after in one run)."""
+    source = subprocess.run(["git", "show", f"{revision}:scimult_desktop/ingest/{module}.py"],
                             cwd=ROOT, capture_output=True, text=True, check=True).stdout
-    path = Path(tempfile.mkdtemp()) / "citation_contexts_at_revision.py"
+    path = Path(tempfile.mkdtemp()) / f"{module}_at_revision.py"
     path.write_text(source, encoding="utf-8")
-    spec = importlib.util.spec_from_file_location("citation_contexts_at_revision", path)
+    spec = importlib.util.spec_from_file_location(f"{module}_at_revision", path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
@@ -588,6 +593,36 @@ def baseline(pages, references):
     return found
 
 
+# ---- reference splitting ---------------------------------------------------------------------------
+def reference_lines(references: list[str], layout: str) -> list:
+    """A rendered reference list as the PDF layout reader gives it: one TextLine per wrapped line."""
+    import textwrap
+
+    from scimult_desktop.ingest.pdf_layout import TextLine
+
+    lines, y = [], 100.0
+    for entry in references:
+        for k, text in enumerate(textwrap.wrap(entry, LINE_WIDTH)):
+            x0 = 84.0 if k and layout == "hanging" else 72.0
+            lines.append(TextLine(text=text, x0=x0, y0=y, x1=x0 + 4.6 * len(text), y1=y + 9.0, size=9.0, page=1))
+            y += 11.0
+    return lines
+
+
+def splitting(papers: list[dict], splitters: dict) -> None:
+    print("\nReference splitting: entries recovered exactly (simulated PDF lines)")
+    for style, layout in (("numeric", "flat"), ("numeric-compact", "flat"), ("author-year", "hanging"),
+                          ("author-year", "flat")):
+        rendered = [r for r in (render_paper(p, style) for p in papers) if r.references]
+        total = sum(len(r.references) for r in rendered)
+        for name, split in splitters.items():
+            exact = 0
+            for paper in rendered:
+                got = {" ".join(e.split()) for e in split(reference_lines(paper.references, layout))}
+                exact += sum(1 for raw in paper.references if " ".join(raw.split()) in got)
+            print(f"  {style:16s} {layout:8s} {name:22s} {exact}/{total} ({exact / total:.3f})")
+
+
 # ---- main ---------------------------------------------------------------------------------------
 def load_papers() -> list[dict]:
     with DATA.open(encoding="utf-8") as handle:
@@ -608,6 +643,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--compare-to", help="git revision of the finder to run as 'before' in the same process")
     parser.add_argument("--examples", type=int, default=0, help="print this many missed/wrong pairs per style")
     parser.add_argument("--style", action="append", choices=STYLES, help="only these styles")
+    parser.add_argument("--splitting", action="store_true", help="also measure reference-list splitting")
     args = parser.parse_args(argv)
     if not DATA.is_file():
         print(f"skipped: {DATA} not found (the unarXive sample lives beside the project in ../shared)",
@@ -646,6 +682,14 @@ def main(argv: list[str] | None = None) -> int:
         if args.examples and misses:
             for kind, paper_id, sentence, reference in rng.sample(misses, min(args.examples, len(misses))):
                 print(f"    {kind} {paper_id}: {sentence[:300]!r}\n        ref: {(reference or '-')[:120]!r}")
+    if args.splitting:
+        from scimult_desktop.ingest import pdf_references
+
+        splitters = {}
+        if args.compare_to:
+            splitters[f"importer@{args.compare_to}"] = module_at_revision(args.compare_to, "pdf_references").split_entries
+        splitters["importer"] = pdf_references.split_entries
+        splitting(papers, splitters)
     return 0
 
 
