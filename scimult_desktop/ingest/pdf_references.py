@@ -89,6 +89,10 @@ def split_entries(lines: list[TextLine]) -> list[str]:
 def _marker_starts(lines: list[TextLine]) -> list[bool] | None:
     for pattern, numeric in ((_BRACKET_RE, False), (_NUMBER_DOT_RE, True), (_NUMBER_RE, True)):
         hits = [pattern.match(line.text) for line in lines]
+        if not numeric:
+            # A label ("[12]", "[BKL09]", "[Smi+19]") opens with a digit or a capital; "[arXiv:1307.4556" and
+            # "[hep-ex]" open wrapped lines of an unlabelled list.
+            hits = [h if h and re.match(r"[A-Z0-9][^:/]*$", h.group(1).strip()) else None for h in hits]
         count = sum(1 for h in hits if h)
         if count < 3 or count < 0.1 * len(lines):
             continue

@@ -58,3 +58,13 @@ def test_prose_with_indented_first_lines_is_not_read_as_a_hanging_list():
         rows.extend((72, " ".join(words[i:i + 14])) for i in range(0, 56, 14))
     rows.append((72, "and the end of it."))
     assert _hanging_indent_starts(lines(rows)) is None
+
+
+def test_wrapped_lines_opening_with_arxiv_brackets_do_not_make_an_unlabelled_list_labelled():
+    rows = []
+    for n in range(6):
+        rows.append((72, f"R. Aaij et al. [LHCb], Phys. Rev. D {90 + n} (20{10 + n}) no.3, 0320{n:02d} doi:10.1103/PhysRevD"))
+        rows.append((84, f"[arXiv:15{n:02d}.01710 [hep-ex]]."))
+    entries = split_entries(lines(rows))
+    assert len(entries) == 6
+    assert all(e.startswith("R. Aaij") and e.endswith("[hep-ex]].") for e in entries)
