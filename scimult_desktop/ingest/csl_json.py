@@ -127,7 +127,8 @@ def _items_before_damage(text: str, path: Path, error: json.JSONDecodeError) -> 
     except (json.JSONDecodeError, RecursionError):
         pass
     where = f"line {error.lineno}, column {error.colno}"
-    ending = "the file ends in the middle of an item (cut short?)" if error.pos >= len(text.rstrip()) - 1 else \
+    cut_short = not text.rstrip().endswith("]")  # an export always ends with the list's closing bracket
+    ending = "the file ends in the middle of an item (cut short?)" if cut_short else \
         f"the JSON is broken there ({error.msg.lower()})"
     message = (f"CSL-JSON damaged at {where}: {ending}; the {len(items):,} items before it were read, "
                f"anything after it was not")
@@ -137,7 +138,7 @@ def _items_before_damage(text: str, path: Path, error: json.JSONDecodeError) -> 
 def _shape(document: object) -> str:
     if isinstance(document, dict):
         keys = ", ".join(list(map(str, document))[:5])
-        if any(isinstance(v, list) for v in document.values()):
+        if "title" not in document and any(isinstance(v, list) for v in document.values()):
             return f"this file is an object with keys {keys} (an API response or a wrapper, not an export)"
         return f"this file is one object with keys {keys} (a single item? wrap it in [ ])"
     return f"this file holds a JSON {type(document).__name__}"
