@@ -27,6 +27,7 @@ _AUTHOR_START_RE = re.compile(
     r"|([A-Z]\.\s*){1,3}[A-Z\u00c0-\u017f][\w'’\-]+"
     r"|[A-Z][A-Z'’\-]+,?\s+[A-Z])"
 )
+_SURNAME_INITIALS_START_RE = re.compile(r"^\s*[A-Z\u00c0-\u017f][\w'’\-]+(?:\s[A-Z\u00c0-\u017f][\w'’\-]+)?,\s(?:[A-Z]\.\s?-?)+[,;&]")
 _ARXIV_IN_REF_RE = re.compile(r"(?:arxiv[:\s]*(?:preprint\s+)?(?:arxiv:)?\s*|arxiv\.org/(?:abs|pdf)/)"
                               r"(\d{4}\.\d{4,5}|[a-z\-]+(?:\.[A-Z]{2})?/\d{7})", re.IGNORECASE)
 # "Smith, J. A., Jones, B., and Lee, C." (authors written surname first, initials after).
@@ -159,7 +160,11 @@ def _sentence_starts(lines: list[TextLine]) -> list[bool]:
             gap = line.y0 - previous.y1
             ended = previous.text.rstrip().endswith((".", "]")) or previous.x1 < max(previous.x0 + 150, 0)
             wide_gap = gap > 0.6 * max(line.size, 1.0) and line.column == previous.column
-            starts.append(bool((ended and _AUTHOR_START_RE.match(line.text)) or wide_gap))
+            # "Kurono, Y., Saito, M." opens an entry even after one that ends without a full stop ("765, 85"),
+            # unless the line before breaks off an author list ("Tobin," + "J. J., & Bourke").
+            surname_first = bool(_SURNAME_INITIALS_START_RE.match(line.text)) and not re.search(
+                r"(,|;|&|\band)\s*$", previous.text)
+            starts.append(bool((ended and _AUTHOR_START_RE.match(line.text)) or surname_first or wide_gap))
         previous = line
     return starts
 

@@ -68,3 +68,14 @@ def test_wrapped_lines_opening_with_arxiv_brackets_do_not_make_an_unlabelled_lis
     entries = split_entries(lines(rows))
     assert len(entries) == 6
     assert all(e.startswith("R. Aaij") and e.endswith("[hep-ex]].") for e in entries)
+
+
+def test_flat_author_year_list_splits_at_surname_initials_even_after_an_entry_without_a_full_stop():
+    rows = [(72, "Hull, C. L. H., Le Gouellec, V. J. M., Girart, J. M., Tobin,"),
+            (72, "J. J., & Bourke, T. L. 2020, ApJ, 892, 152"),
+            (72, "Kurono, Y., Saito, M., Kamazaki, T., Morita, K.-I., &"),
+            (72, "Kawabe, R. 2013, ApJ, 765, 85"),
+            (72, "Le Gouellec, V. J. M., Maury, A. J., Guillet, V., et al. 2020, A&A, 644, A11"),
+            (72, "Lindberg, J. E., & Jørgensen, J. K. 2012, A&A, 548, A24")]
+    entries = split_entries(lines(rows))
+    assert [e.split(",")[0] for e in entries] == ["Hull", "Kurono", "Le Gouellec", "Lindberg"]
