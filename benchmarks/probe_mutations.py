@@ -315,6 +315,13 @@ def _zotero_truncated(fraction: float) -> Callable[[Path, Path], Path]:
     return write
 
 
+def _zotero_truncated_with_backup(seed: Path, folder: Path) -> Path:
+    """Zotero keeps zotero.sqlite.bak beside the database: a damaged database can be read from it."""
+    path = _zotero_truncated(0.5)(seed, folder)
+    (path.parent / "zotero.sqlite.bak").write_bytes((seed / "zotero.sqlite").read_bytes())
+    return path
+
+
 def _zotero_with(change: Callable[[sqlite3.Connection], None]) -> Callable[[Path, Path], Path]:
     def write(seed: Path, folder: Path) -> Path:
         path = _zotero_copy(seed, folder)
@@ -473,6 +480,7 @@ VARIANTS: list[Variant] = [
             "Zotero killed mid-write: the -journal must be rolled back, else half-written values import"),
     Variant("zotero_truncated_half", "zotero", _zotero_truncated(0.5), "lose:99"),
     Variant("zotero_truncated_90pct", "zotero", _zotero_truncated(0.9), "lose:99"),
+    Variant("zotero_truncated_with_backup", "zotero", _zotero_truncated_with_backup, "all"),
     Variant("zotero_future_schema", "zotero", _zotero_with(_zotero_future_schema), "all"),
     Variant("zotero_zotero4_schema", "zotero", _zotero_with(_zotero_old_schema), "fail"),
     Variant("zotero_not_sqlite", "zotero", lambda s, f: _zotero_text(f), "fail"),

@@ -57,9 +57,9 @@ class CslJsonImporter:
         Raises:
             ImportFailed: the file is unreadable, not JSON, too deeply nested, or not a list.
         """
-        items, damage = read_csl_items(path)
-        if damage:
-            yield ImportProblem(damage[0], damage[1])
+        items, notes = read_csl_items(path)
+        for place, message in notes:
+            yield ImportProblem(place, message)
         for position, item in enumerate(items):
             where = f"{path}#{position}"
             if not isinstance(item, dict) or not _text(item.get("title")):
@@ -73,8 +73,8 @@ class CslJsonImporter:
             yield record
 
 
-def read_csl_items(path: Path) -> tuple[list, tuple[str, str] | None]:
-    """The items of a CSL-JSON file, and (place, message) when the file breaks off after some of them.
+def read_csl_items(path: Path) -> tuple[list, list[tuple[str, str]]]:
+    """The items of a CSL-JSON file, and (place, message) for what was mended or where the file breaks off.
 
     A file cut short or damaged in the middle keeps the items before the damage
     (they are decoded one by one); what follows is reported with its line.
@@ -89,20 +89,23 @@ def read_csl_items(path: Path) -> tuple[list, tuple[str, str] | None]:
     if not raw.strip():
         raise ImportFailed(f"{path}: the file is empty (a CSL-JSON export is a list of items)")
     try:
-        text = decode_text(raw, "CSL-JSON text").text
+        decoded = decode_text(raw, "CSL-JSON text")
     except ValueError as exc:
         raise ImportFailed(f"{path}: {exc}") from exc
+    text = decoded.text
+    notes = [(f"{path}:{decoded.line}", f"read as {decoded.encoding}: " + "; ".join(decoded.notes))] if decoded.notes else []
     try:
         document = json.loads(text)
     except RecursionError as exc:
         raise ImportFailed(f"{path}: not a readable CSL-JSON file (nested too deeply)") from exc
     except json.JSONDecodeError as exc:
-        return _items_before_damage(text, path, exc)
+        items, damage = _items_before_damage(text, path, exc)
+        return items, notes + [damage]
     if not isinstance(document, list):
         raise ImportFailed(f"{path}: CSL-JSON must be a list of items; {_shape(document)}")
     if document and not any(isinstance(item, dict) for item in document):
         raise ImportFailed(f"{path}: CSL-JSON must be a list of items (objects); this list holds {_shape_of_items(document)}")
-    return document, None
+    return document, notes
 
 
 def _items_before_damage(text: str, path: Path, error: json.JSONDecodeError) -> tuple[list, tuple[str, str]]:

@@ -32,6 +32,7 @@ import sqlite3
 import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Iterator
 
@@ -41,6 +42,8 @@ from scimult_desktop.errors import ImportFailed
 from scimult_desktop.ingest.base import ImportItem
 
 DATABASE_NAME = "zotero.sqlite"
+# Zotero's automatic backups beside the database: zotero.sqlite.bak, zotero.sqlite.5.bak (before an upgrade)...
+_BACKUP_NAME = re.compile(r"zotero\.sqlite(?:\.\d+)?\.bak(?:\.\d+)?")
 # Fields that name where a work appeared, in order of preference.
 _VENUE_FIELDS = ("publicationTitle", "proceedingsTitle", "bookTitle", "conferenceName", "websiteTitle", "blogTitle",
                  "forumTitle", "programTitle", "seriesTitle", "series", "university", "institution", "publisher",
@@ -72,8 +75,8 @@ class ZoteroImporter:
         return path.name.lower() == DATABASE_NAME
 
     def claims_name(self, path: Path) -> bool:
-        """Zotero's automatic backups (zotero.sqlite.bak, .bak.1...) import when named explicitly."""
-        return re.fullmatch(r"zotero\.sqlite\.bak(\.\d+)?", path.name.lower()) is not None
+        """Zotero's automatic backups (zotero.sqlite.bak, zotero.sqlite.5.bak...) import when named explicitly."""
+        return _BACKUP_NAME.fullmatch(path.name.lower()) is not None
 
     def read(self, path: Path) -> Iterator[ImportItem]:
         """Yield one record per regular Zotero item.
@@ -82,10 +85,44 @@ class ZoteroImporter:
             ImportFailed: no zotero.sqlite, or it is locked, corrupt or too old to read.
         """
         database = database_path(path)
-        with snapshot(database) as conn:
-            _log.info("reading Zotero library %s from a snapshot copy (the original is never opened)", database)
-            library = read_library(conn, database)
+        try:
+            library = _read_snapshot(database, database)
+        except ImportFailed as exc:
+            backup = _backup_for_damaged(database, exc)
+            if backup is None:
+                raise
+            # Records keep the damaged file's path and item keys: importing it once repaired updates them.
+            try:
+                library = _read_snapshot(backup, database)
+            except ImportFailed:
+                raise exc from exc.__cause__  # the backup is no better: report the database's own damage
+            saved = datetime.fromtimestamp(backup.stat().st_mtime).strftime("%Y-%m-%d %H:%M")
+            yield ImportProblem(str(database), f"the Zotero database is damaged or incomplete ({_cause(exc)}); imported "
+                                               f"Zotero's automatic backup {backup.name} of {saved} instead: changes "
+                                               "made after it are missing (Zotero can repair the database: Help > "
+                                               "Troubleshooting)")
         yield from library
+
+
+def _read_snapshot(file: Path, database: Path) -> list[ImportItem]:
+    with snapshot(file) as conn:
+        _log.info("reading Zotero library %s from a snapshot copy (the original is never opened)", file)
+        return read_library(conn, database)
+
+
+def _cause(exc: ImportFailed) -> str:
+    return str(exc.__cause__ or exc)[:200]
+
+
+def _backup_for_damaged(database: Path, exc: ImportFailed) -> Path | None:
+    """The newest of Zotero's backups beside a database that is damaged (not merely locked or too old), if any."""
+    cause = str(exc.__cause__ or "").lower()
+    if not isinstance(exc.__cause__, sqlite3.DatabaseError) or not any(
+            word in cause for word in ("malformed", "not a database", "corrupt")):
+        return None
+    backups = [p for p in database.parent.iterdir()
+               if _BACKUP_NAME.fullmatch(p.name.lower()) and p.is_file() and p != database]
+    return max(backups, key=lambda p: p.stat().st_mtime, default=None)
 
 
 def database_path(path: Path) -> Path:
@@ -140,11 +177,9 @@ def _damage_hint(database: Path, exc: sqlite3.DatabaseError) -> str:
     message = str(exc).lower()
     if "malformed" not in message and "not a database" not in message and "corrupt" not in message:
         return ""
-    backups = sorted(database.parent.glob(database.name + ".bak*"))
     hint = "; the file is damaged or incomplete (cut short by a copy or a sync?)"
     if database.name == DATABASE_NAME:
-        hint += (f"; Zotero's own backup {backups[0].name} can be imported instead" if backups
-                 else "; Zotero can repair it (Help > Troubleshooting) or restore its automatic backup")
+        hint += "; Zotero can repair it (Help > Troubleshooting) or restore its automatic backup"
     return hint
 
 

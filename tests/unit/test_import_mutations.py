@@ -222,14 +222,30 @@ def test_a_zotero_backup_named_explicitly_imports(fresh_library, tmp_path):
     assert report.added == 3, report.failed
 
 
-def test_a_damaged_zotero_database_points_to_its_backup(fresh_library, tmp_path):
+def test_a_damaged_zotero_database_is_read_from_its_backup_and_says_so(fresh_library, tmp_path):
     data = tmp_path / "Zotero"
     data.mkdir()
     probe.write_zotero_db(data / "zotero.sqlite.bak")
     (data / "zotero.sqlite").write_bytes((data / "zotero.sqlite.bak").read_bytes()[:2048] + b"\x00" * 100)
     report = fresh_library.import_paths([data / "zotero.sqlite"])
+    assert report.added == 3
     [problem] = report.failed
-    assert "damaged or incomplete" in problem.error and "zotero.sqlite.bak" in problem.error
+    assert problem.path == str(data / "zotero.sqlite")
+    assert "damaged or incomplete" in problem.error and "backup zotero.sqlite.bak" in problem.error
+    # The records belong to zotero.sqlite: importing it once repaired updates them, it adds nothing.
+    probe.write_zotero_db(tmp_path / "repaired.sqlite")
+    (data / "zotero.sqlite").write_bytes((tmp_path / "repaired.sqlite").read_bytes())
+    again = fresh_library.import_paths([data / "zotero.sqlite"])
+    assert (again.added, fresh_library.count_papers()) == (0, 3)
+
+
+def test_a_damaged_zotero_database_without_backup_says_what_to_do(fresh_library, tmp_path):
+    data = tmp_path / "Zotero"
+    data.mkdir()
+    probe.write_zotero_db(tmp_path / "good.sqlite")
+    (data / "zotero.sqlite").write_bytes((tmp_path / "good.sqlite").read_bytes()[:2048] + b"\x00" * 100)
+    [problem] = fresh_library.import_paths([data / "zotero.sqlite"]).failed
+    assert "damaged or incomplete" in problem.error and "Zotero can repair it" in problem.error
 
 
 # ---- biblatex xdata ------------------------------------------------------------------
