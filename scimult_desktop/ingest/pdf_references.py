@@ -22,10 +22,13 @@ _END_RE = re.compile(
 _BRACKET_RE = re.compile(r"^\s*\[\s*([^\]\s][^\]]{0,24})\]\s*")
 _NUMBER_DOT_RE = re.compile(r"^\s*(\d{1,3})\.\s+\S")
 _NUMBER_RE = re.compile(r"^\s*(\d{1,3})\s+[A-Z\u00c0-\u017f]")
+_FULL_NAME = r"[A-Z\u00c0-\u017f][a-z\u00e0-\u017f]+(?:\s[A-Z]\.)?\s[A-Z\u00c0-\u017f][\w'’\-]+"
 _AUTHOR_START_RE = re.compile(
     r"^\s*([A-Z\u00c0-\u017f][\w'’\-\u00c0-\u017f]+(\s+[A-Z\u00c0-\u017f][\w'’\-]+)?,\s+[A-Z\u00c0-\u017f]"
     r"|([A-Z]\.\s*){1,3}[A-Z\u00c0-\u017f][\w'’\-]+"
-    r"|[A-Z][A-Z'’\-]+,?\s+[A-Z])"
+    r"|[A-Z][A-Z'’\-]+,?\s+[A-Z]"
+    # two authors, given names first and in full: "Gordon D. Plotkin and John Power."
+    rf"|{_FULL_NAME}\s+and\s+{_FULL_NAME}[.,])"
 )
 _SURNAME_INITIALS_START_RE = re.compile(r"^\s*[A-Z\u00c0-\u017f][\w'’\-]+(?:\s[A-Z\u00c0-\u017f][\w'’\-]+)?,\s(?:[A-Z]\.\s?-?)+[,;&]")
 _ARXIV_IN_REF_RE = re.compile(r"(?:arxiv[:\s]*(?:preprint\s+)?(?:arxiv:)?\s*|arxiv\.org/(?:abs|pdf)/)"

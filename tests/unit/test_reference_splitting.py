@@ -79,3 +79,13 @@ def test_flat_author_year_list_splits_at_surname_initials_even_after_an_entry_wi
             (72, "Lindberg, J. E., & Jørgensen, J. K. 2012, A&A, 548, A24")]
     entries = split_entries(lines(rows))
     assert [e.split(",")[0] for e in entries] == ["Hull", "Kurono", "Le Gouellec", "Lindberg"]
+
+
+def test_flat_list_with_two_authors_written_given_name_first_splits_after_a_full_stop():
+    rows = [(72, "Jon Beck. Distributive laws. In Seminar on Triples and Categorical Homology Theory, pages"),
+            (72, "119–140. Springer, 1969."),
+            (72, "Gordon D. Plotkin and John Power. Semantics for algebraic operations. Electronic Notes in"),
+            (72, "Theoretical Computer Science, 45:332–345, 2001."),
+            (72, "Mountain Research and Development P3 https://doi.org/10.1659/MRD-JOURNAL-D-21-00057.1")]
+    entries = split_entries(lines(rows))
+    assert [e[:12] for e in entries] == ["Jon Beck. Di", "Gordon D. Pl"]
